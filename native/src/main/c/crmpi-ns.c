@@ -1,0 +1,552 @@
+/*
+ * crmpi-ns: the node-tree runtime of crmpi.
+ *
+ * It is the stable parent of one node tree (an MPI launcher and its ranks)
+ * and is never checkpointed itself. Two modes:
+ *
+ *   crmpi-ns run [options] -- CMD ARGS...
+ *       Starts CMD as the only child of a tiny init that is PID 1 of fresh
+ *       PID, mount, network, IPC and UTS namespaces. The init mounts /proc, a
+ *       private tmpfs on /dev/shm and on each --tmpfs directory, bind-mounts
+ *       the working directory onto itself (so CRIU can treat it as an
+ *       external mount), brings up the loopback interface, setsid()s, reaps
+ *       every orphan and exits with CMD's status.
+ *
+ *   crmpi-ns restore --pid-file F -- CRIU-CMD restore ARGS...
+ *       Runs the given CRIU restore command (which must use
+ *       --restore-detached and --pidfile F) as a child subreaper, then waits
+ *       for the restored init and exits with its status.
+ *
+ * In both modes the exit status is the job's: its exit code, or 128+signal
+ * when it was killed. crmpi-ns itself fails with status 125 (bad usage or
+ * setup error) or 126 (the restore command failed); it always names the
+ * broken condition on stderr.
+ *
+ * When crmpi-ns receives SIGTERM, SIGINT or SIGHUP, or its parent (the node
+ * agent) dies, it kills the whole node tree: killing PID 1 of a PID
+ * namespace kills every process in it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXIT_SETUP 125
+#define EXIT_RESTORE 126
+#define MAX_TMPFS 16
+
+static volatile sig_atomic_t tree_pid = 0;
+static volatile sig_atomic_t forward_to = 0;
+
+static void forward(int sig)
+{
+	if (forward_to > 0)
+		kill(forward_to, sig);
+}
+
+static void install_forwarding(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	int err = errno;
+
+	fprintf(stderr, "crmpi-ns: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
+	_exit(EXIT_SETUP);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: crmpi-ns run --root-dir DIR [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
+		"       crmpi-ns restore --root-dir DIR --pid-file FILE -- CRIU restore --root DIR ... --restore-detached --pidfile FILE\n");
+	_exit(EXIT_SETUP);
+}
+
+static int status_to_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_SETUP;
+}
+
+static void kill_tree(int sig)
+{
+	(void)sig;
+	if (tree_pid > 0)
+		kill(tree_pid, SIGKILL);
+}
+
+/* The shim forwards termination to the tree and dies with its parent. */
+static void become_guardian(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kill_tree;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		die("prctl(PR_SET_PDEATHSIG)");
+	if (getppid() == 1)
+		die("parent died before the node tree started");
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die("prctl(PR_SET_CHILD_SUBREAPER)");
+}
+
+static void write_pid_file(const char *path, pid_t pid)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		die("cannot write pid file %s", tmp);
+	fprintf(f, "%d\n", (int)pid);
+	if (fflush(f) || fsync(fileno(f)) || fclose(f))
+		die("cannot write pid file %s", tmp);
+	if (rename(tmp, path))
+		die("cannot rename %s to %s", tmp, path);
+}
+
+/* Waits for pid, reaping every other child (orphans reparented to us). */
+static int wait_for(pid_t pid)
+{
+	for (;;) {
+		int status;
+		pid_t p = waitpid(-1, &status, 0);
+
+		if (p < 0) {
+			if (errno == EINTR)
+				continue;
+			die("waitpid while waiting for %d", (int)pid);
+		}
+		if (p == pid)
+			return status;
+	}
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket for loopback setup");
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		die("SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		die("SIOCSIFFLAGS lo");
+	close(fd);
+}
+
+static void mkdir_p(const char *path)
+{
+	char buf[4096];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(buf))
+		die("path too long: %s", path);
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char c = buf[i];
+
+			buf[i] = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				die("mkdir %s", buf);
+			buf[i] = c;
+		}
+	}
+}
+
+struct run_opts {
+	const char *cgroup;
+	const char *root_dir;
+	const char *workdir;
+	const char *hostname;
+	const char *pid_file;
+	const char *tmpfs[MAX_TMPFS];
+	int ntmpfs;
+	char **argv;
+};
+
+/* Moves us (and so the whole future tree) into the freezer cgroup dir. */
+static void join_cgroup(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s", path);
+	if (write(fd, "0", 1) != 1)
+		die("join cgroup %s", dir);
+	close(fd);
+}
+
+/* Unmounts everything stacked on path (copies of host mounts). */
+static void umount_all(const char *path)
+{
+	while (umount2(path, MNT_DETACH) == 0)
+		;
+}
+
+static void mount_tmpfs(const char *root, const char *dir, const char *what)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s%s", root, dir);
+	mkdir_p(path);
+	umount_all(path);
+	if (mount(what, path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		die("mount tmpfs on %s", dir);
+}
+
+/*
+ * The node tree's mount namespace: a recursive copy of the host's mounts
+ * (every one of them is declared external to CRIU, so it is re-bound from
+ * the host at restore) under a staging root that becomes "/" by
+ * pivot_root, with what belongs to the tree alone mounted fresh: /proc,
+ * a tmpfs on /dev/shm and on each --tmpfs directory (CRIU saves their
+ * contents in the image), and the working directory bound onto itself.
+ */
+static void build_root(struct run_opts *o)
+{
+	const char *r = o->root_dir;
+	char path[4096];
+	int i;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die("make / private");
+	mkdir_p(r);
+	if (mount("/", r, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die("bind / to %s", r);
+	snprintf(path, sizeof(path), "%s/proc", r);
+	umount_all(path);
+	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		die("mount /proc");
+	mount_tmpfs(r, "/dev/shm", "crmpi-shm");
+	for (i = 0; i < o->ntmpfs; i++)
+		mount_tmpfs(r, o->tmpfs[i], "crmpi-tmp");
+	if (o->workdir) {
+		snprintf(path, sizeof(path), "%s%s", r, o->workdir);
+		if (mount(o->workdir, path, NULL, MS_BIND, NULL) < 0)
+			die("bind-mount working directory %s", o->workdir);
+	}
+	if (chdir(r) < 0)
+		die("chdir %s", r);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die("pivot_root to %s", r);
+	if (umount2(".", MNT_DETACH) < 0)
+		die("detach the old root");
+	if (chdir("/") < 0)
+		die("chdir /");
+}
+
+/*
+ * Sets up the node tree's namespaces (we are PID 1 of the new PID namespace),
+ * then re-executes this binary as the init: mappings made before the mount
+ * namespace was unshared would point into the host's mount namespace, which
+ * CRIU cannot dump.
+ */
+static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_fd)
+{
+	char fdbuf[16];
+	char **argv;
+	int i, n;
+
+	if (o->cgroup)
+		join_cgroup(o->cgroup);
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		die("unshare(mount, net, ipc, uts)");
+	build_root(o);
+	if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
+		die("sethostname %s", o->hostname);
+	loopback_up();
+	setsid();
+
+	for (n = 0; o->argv[n]; n++)
+		;
+	argv = calloc(n + 8, sizeof(*argv));
+	if (!argv)
+		die("calloc");
+	snprintf(fdbuf, sizeof(fdbuf), "%d", ready_fd);
+	i = 0;
+	argv[i++] = "crmpi-ns";
+	argv[i++] = "init";
+	argv[i++] = fdbuf;
+	argv[i++] = (char *)(o->workdir ? o->workdir : ".");
+	argv[i++] = "--";
+	memcpy(argv + i, o->argv, (n + 1) * sizeof(*argv));
+	if (fcntl(ready_fd, F_SETFD, 0) < 0)
+		die("fcntl");
+	execv(self, argv);
+	die("exec %s", self);
+}
+
+/*
+ * Files opened before the mount namespace was unshared belong to the host's
+ * mounts and cannot be dumped: the job's stdin is /dev/null, opened here.
+ * stdout and stderr are pipes to the node agent and stay.
+ */
+static void reopen_stdin_inside(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+
+	if (fd < 0)
+		die("open /dev/null");
+	if (fd != 0) {
+		if (dup2(fd, 0) < 0)
+			die("dup2 /dev/null");
+		close(fd);
+	}
+}
+
+/* Descriptors leaked by whoever started the agent stay outside the tree. */
+static void close_inherited_fds(int keep)
+{
+	if (keep > 3)
+		syscall(SYS_close_range, 3, keep - 1, 0);
+	syscall(SYS_close_range, keep + 1, ~0U, 0);
+}
+
+/* crmpi-ns init READY_FD WORKDIR -- CMD...: PID 1 of the node tree. */
+static int init_main(int argc, char **argv)
+{
+	pid_t child;
+	int status, ready_fd;
+	sigset_t all, old;
+	const char *workdir;
+	char **cmd;
+
+	if (argc < 4 || strcmp(argv[2], "--") || getpid() != 1)
+		usage();
+	ready_fd = atoi(argv[0]);
+	workdir = argv[1];
+	cmd = argv + 3;
+	reopen_stdin_inside();
+	close_inherited_fds(ready_fd);
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	child = fork();
+	if (child < 0)
+		die("fork of the job");
+	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(ready_fd);
+		if (chdir(workdir) < 0)
+			die("chdir %s", workdir);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "crmpi-ns: cannot execute %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	if (write(ready_fd, "1", 1) != 1)
+		die("report readiness");
+	close(ready_fd);
+	/* PID 1 gets only the signals it handles: forward termination to the job. */
+	forward_to = child;
+	install_forwarding();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	status = wait_for(child);
+	/* The job is over: whatever it left behind goes with it. */
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	return status_to_code(status);
+}
+
+static int run_main(int argc, char **argv)
+{
+	struct run_opts o;
+	int i, pipefd[2], status;
+	pid_t pid;
+	char c, *self;
+
+	memset(&o, 0, sizeof(o));
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			o.argv = argv + i + 1;
+			break;
+		} else if (i + 1 >= argc) {
+			usage();
+		} else if (!strcmp(argv[i], "--workdir")) {
+			o.workdir = argv[++i];
+		} else if (!strcmp(argv[i], "--cgroup")) {
+			o.cgroup = argv[++i];
+		} else if (!strcmp(argv[i], "--root-dir")) {
+			o.root_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--hostname")) {
+			o.hostname = argv[++i];
+		} else if (!strcmp(argv[i], "--pid-file")) {
+			o.pid_file = argv[++i];
+		} else if (!strcmp(argv[i], "--tmpfs")) {
+			if (o.ntmpfs == MAX_TMPFS)
+				die("more than %d --tmpfs directories", MAX_TMPFS);
+			o.tmpfs[o.ntmpfs++] = argv[++i];
+		} else {
+			usage();
+		}
+	}
+	if (!o.argv || !o.argv[0] || !o.root_dir || o.root_dir[0] != '/')
+		usage();
+	become_guardian();
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		die("pipe");
+	self = realpath("/proc/self/exe", NULL);
+	if (!self)
+		die("realpath /proc/self/exe");
+	if (unshare(CLONE_NEWPID) < 0)
+		die("unshare(pid)");
+	pid = fork();
+	if (pid < 0)
+		die("fork of the init");
+	if (pid == 0) {
+		close(pipefd[0]);
+		setup_and_exec_init(&o, self, pipefd[1]);
+	}
+	tree_pid = pid;
+	close(pipefd[1]);
+	if (read(pipefd[0], &c, 1) != 1) {
+		status = wait_for(pid);
+		fprintf(stderr, "crmpi-ns: node tree setup failed (init status %d)\n", status_to_code(status));
+		return EXIT_SETUP;
+	}
+	close(pipefd[0]);
+	write_pid_file(o.pid_file, pid);
+	return status_to_code(wait_for(pid));
+}
+
+static pid_t read_pid_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = -1;
+	fclose(f);
+	return pid;
+}
+
+static int restore_main(int argc, char **argv)
+{
+	const char *pid_file = NULL, *root_dir = NULL;
+	char **cmd = NULL;
+	int i, status;
+	pid_t criu, root;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			break;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--pid-file")) {
+			pid_file = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--root-dir")) {
+			root_dir = argv[++i];
+		} else {
+			usage();
+		}
+	}
+	if (!pid_file || !cmd || !cmd[0] || !root_dir || root_dir[0] != '/')
+		usage();
+	become_guardian();
+	/*
+	 * CRIU restores the tree's root mount from --root: a bind of the host's
+	 * root, made in a private mount namespace of ours so that it goes away
+	 * with us.
+	 */
+	if (unshare(CLONE_NEWNS) < 0)
+		die("unshare(mount)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die("make / private");
+	mkdir_p(root_dir);
+	if (mount("/", root_dir, NULL, MS_BIND, NULL) < 0)
+		die("bind / to %s", root_dir);
+	unlink(pid_file);
+	criu = fork();
+	if (criu < 0)
+		die("fork of criu");
+	if (criu == 0) {
+		/* CRIU must see the tree's stdio pipes as fds 1 and 2 (--inherit-fd). */
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "crmpi-ns: cannot execute %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	status = wait_for(criu);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "crmpi-ns: criu restore failed (status %d)\n", status_to_code(status));
+		return EXIT_RESTORE;
+	}
+	root = read_pid_file(pid_file);
+	if (root <= 0) {
+		fprintf(stderr, "crmpi-ns: criu restore wrote no pid to %s\n", pid_file);
+		return EXIT_RESTORE;
+	}
+	tree_pid = root;
+	/* A kill that arrived while criu ran must not be lost. */
+	if (kill(root, 0) < 0 && errno == ESRCH)
+		return EXIT_RESTORE;
+	return status_to_code(wait_for(root));
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stderr, NULL, _IONBF, 0);
+	if (argc < 2)
+		usage();
+	if (!strcmp(argv[1], "run"))
+		return run_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "init"))
+		return init_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "restore"))
+		return restore_main(argc - 2, argv + 2);
+	usage();
+	return EXIT_SETUP;
+}

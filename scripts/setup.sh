@@ -1,0 +1,31 @@
+#!/bin/bash
+# Prepares a fresh Debian 12 machine (JDK 17, Maven and gcc already there) for
+# crmpi, idempotently: Open MPI, nftables (CRIU's network lock), CRIU >= 4.2,
+# and the build (bin/crmpi then works). Must run as root.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { echo "setup: $*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  log "crmpi checkpoints with CRIU, which needs root: run this as root"
+  exit 1
+fi
+
+NEEDED="openmpi-bin libopenmpi-dev nftables iproute2 util-linux"
+MISSING=""
+for p in $NEEDED; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING="$MISSING $p"
+done
+if [ -n "$MISSING" ]; then
+  log "installing Debian packages:$MISSING"
+  apt-get -q update >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $MISSING >/dev/null
+fi
+
+"$ROOT/scripts/install-criu.sh"
+
+if [ "${CRMPI_SKIP_BUILD:-}" != 1 ]; then
+  log "building crmpi (mvn package, tests skipped)"
+  (cd "$ROOT" && mvn -q -B -DskipTests package)
+fi
+log "ready: $ROOT/bin/crmpi"
