@@ -1,0 +1,212 @@
+package io.crmpi.agent;
+
+import io.crmpi.engine.Engine;
+import io.crmpi.engine.LaunchSpec;
+import io.crmpi.engine.NodeTree;
+import io.crmpi.engine.TreeExit;
+import io.crmpi.fault.FaultPoint;
+import io.crmpi.fault.Faults;
+import io.crmpi.protocol.AgentChannel;
+import io.crmpi.protocol.AgentReply;
+import io.crmpi.protocol.AgentRequest;
+import io.crmpi.store.Digests;
+import io.crmpi.store.FileDigest;
+import io.crmpi.store.NodeImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.logging.Logger;
+
+/**
+ * The node agent: launches and supervises one node tree, and carries out the
+ * coordinator's requests for it (freeze, dump with the working-directory
+ * snapshot, resume). Requests run one at a time on the agent's own thread,
+ * so the coordinator can address every node at once. When the tree ends on
+ * its own, the exit listener hears of it; a tree ended by the agent (kill,
+ * vacate) is reported as such.
+ */
+public final class NodeAgent implements AgentChannel, AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
+
+  private final LaunchSpec spec;
+  private final Engine engine;
+  private final OutputSink sink;
+  private final Faults faults;
+  private final Set<Path> excluded;
+  private final LongSupplier nanoTime;
+  private final ExecutorService thread;
+  private volatile NodeTree tree;
+  private PendingDump pending;
+  private volatile Consumer<TreeExit> exitListener = e -> {};
+
+  public NodeAgent(LaunchSpec spec, Engine engine, OutputSink sink, Faults faults, Set<Path> excluded,
+      LongSupplier nanoTime) {
+    this.spec = spec;
+    this.engine = engine;
+    this.sink = sink;
+    this.faults = faults;
+    this.excluded = Set.copyOf(excluded);
+    this.nanoTime = nanoTime;
+    this.thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "crmpi-agent-" + spec.node());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  public String node() {
+    return spec.node();
+  }
+
+  /** Called with the exit of every tree this agent starts or restores. */
+  public void onTreeExit(Consumer<TreeExit> listener) {
+    this.exitListener = listener;
+  }
+
+  /** Starts the node tree afresh. */
+  public void launch() throws IOException {
+    attach(engine.launch(spec));
+  }
+
+  /**
+   * Puts the working directory back to the image's snapshot (when this node
+   * took one) and restores the node tree from the image.
+   */
+  public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+    if (image.workdirDir() != null) {
+      WorkdirSnapshot.restore(epochDir.resolve(image.workdirDir()), image.workdirFiles(), spec.workdir(),
+          excluded, log);
+    }
+    NodeTree restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image.attributes(), epoch);
+    attach(restored);
+    engine.thaw(restored);
+  }
+
+  private void attach(NodeTree t) {
+    tree = t;
+    OutputPump.start(t.stdout(), "stdout", sink, spec.job());
+    OutputPump.start(t.stderr(), "stderr", sink, spec.job());
+    t.exit().thenAccept(e -> exitListener.accept(e));
+  }
+
+  /** Whether a node tree is running. */
+  public boolean isRunning() {
+    NodeTree t = tree;
+    return t != null && t.isAlive();
+  }
+
+  /** Kills the node tree, if any, and waits until it is gone. */
+  public void kill() {
+    NodeTree t = tree;
+    if (t != null) {
+      t.kill();
+    }
+  }
+
+  @Override
+  public CompletableFuture<AgentReply> send(AgentRequest request) {
+    return CompletableFuture.supplyAsync(() -> handle(request), thread);
+  }
+
+  AgentReply handle(AgentRequest request) {
+    try {
+      if (request instanceof AgentRequest.Prepare p) {
+        return prepare(p);
+      } else if (request instanceof AgentRequest.Dump d) {
+        return dump(d);
+      } else if (request instanceof AgentRequest.Persist p) {
+        return persist(p);
+      } else if (request instanceof AgentRequest.Resume r) {
+        return resume(r);
+      }
+      throw new IllegalArgumentException("unknown request " + request);
+    } catch (IOException | RuntimeException e) {
+      LOG.fine(() -> "job " + spec.job() + " epoch " + request.epoch() + ": " + e);
+      return new AgentReply.Failed(node(), request.epoch(), String.valueOf(e.getMessage()));
+    }
+  }
+
+  private NodeTree liveTree(long epoch) throws IOException {
+    NodeTree t = tree;
+    if (t == null || !t.isAlive()) {
+      throw new IOException("node " + node() + " has no running node tree at epoch " + epoch);
+    }
+    return t;
+  }
+
+  private AgentReply prepare(AgentRequest.Prepare p) throws IOException {
+    NodeTree t = liveTree(p.epoch());
+    faults.check(FaultPoint.PREPARE, p.epoch());
+    engine.freeze(t);
+    return new AgentReply.Prepared(node(), p.epoch());
+  }
+
+  private AgentReply dump(AgentRequest.Dump d) throws IOException {
+    long start = nanoTime.getAsLong();
+    NodeTree t = liveTree(d.epoch());
+    String nodeRel = "nodes/" + node();
+    Path nodeDir = d.epochDir().resolve(nodeRel);
+    Path imageDir = nodeDir.resolve("image");
+    Files.createDirectories(imageDir);
+    Map<String, String> attributes = engine.dump(t, spec, imageDir);
+    faults.check(FaultPoint.DUMP, d.epoch());
+    List<FileDigest> workdirFiles = List.of();
+    String workdirRel = null;
+    if (d.snapshotWorkdir()) {
+      workdirRel = nodeRel + "/workdir";
+      Path previous = d.previousEpochDir() == null ? null : d.previousEpochDir().resolve(workdirRel);
+      workdirFiles = WorkdirSnapshot.capture(spec.workdir(), d.epochDir().resolve(workdirRel),
+          previous != null && Files.isDirectory(previous) ? previous : null, excluded);
+    }
+    pending = new PendingDump(d.epoch(), d.epochDir(), nodeRel, attributes, workdirRel, workdirFiles);
+    return new AgentReply.Dumped(node(), d.epoch(), (nanoTime.getAsLong() - start) / 1_000_000);
+  }
+
+  private AgentReply persist(AgentRequest.Persist p) throws IOException {
+    long start = nanoTime.getAsLong();
+    PendingDump dump = pending;
+    if (dump == null || dump.epoch() != p.epoch()) {
+      throw new IOException("node " + node() + " has no dump of epoch " + p.epoch() + " to persist");
+    }
+    pending = null;
+    Path nodeDir = dump.epochDir().resolve(dump.nodeRel());
+    List<FileDigest> files = Digests.digestTree(nodeDir.resolve("image"));
+    Digests.fsyncTree(nodeDir);
+    Digests.fsyncDirectory(nodeDir.getParent());
+    NodeImage image = new NodeImage(node(), dump.nodeRel() + "/image", files, dump.workdirRel(),
+        dump.workdirRel() == null ? null : spec.workdir().toString(), dump.workdirFiles(),
+        dump.attributes());
+    return new AgentReply.Persisted(node(), p.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
+  }
+
+  /** What a dump leaves for the persist step of the same epoch. */
+  private record PendingDump(long epoch, Path epochDir, String nodeRel, Map<String, String> attributes,
+      String workdirRel, List<FileDigest> workdirFiles) {}
+
+  private AgentReply resume(AgentRequest.Resume r) throws IOException {
+    NodeTree t = tree;
+    if (t == null) {
+      return new AgentReply.Resumed(node(), r.epoch());
+    }
+    if (r.vacate()) {
+      t.kill();
+    } else {
+      engine.thaw(t);
+    }
+    return new AgentReply.Resumed(node(), r.epoch());
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+  }
+}

@@ -1,0 +1,34 @@
+package io.crmpi.coordinator;
+
+/**
+ * Why an epoch was aborted: a closed list, so that status tables, logs and
+ * the failure tracker speak of the same few things.
+ */
+public enum AbortReason {
+  STORE_UNAVAILABLE("the checkpoint directory could not take a new epoch", true),
+  PREPARE_FAILED("a node could not quiesce or freeze its ranks", true),
+  PREPARE_TIMEOUT("a node did not quiesce or freeze its ranks in time", true),
+  DUMP_FAILED("a node's engine failed to dump its node tree", false),
+  DUMP_TIMEOUT("a node's dump did not finish in time", false),
+  PERSIST_FAILED("a node could not make its image durable", false),
+  PERSIST_TIMEOUT("a node did not make its image durable in time", false),
+  COMMIT_FAILED("the manifest could not be written", false),
+  SHUTDOWN("crmpi was shutting down", true);
+
+  private final String message;
+  private final boolean beforeDump;
+
+  AbortReason(String message, boolean beforeDump) {
+    this.message = message;
+    this.beforeDump = beforeDump;
+  }
+
+  public String message() {
+    return message;
+  }
+
+  /** True when the epoch ended before any image was written. */
+  public boolean beforeDump() {
+    return beforeDump;
+  }
+}

@@ -1,0 +1,267 @@
+package io.crmpi.coordinator;
+
+import io.crmpi.fault.FaultPoint;
+import io.crmpi.fault.Faults;
+import io.crmpi.protocol.AgentChannel;
+import io.crmpi.protocol.AgentReply;
+import io.crmpi.protocol.AgentRequest;
+import io.crmpi.store.CheckpointStore;
+import io.crmpi.store.Manifest;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.logging.Logger;
+
+/**
+ * Runs global checkpoints of one job, one epoch at a time: PREPARE (every
+ * node freezes or quiesces), DUMP, RESUME (the cut is complete, the ranks
+ * run on), PERSIST (fsync and digests), COMMIT (the manifest's atomic
+ * rename). {@link #abort} is the one place that rolls an epoch back: it
+ * always lets the ranks go on and deletes the epoch's directory, so the
+ * previous committed epoch stays the latest.
+ *
+ * <p>A request that arrives while an epoch runs is answered with
+ * {@link CheckpointOutcome.Skipped}, never queued. Time comes from the
+ * injected clock and nano ticker.
+ */
+public final class CheckpointCoordinator {
+  private static final Logger LOG = Logger.getLogger(CheckpointCoordinator.class.getName());
+  private static final Duration RESUME_TIMEOUT = Duration.ofSeconds(30);
+
+  private final CoordinatorConfig config;
+  private final CheckpointStore store;
+  private final List<AgentChannel> agents;
+  private final Faults faults;
+  private final Clock clock;
+  private final LongSupplier nanoTime;
+  private final CheckpointListener listener;
+  private final FailureTracker failures = new FailureTracker(3);
+  private final ReentrantLock running = new ReentrantLock();
+  private volatile boolean closed;
+
+  public CheckpointCoordinator(CoordinatorConfig config, CheckpointStore store, List<AgentChannel> agents,
+      Faults faults, Clock clock, LongSupplier nanoTime, CheckpointListener listener) {
+    if (agents.isEmpty()) {
+      throw new IllegalArgumentException("a job needs at least one node agent");
+    }
+    this.config = config;
+    this.store = store;
+    this.agents = List.copyOf(agents);
+    this.faults = faults;
+    this.clock = clock;
+    this.nanoTime = nanoTime;
+    this.listener = listener;
+  }
+
+  /** Takes a global checkpoint; the job keeps running. */
+  public CheckpointOutcome checkpoint(String trigger) {
+    return run(trigger, false);
+  }
+
+  /**
+   * Takes a global checkpoint and ends the job's node trees once it is
+   * committed (preemption, walltime). When the epoch aborts, the job keeps
+   * running: it is never ended without a checkpoint.
+   */
+  public CheckpointOutcome checkpointAndVacate(String trigger) {
+    return run(trigger, true);
+  }
+
+  /** No epoch starts after this; one that runs finishes. */
+  public void close() {
+    closed = true;
+  }
+
+  public int consecutiveFailures() {
+    return failures.consecutive();
+  }
+
+  private CheckpointOutcome run(String trigger, boolean vacate) {
+    if (!running.tryLock()) {
+      return report(new CheckpointOutcome.Skipped("a checkpoint of job " + config.job() + " is already running"));
+    }
+    try {
+      if (closed) {
+        return report(new CheckpointOutcome.Skipped("job " + config.job() + " is shutting down"));
+      }
+      long epoch;
+      try {
+        epoch = store.beginEpoch();
+      } catch (IOException e) {
+        return report(failed(new CheckpointOutcome.Aborted(0, AbortReason.STORE_UNAVAILABLE, e.toString())));
+      }
+      return report(runEpoch(new PendingCheckpoint(config.job(), epoch, trigger, nanoTime.getAsLong()), vacate));
+    } finally {
+      running.unlock();
+    }
+  }
+
+  private CheckpointOutcome runEpoch(PendingCheckpoint p, boolean vacate) {
+    long epoch = p.epoch();
+    Path dir = store.epochDir(epoch);
+    LOG.info(() -> "job " + config.job() + " epoch " + epoch + ": prepare");
+
+    Phase prepare = broadcast(a -> new AgentRequest.Prepare(epoch), config.prepareTimeout());
+    if (!prepare.ok(AgentReply.Prepared.class)) {
+      return abort(p, prepare.timedOut() ? AbortReason.PREPARE_TIMEOUT : AbortReason.PREPARE_FAILED,
+          prepare.problem());
+    }
+    p.prepared(nanoTime.getAsLong());
+
+    Path previous;
+    try {
+      previous = store.latest().map(m -> store.epochDir(m.epoch())).orElse(null);
+    } catch (IOException e) {
+      previous = null;
+    }
+    String snapshotter = agents.get(0).node();
+    Path prev = previous;
+    Phase dump = broadcast(a -> new AgentRequest.Dump(epoch, dir, a.node().equals(snapshotter), prev),
+        config.dumpTimeout());
+    if (!dump.ok(AgentReply.Dumped.class)) {
+      return abort(p, dump.timedOut() ? AbortReason.DUMP_TIMEOUT : AbortReason.DUMP_FAILED, dump.problem());
+    }
+    p.dumped(nanoTime.getAsLong(), dump.replies().values().stream()
+        .mapToLong(r -> ((AgentReply.Dumped) r).dumpMillis()).max().orElse(0));
+
+    if (!vacate) {
+      Phase resume = broadcast(a -> AgentRequest.Resume.proceed(epoch), RESUME_TIMEOUT);
+      p.resumed(nanoTime.getAsLong());
+      if (!resume.ok(AgentReply.Resumed.class)) {
+        LOG.warning("job " + config.job() + " epoch " + epoch + ": resume after dump: " + resume.problem());
+      }
+    }
+
+    Phase persist = broadcast(a -> new AgentRequest.Persist(epoch), config.persistTimeout());
+    if (!persist.ok(AgentReply.Persisted.class)) {
+      return abort(p, persist.timedOut() ? AbortReason.PERSIST_TIMEOUT : AbortReason.PERSIST_FAILED,
+          persist.problem());
+    }
+    persist.replies().values().forEach(r -> p.addImage(((AgentReply.Persisted) r).image()));
+
+    Manifest manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong());
+    try {
+      faults.check(FaultPoint.COMMIT, epoch);
+      store.commit(manifest);
+    } catch (IOException | RuntimeException e) {
+      return abort(p, AbortReason.COMMIT_FAILED, e.toString());
+    }
+    failures.success();
+    LOG.info(() -> "job " + config.job() + " epoch " + epoch + ": committed");
+
+    if (vacate) {
+      Phase end = broadcast(a -> new AgentRequest.Resume(epoch, true, true), RESUME_TIMEOUT);
+      if (!end.ok(AgentReply.Resumed.class)) {
+        LOG.warning("job " + config.job() + " epoch " + epoch + ": vacate: " + end.problem());
+      }
+    }
+    try {
+      List<Long> removed = store.retain(config.keep());
+      if (!removed.isEmpty()) {
+        LOG.info(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed);
+      }
+    } catch (IOException e) {
+      LOG.warning("job " + config.job() + " epoch " + epoch + ": retention failed: " + e);
+    }
+    return new CheckpointOutcome.Committed(manifest);
+  }
+
+  /**
+   * The one place that rolls an epoch back: the ranks always go on, the
+   * epoch's directory goes away, the previous commit stays the latest.
+   */
+  private CheckpointOutcome abort(PendingCheckpoint p, AbortReason reason, String detail) {
+    long epoch = p.epoch();
+    LOG.warning("job " + config.job() + " epoch " + epoch + ": aborting: " + reason + ": " + detail);
+    Phase resume = broadcast(a -> AgentRequest.Resume.proceed(epoch), RESUME_TIMEOUT);
+    if (!resume.ok(AgentReply.Resumed.class)) {
+      LOG.severe("job " + config.job() + " epoch " + epoch + ": could not resume every node after the abort: "
+          + resume.problem());
+    }
+    try {
+      store.abort(epoch);
+    } catch (IOException | RuntimeException e) {
+      LOG.warning("job " + config.job() + " epoch " + epoch + ": could not delete the aborted epoch: " + e);
+    }
+    return failed(new CheckpointOutcome.Aborted(epoch, reason, detail));
+  }
+
+  private CheckpointOutcome failed(CheckpointOutcome.Aborted aborted) {
+    if (failures.failure()) {
+      LOG.severe("job " + config.job() + ": " + failures.consecutive()
+          + " checkpoints in a row failed; the job runs on from its last committed checkpoint. Latest: "
+          + aborted.describe());
+    }
+    return aborted;
+  }
+
+  private CheckpointOutcome report(CheckpointOutcome outcome) {
+    try {
+      listener.epochEnded(outcome);
+    } catch (RuntimeException e) {
+      LOG.warning("job " + config.job() + ": checkpoint listener failed: " + e);
+    }
+    return outcome;
+  }
+
+  /** The replies of one phase, by node, and what went wrong if anything. */
+  private record Phase(Map<String, AgentReply> replies, List<String> problems, boolean timedOut) {
+    boolean ok(Class<? extends AgentReply> expected) {
+      return problems.isEmpty() && replies.values().stream().allMatch(expected::isInstance);
+    }
+
+    String problem() {
+      List<String> all = new ArrayList<>(problems);
+      replies.values().stream()
+          .filter(r -> r instanceof AgentReply.Failed)
+          .map(r -> r.node() + ": " + ((AgentReply.Failed) r).message())
+          .forEach(all::add);
+      return String.join("; ", all);
+    }
+  }
+
+  private Phase broadcast(Function<AgentChannel, AgentRequest> request, Duration timeout) {
+    Map<AgentChannel, CompletableFuture<AgentReply>> futures = new LinkedHashMap<>();
+    for (AgentChannel a : agents) {
+      futures.put(a, a.send(request.apply(a)));
+    }
+    long deadline = nanoTime.getAsLong() + timeout.toNanos();
+    Map<String, AgentReply> replies = new LinkedHashMap<>();
+    List<String> problems = new ArrayList<>();
+    boolean timedOut = false;
+    for (Map.Entry<AgentChannel, CompletableFuture<AgentReply>> e : futures.entrySet()) {
+      String node = e.getKey().node();
+      try {
+        long left = Math.max(0, deadline - nanoTime.getAsLong());
+        replies.put(node, e.getValue().get(left, TimeUnit.NANOSECONDS));
+      } catch (TimeoutException ex) {
+        timedOut = true;
+        problems.add(node + ": no reply within " + timeout.toMillis() + " ms");
+      } catch (ExecutionException ex) {
+        problems.add(node + ": " + ex.getCause());
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        problems.add(node + ": interrupted");
+      }
+    }
+    return new Phase(replies, problems, timedOut);
+  }
+
+  /** The store, for callers that restart from it. */
+  public Optional<Manifest> latestCommitted() throws IOException {
+    return store.latest();
+  }
+}

@@ -1,0 +1,35 @@
+package io.crmpi.engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What dumps and restores a node tree. The node agent calls it in the
+ * order of the protocol: {@link #freeze} (all node trees are frozen before
+ * any is dumped), {@link #dump}, then {@link #thaw} whatever happened.
+ */
+public interface Engine {
+  /** The engine's name as recorded in manifests ("criu", "app"). */
+  String name();
+
+  /** Starts the node tree afresh. */
+  NodeTree launch(LaunchSpec spec) throws IOException;
+
+  /** Stops every process of the tree (it stays frozen until {@link #thaw}). */
+  void freeze(NodeTree tree) throws IOException;
+
+  /**
+   * Dumps a frozen tree into imageDir (an existing empty directory), leaving
+   * it running (frozen), and returns what a restore needs besides the files.
+   * The files are not yet fsynced: the agent does that with the digests.
+   */
+  Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir) throws IOException;
+
+  /** Lets a frozen tree run again; harmless on a running or dead tree. */
+  void thaw(NodeTree tree) throws IOException;
+
+  /** Restores a tree from imageDir with the attributes its dump returned. */
+  NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
+      throws IOException;
+}

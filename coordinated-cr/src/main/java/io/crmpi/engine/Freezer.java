@@ -1,0 +1,110 @@
+package io.crmpi.engine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A freezer cgroup holding one node tree, so that every node tree of a job
+ * can be stopped before any is dumped and the time the ranks stand still is
+ * known exactly. Works with the cgroup v1 freezer controller
+ * ({@code freezer.state}) and with cgroup v2 ({@code cgroup.freeze}).
+ */
+public final class Freezer {
+  private static final Path V1 = Path.of("/sys/fs/cgroup/freezer");
+  private static final Path V2 = Path.of("/sys/fs/cgroup");
+  private static final Duration SETTLE = Duration.ofSeconds(10);
+
+  private final Path dir;
+  private final boolean v2;
+
+  private Freezer(Path dir, boolean v2) {
+    this.dir = dir;
+    this.v2 = v2;
+  }
+
+  /** Creates (or reuses) the cgroup crmpi/NAME under the freezer hierarchy. */
+  public static Freezer create(String name) throws IOException {
+    if (!name.matches("[A-Za-z0-9._-]+")) {
+      throw new IllegalArgumentException("cgroup name must be [A-Za-z0-9._-]+: " + name);
+    }
+    boolean v2;
+    Path base;
+    if (Files.isDirectory(V1)) {
+      v2 = false;
+      base = V1;
+    } else if (Files.exists(V2.resolve("cgroup.controllers"))) {
+      v2 = true;
+      base = V2;
+    } else {
+      throw new IOException("no freezer cgroup: neither " + V1 + " (cgroup v1) nor "
+          + V2 + "/cgroup.controllers (cgroup v2) exists; mount the freezer controller");
+    }
+    Path dir = base.resolve("crmpi").resolve(name);
+    Files.createDirectories(dir);
+    Freezer f = new Freezer(dir, v2);
+    f.thaw();
+    return f;
+  }
+
+  /** The cgroup directory (what crmpi-ns joins and CRIU's --freeze-cgroup names). */
+  public Path dir() {
+    return dir;
+  }
+
+  /** Freezes every task of the cgroup and waits until the kernel says FROZEN. */
+  public void freeze() throws IOException {
+    write(v2 ? "1" : "FROZEN");
+    long deadline = System.nanoTime() + SETTLE.toNanos();
+    while (!isFrozen()) {
+      if (System.nanoTime() > deadline) {
+        thaw();
+        throw new IOException("cgroup " + dir + " did not freeze within " + SETTLE.toSeconds() + " s");
+      }
+      Thread.onSpinWait();
+      sleepBriefly();
+    }
+  }
+
+  public void thaw() throws IOException {
+    write(v2 ? "0" : "THAWED");
+  }
+
+  public boolean isFrozen() throws IOException {
+    if (v2) {
+      return Files.readString(dir.resolve("cgroup.events")).contains("frozen 1");
+    }
+    return Files.readString(dir.resolve("freezer.state")).strip().equals("FROZEN");
+  }
+
+  void thawQuietly() {
+    try {
+      thaw();
+    } catch (IOException e) {
+      // the cgroup is gone with its tree: nothing left to thaw
+    }
+  }
+
+  /** Removes the cgroup once its tasks are gone; never fails. */
+  void destroyQuietly() {
+    try {
+      thawQuietly();
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // still busy or already gone: a later create() reuses it
+    }
+  }
+
+  private void write(String state) throws IOException {
+    Files.writeString(dir.resolve(v2 ? "cgroup.freeze" : "freezer.state"), state);
+  }
+
+  private static void sleepBriefly() {
+    try {
+      Thread.sleep(1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.crmpi.engine;
+
+/**
+ * How a node tree ended: the exit code of its command (128 + signal when a
+ * signal killed it), and whether crmpi itself ended it (a kill or a vacate)
+ * rather than the job.
+ */
+public record TreeExit(int code, boolean killedByCrmpi) {
+  /** crmpi-ns could not set the node tree up (namespaces, mounts). */
+  public static final int SETUP_FAILED = 125;
+  /** crmpi-ns could not restore the tree from its image. */
+  public static final int RESTORE_FAILED = 126;
+
+  public boolean succeeded() {
+    return code == 0 && !killedByCrmpi;
+  }
+
+  public String describe() {
+    if (killedByCrmpi) {
+      return "stopped by crmpi";
+    }
+    if (code == SETUP_FAILED) {
+      return "node tree setup failed (exit 125)";
+    }
+    if (code == RESTORE_FAILED) {
+      return "restore failed (exit 126)";
+    }
+    if (code > 128 && code < 128 + 65) {
+      return "killed by signal " + (code - 128);
+    }
+    return "exit code " + code;
+  }
+}

@@ -1,0 +1,14 @@
+package io.crmpi.protocol;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * How the coordinator reaches one node agent: in the same JVM in local
+ * mode, over the network across nodes. Requests never throw; a transport
+ * failure completes the future exceptionally.
+ */
+public interface AgentChannel {
+  String node();
+
+  CompletableFuture<AgentReply> send(AgentRequest request);
+}

@@ -1,0 +1,51 @@
+package io.crmpi.protocol;
+
+import io.crmpi.store.NodeImage;
+import java.util.Objects;
+
+/** A node agent's answer to one {@link AgentRequest}. */
+public sealed interface AgentReply {
+  String node();
+
+  long epoch();
+
+  /** The tree is quiesced or frozen. */
+  record Prepared(String node, long epoch) implements AgentReply {
+    public Prepared {
+      Objects.requireNonNull(node, "node");
+    }
+  }
+
+  /** The tree's image is written (not yet durable); the tree is still frozen. */
+  record Dumped(String node, long epoch, long dumpMillis) implements AgentReply {
+    public Dumped {
+      Objects.requireNonNull(node, "node");
+    }
+  }
+
+  /** Every file of the node's image is durable and digested. */
+  record Persisted(String node, long epoch, NodeImage image, long persistMillis) implements AgentReply {
+    public Persisted {
+      Objects.requireNonNull(node, "node");
+      Objects.requireNonNull(image, "image");
+      if (!image.node().equals(node)) {
+        throw new IllegalArgumentException("image of node " + image.node() + " sent by " + node);
+      }
+    }
+  }
+
+  /** The request could not be carried out; the message says why. */
+  record Failed(String node, long epoch, String message) implements AgentReply {
+    public Failed {
+      Objects.requireNonNull(node, "node");
+      Objects.requireNonNull(message, "message");
+    }
+  }
+
+  /** The tree runs again (or was ended, for a vacate). */
+  record Resumed(String node, long epoch) implements AgentReply {
+    public Resumed {
+      Objects.requireNonNull(node, "node");
+    }
+  }
+}

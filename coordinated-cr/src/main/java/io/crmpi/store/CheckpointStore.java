@@ -1,0 +1,59 @@
+package io.crmpi.store;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where a job's global checkpoints live. An epoch is begun (a fresh, empty
+ * directory), filled by the engines, then either committed (its manifest
+ * written atomically: the only commit point) or aborted (its directory
+ * deleted). Committed epochs are kept until retention removes them, oldest
+ * first; an older epoch is never removed to make room for a newer one that
+ * is not committed yet.
+ */
+public interface CheckpointStore {
+  /**
+   * Reserves the next epoch id (strictly greater than every id ever begun in
+   * this store, committed or not, across restarts of crmpi) and creates its
+   * empty directory.
+   */
+  long beginEpoch() throws IOException;
+
+  /** The directory of a begun or committed epoch. */
+  Path epochDir(long epoch);
+
+  /**
+   * Commits an epoch: writes its manifest to a temp file, fsyncs it, renames
+   * it into place and fsyncs the directory. Every file listed in the
+   * manifest must already be durable (the engines fsync what they write).
+   */
+  void commit(Manifest manifest) throws IOException;
+
+  /** Deletes a begun, uncommitted epoch; no-op when it does not exist. */
+  void abort(long epoch) throws IOException;
+
+  /** Every committed epoch, oldest first. Unreadable manifests are skipped. */
+  List<Manifest> committed() throws IOException;
+
+  /** The newest committed epoch, if any. */
+  Optional<Manifest> latest() throws IOException;
+
+  /** One committed epoch. */
+  Optional<Manifest> get(long epoch) throws IOException;
+
+  /**
+   * Recomputes size and digest of every file of a committed epoch and
+   * returns the mismatches, empty when the epoch is intact.
+   */
+  List<String> verify(Manifest manifest) throws IOException;
+
+  /**
+   * Deletes committed epochs beyond the newest {@code keep}, and epoch
+   * directories without a manifest that are older than the newest committed
+   * one (debris of a crash). The manifest goes first, so an epoch is never
+   * seen half-deleted as committed. Returns the epochs removed.
+   */
+  List<Long> retain(int keep) throws IOException;
+}

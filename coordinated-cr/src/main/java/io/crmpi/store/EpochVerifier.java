@@ -1,0 +1,75 @@
+package io.crmpi.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks the files of one committed epoch against its manifest: every file
+ * listed must exist, be a regular file, and have the recorded size and
+ * SHA-256. Each problem is one line naming the file relative to the epoch
+ * directory, e.g. {@code "nodes/local/image/pages-1.img: sha256 mismatch"}.
+ */
+final class EpochVerifier {
+  private EpochVerifier() {}
+
+  static List<String> verify(Path epochDir, Manifest manifest) throws IOException {
+    List<String> problems = new ArrayList<>();
+    if (!Files.isDirectory(epochDir)) {
+      problems.add("epoch " + manifest.epoch() + ": directory " + epochDir + " is missing");
+      return problems;
+    }
+    for (NodeImage node : manifest.nodes()) {
+      checkTree(epochDir, node.imageDir(), node.files(), problems);
+      if (node.workdirDir() != null) {
+        checkTree(epochDir, node.workdirDir(), node.workdirFiles(), problems);
+      } else if (!node.workdirFiles().isEmpty()) {
+        problems.add("node " + node.node() + ": " + node.workdirFiles().size()
+            + " working-directory files listed but no workdirDir");
+      }
+    }
+    return problems;
+  }
+
+  private static void checkTree(
+      Path epochDir, String dirName, List<FileDigest> files, List<String> problems) {
+    Path base = epochDir.resolve(dirName).normalize();
+    if (!base.startsWith(epochDir.normalize())) {
+      problems.add(dirName + ": directory is outside the epoch directory " + epochDir);
+      return;
+    }
+    String prefix = dirName.isEmpty() || dirName.equals(".") ? "" : dirName.replaceAll("/+$", "") + "/";
+    for (FileDigest expected : files) {
+      String problem = check(base, base.resolve(expected.path()), expected);
+      if (problem != null) {
+        problems.add(prefix + expected.path() + ": " + problem);
+      }
+    }
+  }
+
+  /** What is wrong with file, or null when it matches. */
+  private static String check(Path base, Path file, FileDigest expected) {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return "missing";
+    }
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      return "not a regular file";
+    }
+    try {
+      long size = Files.size(file);
+      if (size != expected.size()) {
+        return "size " + size + ", manifest says " + expected.size();
+      }
+      FileDigest actual = Digests.digest(base, file);
+      if (actual.size() != expected.size()) {
+        return "size " + actual.size() + ", manifest says " + expected.size();
+      }
+      return actual.sha256().equals(expected.sha256()) ? null : "sha256 mismatch";
+    } catch (IOException e) {
+      return "unreadable: " + e;
+    }
+  }
+}

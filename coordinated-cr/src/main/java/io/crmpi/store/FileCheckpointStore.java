@@ -1,0 +1,281 @@
+package io.crmpi.store;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A {@link CheckpointStore} in a directory of the file system, for one job
+ * and one process at a time. Layout: {@code root/epochs/<epoch as 10
+ * zero-padded digits>/} per epoch, whose {@code manifest.json} is the commit
+ * record, and {@code root/last-epoch}, the highest epoch id ever begun,
+ * replaced atomically, so that ids keep increasing across restarts even when
+ * every epoch directory has been deleted.
+ *
+ * <p>An epoch directory whose manifest does not decode, or names another
+ * epoch or job, is malformed: {@link #committed()} skips it and never
+ * deletes it, and {@link #abort} refuses it. {@link #retain} deletes it only
+ * when it is older than every committed epoch that retention keeps, i.e.
+ * when it would have been deleted had it decoded; a malformed epoch within
+ * the retention window is left for a person to look at. An I/O error while
+ * reading a manifest is thrown, not skipped: it says that the storage is
+ * failing, not that the epoch was never committed.
+ */
+public final class FileCheckpointStore implements CheckpointStore {
+  static final String MANIFEST = "manifest.json";
+  static final String LAST_EPOCH = "last-epoch";
+  private static final Pattern EPOCH_NAME = Pattern.compile("\\d{10,19}");
+  private static final System.Logger LOG = System.getLogger(FileCheckpointStore.class.getName());
+
+  private final Path root;
+  private final Path epochs;
+  private final String job;
+
+  private FileCheckpointStore(Path root, String job) {
+    this.root = root;
+    this.epochs = root.resolve("epochs");
+    this.job = job;
+  }
+
+  /** Opens the store of job under root, creating its directories when absent. */
+  public static FileCheckpointStore open(Path root, String job) throws IOException {
+    if (job == null || job.isBlank()) {
+      throw new IllegalArgumentException("job is blank: '" + job + "'");
+    }
+    FileCheckpointStore store = new FileCheckpointStore(root.toAbsolutePath().normalize(), job);
+    Files.createDirectories(store.epochs);
+    Digests.fsyncDirectory(store.root);
+    return store;
+  }
+
+  /** The directory the store lives in, absolute. */
+  public Path root() {
+    return root;
+  }
+
+  /** The job whose epochs this store holds. */
+  public String job() {
+    return job;
+  }
+
+  @Override
+  public synchronized long beginEpoch() throws IOException {
+    List<Long> ids = epochIds();
+    long highest = ids.isEmpty() ? 0 : ids.get(ids.size() - 1);
+    long next = Math.max(readLastEpoch(), highest) + 1;
+    DurableFiles.writeAtomically(root.resolve(LAST_EPOCH),
+        (next + "\n").getBytes(StandardCharsets.US_ASCII));
+    Files.createDirectory(epochDir(next));
+    Digests.fsyncDirectory(epochs);
+    return next;
+  }
+
+  @Override
+  public Path epochDir(long epoch) {
+    if (epoch <= 0) {
+      throw new IllegalArgumentException("epoch <= 0: " + epoch);
+    }
+    return epochs.resolve(dirName(epoch));
+  }
+
+  @Override
+  public synchronized void commit(Manifest manifest) throws IOException {
+    long epoch = manifest.epoch();
+    if (!manifest.job().equals(job)) {
+      throw new IllegalArgumentException("manifest of job '" + manifest.job()
+          + "' does not belong in the store of job '" + job + "'");
+    }
+    Path dir = epochDir(epoch);
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IllegalStateException(
+          "epoch " + epoch + " was not begun or was aborted: no directory " + dir);
+    }
+    if (Files.exists(dir.resolve(MANIFEST), LinkOption.NOFOLLOW_LINKS)) {
+      throw new IllegalStateException("epoch " + epoch + " is already committed: " + dir.resolve(MANIFEST));
+    }
+    Optional<Manifest> latest = latest();
+    if (latest.isPresent() && latest.get().epoch() > epoch) {
+      throw new IllegalStateException("epoch " + epoch + " is not newer than the latest committed epoch "
+          + latest.get().epoch());
+    }
+    DurableFiles.writeAtomically(dir.resolve(MANIFEST), ManifestCodec.toJson(manifest));
+  }
+
+  @Override
+  public synchronized void abort(long epoch) throws IOException {
+    Path dir = epochDir(epoch);
+    Path manifest = dir.resolve(MANIFEST);
+    if (Files.exists(manifest, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IllegalStateException("epoch " + epoch + " is committed (" + manifest
+          + " exists); abort deletes only uncommitted epochs");
+    }
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      DurableFiles.deleteTree(dir);
+      Digests.fsyncDirectory(epochs);
+    }
+  }
+
+  @Override
+  public List<Manifest> committed() throws IOException {
+    List<Manifest> committed = new ArrayList<>();
+    for (long epoch : epochIds()) {
+      load(epoch).ifPresent(committed::add);
+    }
+    return committed;
+  }
+
+  @Override
+  public Optional<Manifest> latest() throws IOException {
+    List<Long> ids = epochIds();
+    for (int i = ids.size() - 1; i >= 0; i--) {
+      Optional<Manifest> manifest = load(ids.get(i));
+      if (manifest.isPresent()) {
+        return manifest;
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public Optional<Manifest> get(long epoch) throws IOException {
+    return load(epoch);
+  }
+
+  @Override
+  public List<String> verify(Manifest manifest) throws IOException {
+    if (!manifest.job().equals(job)) {
+      throw new IllegalArgumentException("manifest of job '" + manifest.job()
+          + "' does not belong in the store of job '" + job + "'");
+    }
+    return EpochVerifier.verify(epochDir(manifest.epoch()), manifest);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Does nothing while no epoch is committed. Malformed epochs are
+   * removed only when older than the oldest epoch kept (see the class
+   * comment).
+   */
+  @Override
+  public synchronized List<Long> retain(int keep) throws IOException {
+    if (keep < 1) {
+      throw new IllegalArgumentException(
+          "keep < 1: " + keep + " (retention never deletes the newest epoch)");
+    }
+    List<Long> ids = epochIds();
+    List<Long> committed = new ArrayList<>();
+    List<Long> pending = new ArrayList<>();
+    for (long epoch : ids) {
+      if (!Files.exists(epochDir(epoch).resolve(MANIFEST), LinkOption.NOFOLLOW_LINKS)) {
+        pending.add(epoch);
+      } else if (load(epoch).isPresent()) {
+        committed.add(epoch);
+      }
+    }
+    if (committed.isEmpty()) {
+      return List.of();
+    }
+    long newest = committed.get(committed.size() - 1);
+    long oldestKept = committed.get(Math.max(0, committed.size() - keep));
+    List<Long> removed = new ArrayList<>();
+    for (long epoch : ids) {
+      boolean debris = pending.contains(epoch) ? epoch < newest : epoch < oldestKept;
+      if (debris) {
+        delete(epoch);
+        removed.add(epoch);
+      }
+    }
+    if (!removed.isEmpty()) {
+      Digests.fsyncDirectory(epochs);
+    }
+    return removed;
+  }
+
+  /** Removes the manifest first, durably, so the epoch is never seen half-deleted as committed. */
+  private void delete(long epoch) throws IOException {
+    Path dir = epochDir(epoch);
+    if (Files.deleteIfExists(dir.resolve(MANIFEST))) {
+      Digests.fsyncDirectory(dir);
+    }
+    DurableFiles.deleteTree(dir);
+  }
+
+  /** The committed manifest of epoch, or empty when it has none or a malformed one. */
+  private Optional<Manifest> load(long epoch) throws IOException {
+    Path file = epochDir(epoch).resolve(MANIFEST);
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    Manifest manifest;
+    try {
+      manifest = ManifestCodec.read(file);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (ManifestException e) {
+      LOG.log(Level.WARNING, "skipping epoch " + epoch + ": " + e.getMessage());
+      return Optional.empty();
+    }
+    if (manifest.epoch() != epoch || !manifest.job().equals(job)) {
+      LOG.log(Level.WARNING, "skipping epoch " + epoch + ": manifest " + file + " is of job '"
+          + manifest.job() + "' epoch " + manifest.epoch() + ", expected job '" + job + "' epoch " + epoch);
+      return Optional.empty();
+    }
+    return Optional.of(manifest);
+  }
+
+  /** Ids of every epoch directory, ascending. */
+  private List<Long> epochIds() throws IOException {
+    try (Stream<Path> list = Files.list(epochs)) {
+      return list
+          .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+          .map(p -> p.getFileName().toString())
+          .filter(name -> EPOCH_NAME.matcher(name).matches())
+          .map(FileCheckpointStore::parseEpoch)
+          .filter(epoch -> epoch > 0)
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** The id an epoch directory is named for, or -1 when the name is not exactly that of an id. */
+  private static long parseEpoch(String name) {
+    try {
+      long epoch = Long.parseLong(name);
+      return name.equals(dirName(epoch)) ? epoch : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static String dirName(long epoch) {
+    return String.format(Locale.ROOT, "%010d", epoch);
+  }
+
+  private long readLastEpoch() throws IOException {
+    Path file = root.resolve(LAST_EPOCH);
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+    try {
+      long last = Long.parseLong(text);
+      if (last >= 0) {
+        return last;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IOException(file + " is malformed: '" + text + "' is not an epoch id");
+  }
+}

@@ -1,0 +1,56 @@
+package io.crmpi.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The commit record of one global checkpoint. A global checkpoint exists
+ * only once its manifest has been written (temp file, fsync, atomic rename,
+ * fsync of the directory); everything else in an epoch directory without a
+ * manifest is debris of an aborted or interrupted attempt.
+ *
+ * @param formatVersion {@link #FORMAT_VERSION} when written by this code;
+ *     readers accept any version they know and ignore unknown fields
+ * @param job the job key
+ * @param epoch the epoch id, strictly increasing per job
+ * @param createdAt when the commit happened
+ * @param engine the engine that made the images ("criu" or "app")
+ * @param trigger why the checkpoint was taken ("periodic", "manual", ...)
+ * @param timings how long it took
+ * @param nodes one image per node tree, at least one
+ */
+public record Manifest(
+    int formatVersion,
+    String job,
+    long epoch,
+    Instant createdAt,
+    String engine,
+    String trigger,
+    Timings timings,
+    List<NodeImage> nodes) {
+  public static final int FORMAT_VERSION = 1;
+
+  public Manifest {
+    if (formatVersion < 1 || formatVersion > FORMAT_VERSION) {
+      throw new IllegalArgumentException("unknown manifest formatVersion " + formatVersion
+          + " (this crmpi reads 1.." + FORMAT_VERSION + ")");
+    }
+    Objects.requireNonNull(job, "job");
+    if (epoch <= 0) {
+      throw new IllegalArgumentException("epoch <= 0: " + epoch);
+    }
+    Objects.requireNonNull(createdAt, "createdAt");
+    Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(trigger, "trigger");
+    Objects.requireNonNull(timings, "timings");
+    nodes = List.copyOf(nodes);
+    if (nodes.isEmpty()) {
+      throw new IllegalArgumentException("a manifest needs at least one node image");
+    }
+  }
+
+  public long totalBytes() {
+    return nodes.stream().mapToLong(NodeImage::totalBytes).sum();
+  }
+}

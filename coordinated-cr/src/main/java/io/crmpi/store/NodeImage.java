@@ -1,0 +1,49 @@
+package io.crmpi.store;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The image of one node tree inside a global checkpoint.
+ *
+ * @param node the node's name (its host name in Slurm mode, "local" in local mode)
+ * @param imageDir the directory of the engine's image files, relative to the
+ *     epoch directory (e.g. "nodes/local/image")
+ * @param files every file of imageDir with size and digest
+ * @param workdirDir where the snapshot of the job's working directory is,
+ *     relative to the epoch directory, or null when this node took none
+ * @param workdir the absolute path of the working directory the snapshot
+ *     was taken of, or null
+ * @param workdirFiles every file of the snapshot, relative to workdirDir
+ * @param attributes engine data needed for the restore (e.g. the pipes of
+ *     the tree's stdout and stderr and its external mounts)
+ */
+public record NodeImage(
+    String node,
+    String imageDir,
+    List<FileDigest> files,
+    String workdirDir,
+    String workdir,
+    List<FileDigest> workdirFiles,
+    Map<String, String> attributes) {
+  public NodeImage {
+    Objects.requireNonNull(node, "node");
+    if (!node.matches("[A-Za-z0-9._-]+")) {
+      throw new IllegalArgumentException("node name must be [A-Za-z0-9._-]+: " + node);
+    }
+    Objects.requireNonNull(imageDir, "imageDir");
+    files = List.copyOf(files);
+    workdirFiles = workdirFiles == null ? List.of() : List.copyOf(workdirFiles);
+    attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+    if ((workdirDir == null) != (workdir == null)) {
+      throw new IllegalArgumentException("workdirDir and workdir go together: " + workdirDir + ", " + workdir);
+    }
+  }
+
+  /** Total bytes of the image files and the working-directory snapshot. */
+  public long totalBytes() {
+    return files.stream().mapToLong(FileDigest::size).sum()
+        + workdirFiles.stream().mapToLong(FileDigest::size).sum();
+  }
+}

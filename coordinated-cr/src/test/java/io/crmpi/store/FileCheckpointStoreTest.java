@@ -1,0 +1,140 @@
+package io.crmpi.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Runs the store contract on {@link FileCheckpointStore}, and checks its on-disk layout. */
+class FileCheckpointStoreTest extends CheckpointStoreContractTest {
+  @Override
+  CheckpointStore open(Path storage) throws IOException {
+    return FileCheckpointStore.open(storage, JOB);
+  }
+
+  @Override
+  void corruptManifest(CheckpointStore store, long epoch) throws IOException {
+    Files.writeString(manifestOf(epoch), "{\"formatVersion\": 1, \"job\": ");
+  }
+
+  Path manifestOf(long epoch) {
+    return store.epochDir(epoch).resolve("manifest.json");
+  }
+
+  @Test
+  void epochsLiveInZeroPaddedDirectoriesWithTheirManifest() throws IOException {
+    long epoch = commitNewEpoch();
+    assertEquals(storage.resolve("epochs").resolve(String.format("%010d", epoch)), store.epochDir(epoch));
+    assertTrue(Files.isRegularFile(manifestOf(epoch)));
+    assertFalse(Files.exists(store.epochDir(epoch).resolve("manifest.json.tmp")));
+    assertEquals(store.latest().orElseThrow(), ManifestCodec.read(manifestOf(epoch)));
+  }
+
+  @Test
+  void lastEpochFileHoldsTheHighestEpochBegun() throws IOException {
+    store.beginEpoch();
+    long second = store.beginEpoch();
+    assertEquals(second + "\n", Files.readString(storage.resolve("last-epoch")));
+    assertFalse(Files.exists(storage.resolve("last-epoch.tmp")));
+  }
+
+  @Test
+  void epochIdsContinueAfterTheHighestDirectoryWhenLastEpochIsLost() throws IOException {
+    store.beginEpoch();
+    long second = store.beginEpoch();
+    Files.delete(storage.resolve("last-epoch"));
+    assertEquals(second + 1, open(storage).beginEpoch());
+  }
+
+  @Test
+  void aMalformedLastEpochFileStopsBeginEpochWithItsContent() throws IOException {
+    Files.writeString(storage.resolve("last-epoch"), "garbage\n");
+    IOException e = assertThrows(IOException.class, () -> store.beginEpoch());
+    assertTrue(e.getMessage().contains("'garbage'"), e.getMessage());
+  }
+
+  @Test
+  void aManifestOfAnotherEpochIsNotCommitted() throws IOException {
+    long first = commitNewEpoch();
+    long second = store.beginEpoch();
+    Files.copy(manifestOf(first), manifestOf(second));
+    assertEquals(List.of(first), epochs(store.committed()));
+    assertEquals(first, store.latest().orElseThrow().epoch());
+  }
+
+  @Test
+  void aStoreOfAnotherJobSeesNoCommittedEpochs() throws IOException {
+    commitNewEpoch();
+    assertEquals(List.of(), FileCheckpointStore.open(storage, "other-job").committed());
+  }
+
+  @Test
+  void directoriesNotNamedLikeEpochsAreIgnored() throws IOException {
+    Files.createDirectories(storage.resolve("epochs").resolve("notes"));
+    Files.createDirectories(storage.resolve("epochs").resolve("00000000007"));
+    long epoch = commitNewEpoch();
+    assertEquals(1, epoch);
+    assertEquals(List.of(), store.retain(1));
+    assertTrue(Files.isDirectory(storage.resolve("epochs").resolve("notes")));
+  }
+
+  @Test
+  void retentionKeepsAMalformedEpochWithinTheRetentionWindow() throws IOException {
+    commitNewEpoch();
+    long broken = commitNewEpoch();
+    long newest = commitNewEpoch();
+    corruptManifest(store, broken);
+    assertEquals(List.of(), store.retain(2));
+    assertTrue(Files.isRegularFile(manifestOf(broken)));
+    assertEquals(newest, store.latest().orElseThrow().epoch());
+  }
+
+  @Test
+  void retentionDeletesAMalformedEpochOlderThanEveryEpochKept() throws IOException {
+    long broken = commitNewEpoch();
+    commitNewEpoch();
+    long newest = commitNewEpoch();
+    corruptManifest(store, broken);
+    assertEquals(List.of(broken, newest - 1), store.retain(1));
+    assertFalse(Files.exists(store.epochDir(broken)));
+  }
+
+  @Test
+  void abortRefusesAnEpochWithAMalformedManifest() throws IOException {
+    long broken = commitNewEpoch();
+    corruptManifest(store, broken);
+    assertThrows(IllegalStateException.class, () -> store.abort(broken));
+    assertTrue(Files.exists(manifestOf(broken)));
+  }
+
+  @Test
+  void commitOfAnEpochOlderThanTheLatestIsRefused() throws IOException {
+    long older = store.beginEpoch();
+    Manifest olderManifest = fillAndDescribe(older);
+    long newer = commitNewEpoch();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.commit(olderManifest));
+    String expected = "epoch " + older + " is not newer than the latest committed epoch " + newer;
+    assertTrue(e.getMessage().contains(expected), e.getMessage());
+  }
+
+  @Test
+  void verifyReportsAMissingEpochDirectoryOnce() throws IOException {
+    Manifest manifest = store.get(commitNewEpoch()).orElseThrow();
+    Files.delete(manifestOf(manifest.epoch()));
+    store.abort(manifest.epoch());
+    List<String> problems = store.verify(manifest);
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).contains("is missing"), problems.get(0));
+  }
+
+  @Test
+  void openRefusesABlankJob() {
+    assertThrows(IllegalArgumentException.class, () -> FileCheckpointStore.open(storage, " "));
+  }
+}

@@ -1,0 +1,40 @@
+package io.crmpi.cli;
+
+import io.crmpi.local.JobDirectory;
+import io.crmpi.local.JobSpec;
+import io.crmpi.local.LocalJob;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code crmpi restart}: resumes a job from its newest usable checkpoint after crmpi itself died. */
+@Command(name = "restart", description = "Resume a job from its newest checkpoint that verifies.")
+final class RestartCommand implements Callable<Integer> {
+  @Mixin StateDirOption state;
+
+  @Parameters(index = "0", paramLabel = "NAME", description = "The job's name.")
+  String name;
+
+  @Option(names = "--epoch", paramLabel = "EPOCH", description = "Restore this epoch (or the newest older one that verifies).")
+  Long epoch;
+
+  @Option(names = "--prepare-timeout", paramLabel = "DURATION", defaultValue = "60s",
+      description = "How long freezing the ranks may take. Default: ${DEFAULT-VALUE}.")
+  String prepareTimeout;
+
+  @Option(names = "--dump-timeout", paramLabel = "DURATION", defaultValue = "30m",
+      description = "How long a dump (and its fsync) may take. Default: ${DEFAULT-VALUE}.")
+  String dumpTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    JobDirectory dir = state.existing(name);
+    JobSpec spec = dir.readSpec();
+    LocalJob.Settings settings = Installation.settings(RunCommand.parse(prepareTimeout, "--prepare-timeout"),
+        RunCommand.parse(dumpTimeout, "--dump-timeout"));
+    return new LocalJob(dir, spec, settings).run(true, epoch == null ? Long.MAX_VALUE : epoch, System.out,
+        System.err);
+  }
+}

@@ -1,0 +1,100 @@
+package io.crmpi.cli;
+
+import io.crmpi.local.ExitCodes;
+import io.crmpi.local.JobDirectory;
+import io.crmpi.local.JobException;
+import io.crmpi.local.JobSpec;
+import io.crmpi.local.LocalJob;
+import io.crmpi.policy.CheckpointPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code crmpi run}: runs a job under checkpoint/restart in local mode. */
+@Command(name = "run", description = "Run an MPI job with periodic checkpoints and automatic restart.")
+final class RunCommand implements Callable<Integer> {
+  @Mixin StateDirOption state;
+
+  @Option(names = "--name", paramLabel = "NAME", description = "The job's name (default: the program's name).")
+  String name;
+
+  @Option(names = "--interval", paramLabel = "POLICY", defaultValue = "30m",
+      description = "Periodic checkpoints: a duration (5s, 10m, 1h), cron:EXPR (Quartz cron), auto[:mtbf=24h]"
+          + " (Young/Daly) or none. Default: ${DEFAULT-VALUE}.")
+  String interval;
+
+  @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
+      description = "Committed checkpoints to keep. Default: ${DEFAULT-VALUE}.")
+  int keep;
+
+  @Option(names = "--max-restarts", paramLabel = "N", defaultValue = "3",
+      description = "Failures to survive before giving up. Default: ${DEFAULT-VALUE}.")
+  int maxRestarts;
+
+  @Option(names = "--workdir", paramLabel = "DIR", description = "The job's working directory (default: .).")
+  Path workdir;
+
+  @Option(names = "--prepare-timeout", paramLabel = "DURATION", defaultValue = "60s",
+      description = "How long freezing the ranks may take. Default: ${DEFAULT-VALUE}.")
+  String prepareTimeout;
+
+  @Option(names = "--dump-timeout", paramLabel = "DURATION", defaultValue = "30m",
+      description = "How long a dump (and its fsync) may take. Default: ${DEFAULT-VALUE}.")
+  String dumpTimeout;
+
+  @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The job's command, after --.")
+  List<String> command;
+
+  @Override
+  public Integer call() throws Exception {
+    Path wd = (workdir == null ? Path.of("") : workdir).toAbsolutePath().normalize();
+    if (!Files.isDirectory(wd)) {
+      throw new JobException("working directory " + wd + " does not exist", ExitCodes.USAGE);
+    }
+    String jobName = name != null ? name : Path.of(command.get(command.size() - 1)).getFileName().toString();
+    JobDirectory dir;
+    try {
+      dir = JobDirectory.of(state.root(), jobName);
+      CheckpointPolicy.parse(interval);
+    } catch (IllegalArgumentException e) {
+      throw new JobException(e.getMessage(), ExitCodes.USAGE);
+    }
+    Optional<String> problem = ProgramCheck.problem(command, wd);
+    if (problem.isPresent()) {
+      throw new JobException(problem.get(), ExitCodes.USAGE);
+    }
+    if (dir.exists()) {
+      throw new JobException("job '" + jobName + "' already exists in " + dir.dir() + ": 'crmpi restart "
+          + jobName + "' resumes it, or choose another --name", ExitCodes.USAGE);
+    }
+    Duration prepare = parse(prepareTimeout, "--prepare-timeout");
+    Duration dump = parse(dumpTimeout, "--dump-timeout");
+    JobSpec spec;
+    try {
+      spec = new JobSpec(JobSpec.FORMAT_VERSION, jobName, command, wd.toString(), System.getenv(), interval,
+          keep, maxRestarts, "criu", Instant.now());
+    } catch (IllegalArgumentException e) {
+      throw new JobException(e.getMessage(), ExitCodes.USAGE);
+    }
+    LocalJob.Settings settings = Installation.settings(prepare, dump);
+    dir.create();
+    dir.writeSpec(spec);
+    return new LocalJob(dir, spec, settings).run(false, Long.MAX_VALUE, System.out, System.err);
+  }
+
+  static Duration parse(String value, String option) {
+    try {
+      return io.crmpi.policy.CheckpointPolicy.parseDuration(value);
+    } catch (IllegalArgumentException e) {
+      throw new JobException(option + ": " + e.getMessage(), ExitCodes.USAGE);
+    }
+  }
+}

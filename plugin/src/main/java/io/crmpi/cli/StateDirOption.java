@@ -1,0 +1,33 @@
+package io.crmpi.cli;
+
+import io.crmpi.local.JobDirectory;
+import io.crmpi.local.JobException;
+import io.crmpi.local.ExitCodes;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The --state-dir option shared by every subcommand, and job lookup. */
+final class StateDirOption {
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Where jobs and checkpoints live (default: $CRMPI_STATE_DIR or ~/.crmpi).")
+  Path stateDir;
+
+  Path root() {
+    return stateDir != null ? stateDir : JobDirectory.defaultStateRoot();
+  }
+
+  /** The directory of an existing job, or a one-line error naming what to do. */
+  JobDirectory existing(String name) {
+    JobDirectory dir;
+    try {
+      dir = JobDirectory.of(root(), name);
+    } catch (IllegalArgumentException e) {
+      throw new JobException(e.getMessage(), ExitCodes.USAGE);
+    }
+    if (!dir.exists()) {
+      throw new JobException("no job named '" + name + "' in " + root().toAbsolutePath()
+          + " ('crmpi status' lists the jobs there; --state-dir chooses another place)", ExitCodes.USAGE);
+    }
+    return dir;
+  }
+}

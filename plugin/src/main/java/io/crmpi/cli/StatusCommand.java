@@ -1,0 +1,136 @@
+package io.crmpi.cli;
+
+import io.crmpi.local.HistoryEntry;
+import io.crmpi.local.JobDirectory;
+import io.crmpi.local.JobHistory;
+import io.crmpi.local.JobSpec;
+import io.crmpi.local.JobState;
+import io.crmpi.local.Units;
+import io.crmpi.store.FileCheckpointStore;
+import io.crmpi.store.Manifest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code crmpi status}: a job's state and its epochs as a table; without a name, every job. */
+@Command(name = "status", description = "Show a job's state and checkpoints (or list all jobs).")
+final class StatusCommand implements Callable<Integer> {
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
+      .withZone(ZoneId.systemDefault());
+
+  @Mixin StateDirOption state;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "The job's name.")
+  String name;
+
+  @Option(names = "--all", description = "Show every epoch, not only the last 20.")
+  boolean all;
+
+  @Override
+  public Integer call() throws Exception {
+    if (name == null) {
+      return listJobs();
+    }
+    JobDirectory dir = state.existing(name);
+    JobSpec spec = dir.readSpec();
+    Optional<JobState> st = dir.readState();
+    FileCheckpointStore store = FileCheckpointStore.open(dir.checkpoints(), name);
+    List<Manifest> committed = store.committed();
+    Set<Long> kept = committed.stream().map(Manifest::epoch).collect(Collectors.toSet());
+    System.out.println("job:       " + spec.name());
+    System.out.println("state:     " + describe(dir, st));
+    System.out.println("command:   " + String.join(" ", spec.command()));
+    System.out.println("workdir:   " + spec.workdir());
+    System.out.println("policy:    checkpoints " + spec.policy() + ", keep " + spec.keep() + ", max restarts "
+        + spec.maxRestarts());
+    System.out.println("restarts:  " + st.map(JobState::restarts).orElse(0));
+    System.out.println("latest:    " + (committed.isEmpty() ? "no committed checkpoint"
+        : "epoch " + committed.get(committed.size() - 1).epoch()));
+    System.out.println();
+    List<HistoryEntry> entries = new JobHistory(dir.history(), Clock.systemUTC(), name).read();
+    Table t = new Table("EPOCH", "STATE", "TIME", "SIZE", "DUMP", "FROZEN", "TOTAL", "NODES", "NOTE")
+        .alignRight(0, 3, 4, 5, 6, 7);
+    int from = all ? 0 : Math.max(0, entries.size() - 20);
+    for (HistoryEntry e : entries.subList(from, entries.size())) {
+      switch (e.kind()) {
+        case "committed" -> t.add(e.epoch(), kept.contains(e.epoch()) ? "committed" : "expired",
+            TIME.format(e.time()), Units.bytes(e.bytes()), Units.seconds(e.dumpMillis()),
+            Units.seconds(e.frozenMillis()), Units.seconds(e.totalMillis()), e.nodes(),
+            e.trigger() == null ? "" : e.trigger());
+        case "aborted" -> t.add(e.epoch(), "aborted", TIME.format(e.time()), "-", "-", "-", "-", "-",
+            e.reason() + ": " + abbreviate(e.detail()));
+        case "restart" -> t.add(e.epoch() == 0 ? "-" : e.epoch(), "restored", TIME.format(e.time()), "-", "-", "-",
+            "-", "-", e.epoch() == 0 ? "started over: " + e.detail() : abbreviate(e.detail()));
+        default -> { }
+      }
+    }
+    System.out.print(t.isEmpty() ? "no checkpoints yet\n" : t.render());
+    return 0;
+  }
+
+  private static String describe(JobDirectory dir, Optional<JobState> st) throws IOException {
+    if (st.isEmpty()) {
+      return "NEW (never started)";
+    }
+    JobState s = st.get();
+    return switch (s.status()) {
+      case RUNNING -> dir.isLocked() ? "RUNNING (crmpi pid " + s.pid() + ", " + s.message() + ")"
+          : "DEAD (crmpi pid " + s.pid() + " is gone; 'crmpi restart " + dir.name() + "' resumes it)";
+      case SUCCEEDED -> "SUCCEEDED at " + TIME.format(s.updatedAt()) + " (" + s.message() + ")";
+      case FAILED -> "FAILED at " + TIME.format(s.updatedAt()) + " (" + s.message() + ")";
+      case STOPPED -> "STOPPED at " + TIME.format(s.updatedAt()) + " (" + s.message() + ")";
+    };
+  }
+
+  private int listJobs() throws IOException {
+    Path jobs = state.root().resolve("jobs");
+    Table t = new Table("JOB", "STATE", "LATEST", "RESTARTS", "UPDATED").alignRight(3);
+    if (Files.isDirectory(jobs)) {
+      try (Stream<Path> s = Files.list(jobs)) {
+        for (Path p : s.sorted().toList()) {
+          JobDirectory dir = JobDirectory.of(state.root(), p.getFileName().toString());
+          if (!dir.exists()) {
+            continue;
+          }
+          Optional<JobState> st = dir.readState();
+          List<Manifest> committed = FileCheckpointStore.open(dir.checkpoints(), dir.name()).committed();
+          String status = st.map(x -> x.status().name()).orElse("NEW");
+          if (st.isPresent() && st.get().status().name().equals("RUNNING") && !dir.isLocked()) {
+            status = "DEAD";
+          }
+          t.add(dir.name(), status, committed.isEmpty() ? "-" : "epoch " + committed.get(committed.size() - 1).epoch(),
+              st.map(JobState::restarts).orElse(0),
+              st.map(x -> TIME.format(x.updatedAt())).orElse("-"));
+        }
+      }
+    }
+    System.out.print(t.isEmpty() ? "no jobs in " + state.root().toAbsolutePath() + "\n" : t.render());
+    return 0;
+  }
+
+  private static String abbreviate(String s) {
+    if (s == null) {
+      return "";
+    }
+    String one = s.replace('\n', ' ');
+    return one.length() > 100 ? one.substring(0, 97) + "..." : one;
+  }
+
+  static String time(Instant i) {
+    return TIME.format(i);
+  }
+}

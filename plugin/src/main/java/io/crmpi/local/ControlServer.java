@@ -1,0 +1,92 @@
+package io.crmpi.local;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * The running job's control socket (a Unix socket, root-only like the job
+ * directory): other crmpi commands send one request line ("checkpoint") and
+ * read the answer, whose last line starts with "OK " or "ERR ".
+ */
+public final class ControlServer implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(ControlServer.class.getName());
+  private final Path path;
+  private final ServerSocketChannel server;
+  private final Function<String, String> handler;
+  private final Thread acceptor;
+
+  private ControlServer(Path path, ServerSocketChannel server, Function<String, String> handler) {
+    this.path = path;
+    this.server = server;
+    this.handler = handler;
+    this.acceptor = new Thread(this::acceptLoop, "crmpi-control");
+    acceptor.setDaemon(true);
+  }
+
+  /** Listens on path; handler maps a request line to the answer's last line. */
+  public static ControlServer start(Path path, Function<String, String> handler) throws IOException {
+    Files.deleteIfExists(path);
+    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(path));
+    ControlServer s = new ControlServer(path, server, handler);
+    s.acceptor.start();
+    return s;
+  }
+
+  private void acceptLoop() {
+    while (server.isOpen()) {
+      try {
+        SocketChannel ch = server.accept();
+        Thread t = new Thread(() -> serve(ch), "crmpi-control-request");
+        t.setDaemon(true);
+        t.start();
+      } catch (IOException e) {
+        if (server.isOpen()) {
+          LOG.warning("control socket " + path + ": " + e);
+        }
+        return;
+      }
+    }
+  }
+
+  private void serve(SocketChannel ch) {
+    try (ch) {
+      BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
+          StandardCharsets.UTF_8));
+      String request = in.readLine();
+      String answer;
+      try {
+        answer = request == null ? "ERR empty request" : handler.apply(request.strip());
+      } catch (RuntimeException e) {
+        answer = "ERR " + e.getMessage();
+      }
+      OutputStream out = Channels.newOutputStream(ch);
+      out.write((answer + "\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    } catch (IOException e) {
+      LOG.fine("control request failed: " + e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.close();
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      LOG.fine("closing control socket: " + e);
+    }
+  }
+}

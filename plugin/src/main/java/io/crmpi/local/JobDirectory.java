@@ -1,0 +1,166 @@
+package io.crmpi.local;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * The directory of one job under the state root ({@code STATE/jobs/NAME}):
+ *
+ * <pre>
+ * job.json        what the job is (JobSpec)
+ * state.json      where it stands (JobState)
+ * history.jsonl   every epoch's outcome and every restart
+ * crmpi.log       crmpi's log of the job
+ * output.log      the job's stdout and stderr
+ * lock            held by the crmpi process that runs the job
+ * checkpoints/    the checkpoint store (epochs/NNNNNNNNNN/...)
+ * run/NODE/       the node agent's runtime files
+ * </pre>
+ */
+public final class JobDirectory {
+  private final Path dir;
+  private final String name;
+
+  private JobDirectory(Path dir, String name) {
+    this.dir = dir;
+    this.name = name;
+  }
+
+  public static JobDirectory of(Path stateRoot, String name) {
+    JobSpec.requireValidName(name);
+    return new JobDirectory(stateRoot.toAbsolutePath().normalize().resolve("jobs").resolve(name), name);
+  }
+
+  /** The default state root: $CRMPI_STATE_DIR, else ~/.crmpi. */
+  public static Path defaultStateRoot() {
+    String env = System.getenv("CRMPI_STATE_DIR");
+    if (env != null && !env.isBlank()) {
+      return Path.of(env);
+    }
+    return Path.of(System.getProperty("user.home"), ".crmpi");
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public boolean exists() {
+    return Files.exists(dir.resolve("job.json"));
+  }
+
+  public Path checkpoints() {
+    return dir.resolve("checkpoints");
+  }
+
+  public Path runtime(String node) {
+    return dir.resolve("run").resolve(node);
+  }
+
+  public Path log() {
+    return dir.resolve("crmpi.log");
+  }
+
+  public Path output() {
+    return dir.resolve("output.log");
+  }
+
+  public Path history() {
+    return dir.resolve("history.jsonl");
+  }
+
+  /**
+   * The control socket's path: inside the job directory, or under /tmp when
+   * that path is too long for a Unix socket address (108 bytes).
+   */
+  public Path controlSocket() {
+    Path p = dir.resolve("control.sock");
+    if (p.toString().getBytes(StandardCharsets.UTF_8).length < 100) {
+      return p;
+    }
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(dir.toString().getBytes(StandardCharsets.UTF_8));
+      return Path.of("/tmp", "crmpi-" + HexFormat.of().formatHex(h, 0, 8) + ".sock");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Creates the directory; fails with a clear message when it cannot be written. */
+  public void create() throws IOException {
+    try {
+      Files.createDirectories(dir);
+      Files.createDirectories(checkpoints());
+    } catch (AccessDeniedException e) {
+      throw new IOException("cannot create the job directory " + dir + ": permission denied"
+          + " (choose a writable --state-dir)", e);
+    }
+    if (!Files.isWritable(dir) || !Files.isWritable(checkpoints())) {
+      throw new IOException("the job directory " + dir + " is not writable (choose a writable --state-dir)");
+    }
+  }
+
+  public JobSpec readSpec() throws IOException {
+    return Json.read(dir.resolve("job.json"), JobSpec.class);
+  }
+
+  public void writeSpec(JobSpec spec) throws IOException {
+    Json.writeAtomically(dir.resolve("job.json"), spec);
+  }
+
+  public Optional<JobState> readState() throws IOException {
+    Path f = dir.resolve("state.json");
+    return Files.exists(f) ? Optional.of(Json.read(f, JobState.class)) : Optional.empty();
+  }
+
+  public void writeState(JobState state) throws IOException {
+    Json.writeAtomically(dir.resolve("state.json"), state);
+  }
+
+  /**
+   * Takes the job's lock, held until the process ends; empty when another
+   * process holds it (the job is running).
+   */
+  public Optional<FileLock> tryLock() throws IOException {
+    FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      FileLock lock = ch.tryLock();
+      if (lock == null) {
+        ch.close();
+        return Optional.empty();
+      }
+      return Optional.of(lock);
+    } catch (OverlappingFileLockException e) {
+      ch.close();
+      return Optional.empty();
+    }
+  }
+
+  /** Whether some process holds the job's lock right now. */
+  public boolean isLocked() throws IOException {
+    if (!Files.exists(dir.resolve("lock"))) {
+      return false;
+    }
+    Optional<FileLock> lock = tryLock();
+    if (lock.isEmpty()) {
+      return true;
+    }
+    lock.get().release();
+    lock.get().channel().close();
+    return false;
+  }
+}

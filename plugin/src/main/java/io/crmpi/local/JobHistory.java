@@ -1,0 +1,81 @@
+package io.crmpi.local;
+
+import io.crmpi.coordinator.CheckpointListener;
+import io.crmpi.coordinator.CheckpointOutcome;
+import io.crmpi.store.Manifest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The append-only history of a job (history.jsonl): every epoch's outcome,
+ * including the aborted ones that leave no trace in the store, and every
+ * restart. The status table is drawn from it.
+ */
+public final class JobHistory implements CheckpointListener {
+  private static final Logger LOG = Logger.getLogger(JobHistory.class.getName());
+  private final Path file;
+  private final Clock clock;
+  private final String job;
+
+  public JobHistory(Path file, Clock clock, String job) {
+    this.file = file;
+    this.clock = clock;
+    this.job = job;
+  }
+
+  @Override
+  public void epochEnded(CheckpointOutcome outcome) {
+    if (outcome instanceof CheckpointOutcome.Committed c) {
+      Manifest m = c.manifest();
+      append(new HistoryEntry(m.createdAt(), "committed", m.epoch(), m.trigger(), null, null,
+          m.totalBytes(), m.timings().dumpMillis(), m.timings().frozenMillis(), m.timings().totalMillis(),
+          m.nodes().size()));
+      LOG.info(String.format("job %s epoch %d: committed, %s in %.2f s (frozen %.2f s)", job, m.epoch(),
+          Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0, m.timings().frozenMillis() / 1000.0));
+    } else if (outcome instanceof CheckpointOutcome.Aborted a) {
+      append(new HistoryEntry(clock.instant(), "aborted", a.epoch(), null, a.reason().name(), a.detail(),
+          0, 0, 0, 0, 0));
+      LOG.warning("job " + job + " " + a.describe());
+    } else if (outcome instanceof CheckpointOutcome.Skipped s) {
+      LOG.info("job " + job + ": checkpoint skipped: " + s.why());
+    }
+  }
+
+  public void restarted(long epoch, String detail) {
+    append(new HistoryEntry(clock.instant(), "restart", epoch, null, null, detail, 0, 0, 0, 0, 0));
+  }
+
+  public List<HistoryEntry> read() throws IOException {
+    List<HistoryEntry> entries = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return entries;
+    }
+    for (String line : Files.readAllLines(file)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        entries.add(Json.MAPPER.readValue(line, HistoryEntry.class));
+      } catch (IOException e) {
+        // a line cut short by a crash: the others still count
+      }
+    }
+    return entries;
+  }
+
+  private synchronized void append(HistoryEntry e) {
+    try {
+      String line = Json.MAPPER.copy().disable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+          .writeValueAsString(e) + "\n";
+      Files.writeString(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException ex) {
+      LOG.warning("job " + job + ": cannot append to " + file + ": " + ex);
+    }
+  }
+}

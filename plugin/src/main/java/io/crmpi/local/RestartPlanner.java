@@ -1,0 +1,47 @@
+package io.crmpi.local;
+
+import io.crmpi.store.CheckpointStore;
+import io.crmpi.store.Manifest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Chooses what to restart from: committed epochs, newest first (no newer
+ * than a requested epoch), each verified just before it is used. A damaged
+ * epoch is reported and skipped for the previous one, never used.
+ */
+final class RestartPlanner {
+  private final CheckpointStore store;
+  private final List<Manifest> queue;
+  private final Consumer<String> log;
+
+  private RestartPlanner(CheckpointStore store, List<Manifest> queue, Consumer<String> log) {
+    this.store = store;
+    this.queue = queue;
+    this.log = log;
+  }
+
+  static RestartPlanner newestFirst(CheckpointStore store, long atMost, Consumer<String> log) throws IOException {
+    List<Manifest> committed = new ArrayList<>(store.committed());
+    committed.removeIf(m -> m.epoch() > atMost);
+    Collections.reverse(committed);
+    return new RestartPlanner(store, committed, log);
+  }
+
+  /** The next epoch whose files verify, or empty when none is left. */
+  Optional<Manifest> next() throws IOException {
+    while (!queue.isEmpty()) {
+      Manifest m = queue.remove(0);
+      List<String> problems = store.verify(m);
+      if (problems.isEmpty()) {
+        return Optional.of(m);
+      }
+      log.accept("epoch " + m.epoch() + " is damaged and skipped: " + String.join("; ", problems));
+    }
+    return Optional.empty();
+  }
+}
