@@ -8,26 +8,29 @@ import java.util.Set;
 
 /**
  * The armed fault points of this process, parsed from a CRMPI_FAULTS value
- * such as {@code dump@2,commit@*}. {@link #check} throws where a fault is
+ * such as {@code dump@2,commit@*} or {@code dump@3-} (epoch 3 and later). {@link #check} throws where a fault is
  * armed; with nothing armed it never does.
  */
 public final class Faults {
   private static final long ANY = -1;
   private final Map<FaultPoint, Set<Long>> armed;
+  private final Map<FaultPoint, Long> from;
 
-  private Faults(Map<FaultPoint, Set<Long>> armed) {
+  private Faults(Map<FaultPoint, Set<Long>> armed, Map<FaultPoint, Long> from) {
     this.armed = armed;
+    this.from = from;
   }
 
   public static Faults none() {
-    return new Faults(new EnumMap<>(FaultPoint.class));
+    return new Faults(new EnumMap<>(FaultPoint.class), new EnumMap<>(FaultPoint.class));
   }
 
   /** Parses a CRMPI_FAULTS value; null or blank arms nothing. */
   public static Faults parse(String spec) {
     Map<FaultPoint, Set<Long>> armed = new EnumMap<>(FaultPoint.class);
+    Map<FaultPoint, Long> from = new EnumMap<>(FaultPoint.class);
     if (spec == null || spec.isBlank()) {
-      return new Faults(armed);
+      return new Faults(armed, from);
     }
     for (String item : spec.split(",")) {
       String[] parts = item.strip().split("@", 2);
@@ -39,17 +42,20 @@ public final class Faults {
       }
       if (point == null || parts.length != 2) {
         throw new IllegalArgumentException("bad CRMPI_FAULTS item '" + item
-            + "': expected NAME@EPOCH or NAME@* with NAME one of prepare, dump, commit");
+            + "': expected NAME@EPOCH, NAME@EPOCH- or NAME@* with NAME one of prepare, dump, commit");
       }
-      long epoch;
       try {
-        epoch = parts[1].equals("*") ? ANY : Long.parseLong(parts[1]);
+        if (parts[1].endsWith("-")) {
+          from.put(point, Long.parseLong(parts[1].substring(0, parts[1].length() - 1)));
+        } else {
+          armed.computeIfAbsent(point, k -> new HashSet<>())
+              .add(parts[1].equals("*") ? ANY : Long.parseLong(parts[1]));
+        }
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("bad epoch in CRMPI_FAULTS item '" + item + "'");
       }
-      armed.computeIfAbsent(point, k -> new HashSet<>()).add(epoch);
     }
-    return new Faults(armed);
+    return new Faults(armed, from);
   }
 
   public static Faults fromEnvironment() {
@@ -59,7 +65,8 @@ public final class Faults {
   /** Throws an IOException when point is armed for epoch. */
   public void check(FaultPoint point, long epoch) throws IOException {
     Set<Long> epochs = armed.get(point);
-    if (epochs != null && (epochs.contains(ANY) || epochs.contains(epoch))) {
+    Long first = from.get(point);
+    if ((epochs != null && (epochs.contains(ANY) || epochs.contains(epoch))) || (first != null && epoch >= first)) {
       throw new IOException("injected fault '" + point.key() + "' at epoch " + epoch);
     }
   }

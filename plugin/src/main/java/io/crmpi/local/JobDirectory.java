@@ -106,11 +106,16 @@ public final class JobDirectory {
       Files.createDirectories(dir);
       Files.createDirectories(checkpoints());
     } catch (AccessDeniedException e) {
-      throw new IOException("cannot create the job directory " + dir + ": permission denied"
-          + " (choose a writable --state-dir)", e);
+      throw new JobException("cannot create the job directory " + dir + ": permission denied"
+          + " (choose a writable --state-dir)", ExitCodes.USAGE);
+    } catch (IOException e) {
+      throw new JobException("cannot create the job directory " + dir + ": " + e.getClass().getSimpleName()
+          .replace("FileSystemException", "") + " " + e.getMessage() + " (choose a writable --state-dir)",
+          ExitCodes.USAGE);
     }
     if (!Files.isWritable(dir) || !Files.isWritable(checkpoints())) {
-      throw new IOException("the job directory " + dir + " is not writable (choose a writable --state-dir)");
+      throw new JobException("the job directory " + dir + " is not writable (choose a writable --state-dir)",
+          ExitCodes.USAGE);
     }
   }
 

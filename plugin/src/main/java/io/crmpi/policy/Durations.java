@@ -23,8 +23,13 @@ final class Durations {
 
   /** See {@link CheckpointPolicy#parseDuration(String)}. */
   static Duration parse(String text) {
+    return parse(text, "; expected " + FORMS);
+  }
+
+  /** Like {@link #parse(String)}; hint ends the message of unreadable input. */
+  static Duration parse(String text, String hint) {
     if (text == null || text.isBlank()) {
-      throw new IllegalArgumentException("empty duration; expected " + FORMS);
+      throw new IllegalArgumentException("empty duration" + hint);
     }
     String s = text.strip().toLowerCase(Locale.ROOT);
     if (s.startsWith("-")) {
@@ -41,12 +46,12 @@ final class Durations {
       while (at < s.length()) {
         m.region(at, s.length());
         if (!m.lookingAt()) {
-          throw new IllegalArgumentException("not a duration: '" + text.strip() + "'; expected " + FORMS);
+          throw new IllegalArgumentException("not a duration: '" + text.strip() + "'" + hint);
         }
         int unit = indexOf(m.group(2));
         if (unit <= lastUnit) {
           throw new IllegalArgumentException("not a duration: '" + text.strip()
-              + "' (units must go from largest to smallest, each once); expected " + FORMS);
+              + "' (units must go from largest to smallest, each once)" + hint);
         }
         lastUnit = unit;
         total = total.plus(of(Long.parseLong(m.group(1)), m.group(2)));

@@ -1,0 +1,189 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Test harness: runs the real bin/crmpi (which runs real CRIU and Open MPI)
+ * in a per-test state directory and working directory, and the same MPI
+ * program without crmpi for the reference output.
+ */
+final class Crmpi {
+  static final Path REPO = Path.of(System.getProperty("crmpi.repo", "..")).toAbsolutePath().normalize();
+  static final Path MPI_BIN = Path.of(System.getProperty("mpi.bin", "target/bin")).toAbsolutePath();
+  static final Duration JOB_TIMEOUT = Duration.ofMinutes(4);
+  private static final Map<String, byte[]> REFERENCES = new ConcurrentHashMap<>();
+
+  final Path base;
+  final Path state;
+  final Path workdir;
+
+  Crmpi(Path base) throws IOException {
+    this.base = base;
+    this.state = Files.createDirectories(base.resolve("state"));
+    this.workdir = Files.createDirectories(base.resolve("work"));
+  }
+
+  /** The command line of a program of mpi-tests under mpirun with n ranks. */
+  static List<String> mpirun(int ranks, String program, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("mpirun", "-np", Integer.toString(ranks), "--oversubscribe",
+        MPI_BIN.resolve(program).toString()));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /** Starts bin/crmpi with the given arguments (after --state-dir), output to files in base. */
+  Process start(String label, Map<String, String> env, List<String> args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(REPO.resolve("bin/crmpi").toString()));
+    if (!args.isEmpty()) {
+      cmd.add(args.get(0));
+      cmd.add("--state-dir");
+      cmd.add(state.toString());
+      cmd.addAll(args.subList(1, args.size()));
+    }
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workdir.toFile())
+        .redirectOutput(base.resolve(label + ".out").toFile())
+        .redirectError(base.resolve(label + ".err").toFile())
+        .redirectInput(new File("/dev/null"));
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
+  /** Runs bin/crmpi to its end; returns the exit code. */
+  Result run(String label, Map<String, String> env, List<String> args) throws Exception {
+    Process p = start(label, env, args);
+    return await(label, p);
+  }
+
+  Result await(String label, Process p) throws Exception {
+    if (!p.waitFor(JOB_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      fail(label + " did not end within " + JOB_TIMEOUT + "; stderr:\n" + read(label + ".err"));
+    }
+    return new Result(p.exitValue(), read(label + ".out"), read(label + ".err"));
+  }
+
+  String read(String file) throws IOException {
+    Path f = base.resolve(file);
+    return Files.exists(f) ? Files.readString(f) : "";
+  }
+
+  /** The output file of an uninterrupted run of the same program without crmpi. */
+  static byte[] reference(int ranks, String program, String output, String... args) throws Exception {
+    String key = ranks + " " + program + " " + String.join(" ", args);
+    byte[] cached = REFERENCES.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    Path dir = Files.createTempDirectory("crmpi-reference");
+    ProcessBuilder pb = new ProcessBuilder(mpirun(ranks, program, args)).directory(dir.toFile())
+        .redirectOutput(dir.resolve("stdout").toFile()).redirectErrorStream(true);
+    pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+    pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    Process p = pb.start();
+    assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the reference run did not end");
+    if (p.exitValue() != 0) {
+      fail("the reference run failed: " + Files.readString(dir.resolve("stdout")));
+    }
+    byte[] bytes = Files.readAllBytes(dir.resolve(output));
+    REFERENCES.put(key, bytes);
+    deleteTree(dir);
+    return bytes;
+  }
+
+  Path jobDir(String job) {
+    return state.resolve("jobs").resolve(job);
+  }
+
+  /** Committed epochs recorded in the job's history so far. */
+  long committedCount(String job) throws IOException {
+    Path h = jobDir(job).resolve("history.jsonl");
+    if (!Files.exists(h)) {
+      return 0;
+    }
+    try (Stream<String> lines = Files.lines(h)) {
+      return lines.filter(l -> l.contains("\"kind\":\"committed\"")).count();
+    }
+  }
+
+  /** Waits until the job's history shows n committed epochs. */
+  void awaitCommitted(String job, long n, Process crmpi) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (committedCount(job) < n) {
+      if (!crmpi.isAlive()) {
+        fail("crmpi ended (exit " + crmpi.exitValue() + ") before " + n + " checkpoints were committed");
+      }
+      if (System.nanoTime() > deadline) {
+        fail("no " + n + " committed checkpoints within 2 minutes");
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** The committed epoch directories, oldest first. */
+  List<Path> committedEpochs(String job) throws IOException {
+    Path epochs = jobDir(job).resolve("checkpoints/epochs");
+    try (Stream<Path> s = Files.list(epochs)) {
+      return s.filter(p -> Files.exists(p.resolve("manifest.json"))).sorted().toList();
+    }
+  }
+
+  /** The processes of the MPI program (ranks) under the crmpi process. */
+  static List<ProcessHandle> ranks(Process crmpi, String program) {
+    String exe = MPI_BIN.resolve(program).toString();
+    return crmpi.descendants()
+        .filter(ph -> ph.info().command().map(c -> c.equals(exe)).orElse(false))
+        .toList();
+  }
+
+  static List<ProcessHandle> awaitRanks(Process crmpi, String program, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    List<ProcessHandle> r = ranks(crmpi, program);
+    while (r.size() < n && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      r = ranks(crmpi, program);
+    }
+    assertTrue(r.size() >= n, "found " + r.size() + " ranks of " + program + ", expected " + n);
+    return r;
+  }
+
+  static void kill9(long pid) throws Exception {
+    Process k = new ProcessBuilder("kill", "-9", Long.toString(pid)).inheritIO().start();
+    k.waitFor();
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  record Result(int exitCode, String stdout, String stderr) {
+    String describe() {
+      return "exit " + exitCode + "\n--- stdout (tail)\n" + tail(stdout) + "\n--- stderr (tail)\n" + tail(stderr);
+    }
+
+    private static String tail(String s) {
+      return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
+    }
+  }
+}

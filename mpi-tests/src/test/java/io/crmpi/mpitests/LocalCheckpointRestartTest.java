@@ -1,0 +1,144 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real Open MPI jobs under crmpi's embedded local mode with real CRIU: each
+ * test checkpoints, kills or corrupts something, and compares the job's
+ * final output file with an uninterrupted run without crmpi, byte for byte.
+ */
+class LocalCheckpointRestartTest {
+  private static final int RANKS = 4;
+  private static final String RING_ITERS = "2500";
+  private static final String HALO_ITERS = "2500";
+
+  @TempDir Path tmp;
+
+  private static List<String> runArgs(String name, String interval, List<String> command) {
+    List<String> args = new ArrayList<>(List.of("run", "--name", name, "--interval", interval, "--keep", "3",
+        "--max-restarts", "3", "--"));
+    args.addAll(command);
+    return args;
+  }
+
+  @Test
+  void periodicCheckpointsLeaveTheOutputIdentical() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    Crmpi.Result r = c.run("run", Map.of(), runArgs("ring", "1s", Crmpi.mpirun(RANKS, "ring", RING_ITERS)));
+    assertEquals(0, r.exitCode(), r.describe());
+    assertTrue(c.committedCount("ring") >= 3, "fewer than 3 committed checkpoints:\n" + r.describe());
+    assertTrue(c.committedEpochs("ring").size() <= 3, "retention kept more than --keep 3 epochs");
+    assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", RING_ITERS),
+        Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
+  @Test
+  void aRankKilledWithSigkillIsRestoredAndTheOutputIsIdentical() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    Process crmpi = c.start("run", Map.of(), runArgs("ring", "1s", Crmpi.mpirun(RANKS, "ring", RING_ITERS)));
+    c.awaitCommitted("ring", 2, crmpi);
+    List<ProcessHandle> ranks = Crmpi.awaitRanks(crmpi, "ring", RANKS);
+    Crmpi.kill9(ranks.get(ranks.size() - 1).pid());
+    Crmpi.Result r = c.await("run", crmpi);
+    assertEquals(0, r.exitCode(), r.describe());
+    assertTrue(r.stderr().contains("restored; the job continues"), "no restore happened:\n" + r.describe());
+    assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", RING_ITERS),
+        Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
+  @Test
+  void afterCrmpiItselfIsKilledRestartResumesAndTheOutputIsIdentical() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    Process crmpi = c.start("run", Map.of(), runArgs("halo", "1s", Crmpi.mpirun(RANKS, "halo", HALO_ITERS)));
+    c.awaitCommitted("halo", 2, crmpi);
+    List<ProcessHandle> tree = new ArrayList<>(crmpi.descendants().toList());
+    Crmpi.kill9(crmpi.pid());
+    for (ProcessHandle p : tree) {
+      Crmpi.kill9(p.pid());
+    }
+    crmpi.waitFor();
+    for (ProcessHandle p : tree) {
+      p.onExit().get();
+    }
+    Crmpi.Result r = c.run("restart", Map.of(), List.of("restart", "halo"));
+    assertEquals(0, r.exitCode(), r.describe());
+    assertTrue(r.stderr().contains("restored; the job continues"), r.describe());
+    assertArrayEquals(Crmpi.reference(RANKS, "halo", "halo.out", HALO_ITERS),
+        Files.readAllBytes(c.workdir.resolve("halo.out")), "halo.out differs from an uninterrupted run");
+  }
+
+  @Test
+  void aFailedDumpAbortsTheEpochAndThePreviousOneStillRestores() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    // Every dump after the first fails on purpose: epoch 1 stays the newest committed checkpoint.
+    Process crmpi = c.start("run", Map.of("CRMPI_FAULTS", "dump@2-"),
+        runArgs("ring", "1s", Crmpi.mpirun(RANKS, "ring", RING_ITERS)));
+    c.awaitCommitted("ring", 1, crmpi);
+    Path history = c.jobDir("ring").resolve("history.jsonl");
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!Files.readString(history).contains("DUMP_FAILED") && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertTrue(Files.readString(history).contains("DUMP_FAILED"), "no aborted epoch in the history");
+    assertTrue(crmpi.isAlive(), "the job died with its failed checkpoint");
+    List<Path> epochs = c.committedEpochs("ring");
+    assertEquals(1, epochs.size(), "aborted epochs left committed directories: " + epochs);
+    try (Stream<Path> s = Files.list(c.jobDir("ring").resolve("checkpoints/epochs"))) {
+      assertEquals(1, s.count(), "an aborted epoch left its directory behind");
+    }
+    List<ProcessHandle> ranks = Crmpi.awaitRanks(crmpi, "ring", RANKS);
+    Crmpi.kill9(ranks.get(0).pid());
+    Crmpi.Result r = c.await("run", crmpi);
+    assertEquals(0, r.exitCode(), r.describe());
+    assertTrue(r.stderr().contains("epoch 1: restored"), "not restored from epoch 1:\n" + r.describe());
+    assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", RING_ITERS),
+        Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
+  @Test
+  void aCorruptedNewestEpochIsSkippedForThePreviousOne() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    Process crmpi = c.start("run", Map.of(), runArgs("halo", "1s", Crmpi.mpirun(RANKS, "halo", HALO_ITERS)));
+    c.awaitCommitted("halo", 3, crmpi);
+    List<ProcessHandle> tree = new ArrayList<>(crmpi.descendants().toList());
+    Crmpi.kill9(crmpi.pid());
+    for (ProcessHandle p : tree) {
+      Crmpi.kill9(p.pid());
+    }
+    crmpi.waitFor();
+    List<Path> epochs = c.committedEpochs("halo");
+    Path newest = epochs.get(epochs.size() - 1);
+    Path pages;
+    try (Stream<Path> s = Files.list(newest.resolve("nodes/local/image"))) {
+      pages = s.filter(p -> p.getFileName().toString().startsWith("pages-"))
+          .max(Comparator.comparingLong(p -> p.toFile().length())).orElseThrow();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(pages.toFile(), "rw")) {
+      long at = f.length() / 2;
+      f.seek(at);
+      int b = f.read();
+      f.seek(at);
+      f.write(b ^ 0x5a);
+    }
+    long newestEpoch = Long.parseLong(newest.getFileName().toString());
+    Crmpi.Result r = c.run("restart", Map.of(), List.of("restart", "halo"));
+    assertEquals(0, r.exitCode(), r.describe());
+    assertTrue(r.stderr().contains("epoch " + newestEpoch + " is damaged and skipped"), r.describe());
+    assertTrue(r.stderr().contains("epoch " + (newestEpoch - 1) + ": restored"), r.describe());
+    assertArrayEquals(Crmpi.reference(RANKS, "halo", "halo.out", HALO_ITERS),
+        Files.readAllBytes(c.workdir.resolve("halo.out")), "halo.out differs from an uninterrupted run");
+  }
+}
