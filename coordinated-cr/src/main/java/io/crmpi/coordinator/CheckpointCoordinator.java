@@ -112,7 +112,7 @@ public final class CheckpointCoordinator {
   private CheckpointOutcome runEpoch(PendingCheckpoint p, boolean vacate) {
     long epoch = p.epoch();
     Path dir = store.epochDir(epoch);
-    LOG.info(() -> "job " + config.job() + " epoch " + epoch + ": prepare");
+    LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": prepare");
 
     Phase prepare = broadcast(a -> new AgentRequest.Prepare(epoch), config.prepareTimeout());
     if (!prepare.ok(AgentReply.Prepared.class)) {
@@ -160,7 +160,7 @@ public final class CheckpointCoordinator {
       return abort(p, AbortReason.COMMIT_FAILED, e.toString());
     }
     failures.success();
-    LOG.info(() -> "job " + config.job() + " epoch " + epoch + ": committed");
+    LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": committed");
 
     if (vacate) {
       Phase end = broadcast(a -> new AgentRequest.Resume(epoch, true, true), RESUME_TIMEOUT);
@@ -171,7 +171,7 @@ public final class CheckpointCoordinator {
     try {
       List<Long> removed = store.retain(config.keep());
       if (!removed.isEmpty()) {
-        LOG.info(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed);
+        LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed);
       }
     } catch (IOException e) {
       LOG.warning("job " + config.job() + " epoch " + epoch + ": retention failed: " + e);

@@ -153,7 +153,15 @@ public final class LocalJob {
         state = state.restarted("restarting after " + exit.describe(), clock.instant());
         LOG.warning("job " + spec.name() + ": node tree ended (" + exit.describe() + "); restart "
             + state.restarts() + " of " + spec.maxRestarts());
-        long atMost = exit.code() == TreeExit.RESTORE_FAILED && lastRestored > 0 ? lastRestored - 1 : Long.MAX_VALUE;
+        long atMost = Long.MAX_VALUE;
+        if (lastRestored > 0 && newestCommitted() <= lastRestored) {
+          // The tree restored from that epoch failed again before a newer one was committed: the
+          // epoch itself may carry the failure (a restore error, a rank saved while dying), so
+          // the next try goes one epoch further back.
+          atMost = lastRestored - 1;
+          LOG.warning("job " + spec.name() + " epoch " + lastRestored + ": failed again before a newer"
+              + " checkpoint; trying older epochs");
+        }
         lifecycle.lock();
         try {
           restoreOrStart(atMost, "failure: " + exit.describe());
@@ -166,6 +174,10 @@ public final class LocalJob {
   }
 
   private long lastRestored;
+
+  private long newestCommitted() throws IOException {
+    return store.latest().map(Manifest::epoch).orElse(0L);
+  }
 
   /** Restores the newest epoch that verifies and restores; else starts over. */
   private void restoreOrStart(long atMost, String why) throws IOException {

@@ -1,0 +1,131 @@
+#!/bin/bash
+# Measures crmpi's checkpoint and restore on one 4-rank Open MPI job (the
+# halo program) at 16 MiB and 256 MiB per rank, next to a raw `criu dump` of
+# the same node tree and `dd` with fsync of the same number of bytes, in the
+# same run; and the job's run time without crmpi, under crmpi without
+# checkpoints and under crmpi with a checkpoint every 2 s. Prints the figures
+# and writes them to docs/benchmarks.md.
+#
+# usage: scripts/benchmark.sh [SIZES_MIB...]   (default: 16 256)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/scripts/setup.sh" >/dev/null
+make -s -C "$ROOT/mpi-tests/src/main/c" OUT="$ROOT/mpi-tests/target/bin"
+. "$ROOT/build/criu/env"
+SIZES=("${@:-16 256}")
+[ $# -eq 0 ] && SIZES=(16 256)
+CRMPI="$ROOT/bin/crmpi"
+HALO="$ROOT/mpi-tests/target/bin/halo"
+B="$ROOT/build/bench"
+rm -rf "$B"; mkdir -p "$B"
+export CRMPI_STATE_DIR="$B/state" OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+ROWS=()
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+log() { echo "benchmark: $*" >&2; }
+
+# halo holds two N x N grids of doubles per rank: 16 MiB per rank is N=1024.
+edge_for() { awk -v m="$1" 'BEGIN { printf "%d", sqrt(m * 1048576 / 16) }'; }
+
+# Seconds between the "restoring" and "restored" lines of a job's log.
+restore_seconds() {
+  awk '/: restoring \(/ { s = $1 } /: restored; the job continues/ { e = $1 }
+       END { gsub(/[TZ]/, " ", s); gsub(/[TZ]/, " ", e);
+             split(s, a, " "); split(e, b, " "); split(a[2], x, ":"); split(b[2], y, ":");
+             printf "%.2f", (y[1]*3600 + y[2]*60 + y[3]) - (x[1]*3600 + x[2]*60 + x[3]) }' "$1"
+}
+
+external_args() { # criu --external options for the tree rooted at $1
+  local pid=$1 wd=$2
+  while read -r _ _ _ _ mp rest; do
+    fstype=$(echo "$rest" | sed 's/.* - //' | cut -d' ' -f1)
+    source=$(echo "$rest" | sed 's/.* - //' | cut -d' ' -f2)
+    [ "$mp" = / ] && continue
+    [ "$fstype" = proc ] && [ "$mp" = /proc ] && continue
+    [ "$fstype" = tmpfs ] && case "$source" in crmpi-*) continue;; esac
+    echo "--external mnt[$mp]:$mp"
+  done < "/proc/$pid/mountinfo" | sort -u
+}
+
+DISK="$(df -h "$B" | awk 'NR==2 { print $1 " (" $2 ")" }')"
+
+for MIB in "${SIZES[@]}"; do
+  N=$(edge_for "$MIB")
+  JOB="bench$MIB"
+  W="$B/$JOB"; mkdir -p "$W"
+  log "$MIB MiB per rank (HALO_N=$N): starting the job under crmpi"
+  (cd "$W" && exec "$CRMPI" run --name "$JOB" --interval none --keep 2 --max-restarts 1 -- \
+    mpirun -np 4 --oversubscribe -x HALO_N="$N" "$HALO" 1000000 > "$W/out" 2> "$W/err") &
+  JPID=$!
+  for _ in $(seq 1 600); do grep -q "50/1000000" "$W/out" 2>/dev/null && break; sleep 0.1; done
+  CKPT=() ; FROZEN=() ; SIZE=""
+  for i in 1 2 3; do
+    line=$("$CRMPI" checkpoint "$JOB")
+    log "  crmpi checkpoint: $line"
+    SIZE=$(echo "$line" | sed -n 's/.*committed: \(.*\) in .*/\1/p')
+    CKPT+=("$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s .*/\1/p')")
+    FROZEN+=("$(echo "$line" | sed -n 's/.*frozen \([0-9.]*\) s.*/\1/p')")
+  done
+  BYTES=$(du -sb "$(ls -d "$CRMPI_STATE_DIR/jobs/$JOB/checkpoints/epochs/"* | tail -1)" | cut -f1)
+  INIT=$(cat "$CRMPI_STATE_DIR/jobs/$JOB/run/local/init.pid")
+  RAW="$B/raw-$MIB"; mkdir -p "$RAW"
+  # shellcheck disable=SC2046
+  t0=$(now); "$CRMPI_CRIU" dump -t "$INIT" -D "$RAW" -o dump.log --leave-running --tcp-established \
+    --network-lock nftables --ghost-limit 268435456 $(external_args "$INIT" "$W"); t1=$(now)
+  sync -f "$RAW"; t2=$(now)
+  RAWDUMP=$(secs "$t0" "$t1"); RAWSYNC=$(secs "$t0" "$t2")
+  RAWBYTES=$(du -sb "$RAW" | cut -f1)
+  rm -rf "$RAW"
+  t0=$(now); dd if=/dev/zero of="$B/dd.bin" bs=1M count=$((RAWBYTES / 1048576)) conv=fsync status=none; t1=$(now)
+  DD=$(secs "$t0" "$t1"); rm -f "$B/dd.bin"
+  log "  kill -9 of one rank: crmpi restores the job"
+  pkill -9 -f "^$HALO 1000000" -n || true
+  for _ in $(seq 1 600); do grep -q "restored; the job continues" "$W/err" && break; sleep 0.1; done
+  RESTORE=$(restore_seconds "$CRMPI_STATE_DIR/jobs/$JOB/crmpi.log")
+  kill "$JPID" 2>/dev/null || true; wait "$JPID" 2>/dev/null || true
+  ROWS+=("| $MIB MiB | $(awk -v b="$BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') | ${CKPT[*]} | ${FROZEN[*]} | $RAWDUMP | $RAWSYNC | $DD | $RESTORE |")
+done
+
+log "run time of 300 halo iterations (16 MiB per rank) without and with crmpi"
+run_time() { local t0 t1; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); secs "$t0" "$t1"; }
+mkdir -p "$B/plain" "$B/none" "$B/every2s"
+PLAIN=$(cd "$B/plain" && run_time mpirun -np 4 --oversubscribe -x HALO_N=1024 "$HALO" 300)
+NONE=$(cd "$B/none" && run_time "$CRMPI" run --name ovh-none --interval none -- mpirun -np 4 --oversubscribe -x HALO_N=1024 "$HALO" 300)
+EVERY=$(cd "$B/every2s" && run_time "$CRMPI" run --name ovh-2s --interval 2s -- mpirun -np 4 --oversubscribe -x HALO_N=1024 "$HALO" 300)
+SAME=$(cmp -s "$B/plain/halo.out" "$B/every2s/halo.out" && echo "byte-identical" || echo "DIFFERENT")
+
+OUT="$ROOT/docs/benchmarks.md"
+{
+  echo "# Benchmarks"
+  echo
+  echo "Produced by \`scripts/benchmark.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB,"
+  echo "Linux $(uname -r), CRIU $("$CRMPI_CRIU" --version | sed -n 's/Version: //p'), $(mpirun --version | head -1),"
+  echo "disk $DISK). One 4-rank job of \`mpi-tests/src/main/c/halo.c\` in local mode."
+  echo
+  echo "## Checkpoint and restore"
+  echo
+  echo "| memory per rank | image | crmpi checkpoint, s (3 runs) | ranks frozen, s | raw \`criu dump\`, s | raw dump + sync, s | \`dd\` same bytes with fsync, s | crmpi restore, s |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "- *crmpi checkpoint*: \`crmpi checkpoint\` wall time as the coordinator measures it: freeze, CRIU dump,"
+  echo "  working-directory snapshot, fsync and SHA-256 of every file, manifest commit."
+  echo "- *ranks frozen*: from the freeze to the thaw; the ranks run again while the image is fsynced and digested."
+  echo "- *raw criu dump*: the same CRIU binary dumping the same tree with --leave-running, no fsync, no digests;"
+  echo "  *+ sync* adds the fsync of its images (the durable equivalent)."
+  echo "- *dd*: \`dd if=/dev/zero bs=1M conv=fsync\` of the raw image's size: the disk's bound for writing it durably."
+  echo "- *restore*: from the decision to restore (after a rank was killed with SIGKILL) to the restored tree running,"
+  echo "  including the verification of every image file's SHA-256 and the rollback of the working directory."
+  echo
+  echo "## Run time without and with crmpi"
+  echo
+  echo "| 300 halo iterations, 16 MiB per rank | wall time, s |"
+  echo "|---|---|"
+  echo "| mpirun without crmpi | $PLAIN |"
+  echo "| under crmpi, no checkpoints | $NONE |"
+  echo "| under crmpi, a checkpoint every 2 s | $EVERY |"
+  echo
+  echo "The output of the run with checkpoints is $SAME to the one without crmpi."
+  echo "Wall times include the JVM's start (about 0.5 s) and the container setup."
+} > "$OUT"
+cat "$OUT"
