@@ -29,7 +29,7 @@ edge_for() { awk -v m="$1" 'BEGIN { printf "%d", sqrt(m * 1048576 / 16) }'; }
 
 # Seconds between the "restoring" and "restored" lines of a job's log.
 restore_seconds() {
-  awk '/: restoring \(/ { s = $1 } /: restored; the job continues/ { e = $1 }
+  awk '/: verifying .* of checkpoint files/ { s = $1 } /: restored; the job continues/ { e = $1 }
        END { gsub(/[TZ]/, " ", s); gsub(/[TZ]/, " ", e);
              split(s, a, " "); split(e, b, " "); split(a[2], x, ":"); split(b[2], y, ":");
              printf "%.2f", (y[1]*3600 + y[2]*60 + y[3]) - (x[1]*3600 + x[2]*60 + x[3]) }' "$1"
@@ -52,12 +52,12 @@ DISK="$(df -h "$B" | awk 'NR==2 { print $1 " (" $2 ")" }')"
 for MIB in "${SIZES[@]}"; do
   N=$(edge_for "$MIB")
   JOB="bench$MIB"
-  W="$B/$JOB"; mkdir -p "$W"
+  W="$B/$JOB/work"; mkdir -p "$W"
   log "$MIB MiB per rank (HALO_N=$N): starting the job under crmpi"
   (cd "$W" && exec "$CRMPI" run --name "$JOB" --interval none --keep 2 --max-restarts 1 -- \
-    mpirun -np 4 --oversubscribe -x HALO_N="$N" "$HALO" 1000000 > "$W/out" 2> "$W/err") &
+    mpirun -np 4 --oversubscribe -x HALO_N="$N" "$HALO" 1000000 > "$B/$JOB/out" 2> "$B/$JOB/err") &
   JPID=$!
-  for _ in $(seq 1 600); do grep -q "50/1000000" "$W/out" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -q "50/1000000" "$B/$JOB/out" 2>/dev/null && break; sleep 0.1; done
   CKPT=() ; FROZEN=() ; SIZE=""
   for i in 1 2 3; do
     line=$("$CRMPI" checkpoint "$JOB")
@@ -80,7 +80,7 @@ for MIB in "${SIZES[@]}"; do
   DD=$(secs "$t0" "$t1"); rm -f "$B/dd.bin"
   log "  kill -9 of one rank: crmpi restores the job"
   pkill -9 -f "^$HALO 1000000" -n || true
-  for _ in $(seq 1 600); do grep -q "restored; the job continues" "$W/err" && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -q "restored; the job continues" "$B/$JOB/err" && break; sleep 0.1; done
   RESTORE=$(restore_seconds "$CRMPI_STATE_DIR/jobs/$JOB/crmpi.log")
   kill "$JPID" 2>/dev/null || true; wait "$JPID" 2>/dev/null || true
   ROWS+=("| $MIB MiB | $(awk -v b="$BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') | ${CKPT[*]} | ${FROZEN[*]} | $RAWDUMP | $RAWSYNC | $DD | $RESTORE |")

@@ -152,8 +152,10 @@ public final class CriuEngine implements Engine {
     return v;
   }
 
+  /** Unique per job directory, so that equally named jobs of other users never share a freezer. */
   private static String cgroupName(LaunchSpec spec) {
-    return (spec.job() + "." + spec.node()).replaceAll("[^A-Za-z0-9._-]", "_");
+    String tag = Integer.toHexString(spec.runtimeDir().toString().hashCode());
+    return (spec.job() + "." + spec.node() + "." + tag).replaceAll("[^A-Za-z0-9._-]", "_");
   }
 
   private static void prepareRuntimeDir(LaunchSpec spec) throws IOException {

@@ -183,8 +183,9 @@ public final class LocalJob {
   private void restoreOrStart(long atMost, String why) throws IOException {
     agent.kill();
     exits.clear();
-    RestartPlanner planner = RestartPlanner.newestFirst(store, atMost, msg -> LOG.warning("job " + spec.name()
-        + ": " + msg));
+    RestartPlanner planner = RestartPlanner.newestFirst(store, atMost,
+        msg -> LOG.info("job " + spec.name() + " " + msg),
+        msg -> LOG.warning("job " + spec.name() + ": " + msg));
     for (Optional<Manifest> m = planner.next(); m.isPresent(); m = planner.next()) {
       long epoch = m.get().epoch();
       NodeImage image = m.get().nodes().stream().filter(n -> n.node().equals(NODE)).findFirst().orElse(null);

@@ -17,25 +17,34 @@ import java.util.function.Consumer;
 final class RestartPlanner {
   private final CheckpointStore store;
   private final List<Manifest> queue;
+  private final Consumer<String> progress;
   private final Consumer<String> log;
 
-  private RestartPlanner(CheckpointStore store, List<Manifest> queue, Consumer<String> log) {
+  private RestartPlanner(CheckpointStore store, List<Manifest> queue, Consumer<String> progress,
+      Consumer<String> log) {
     this.store = store;
     this.queue = queue;
+    this.progress = progress;
     this.log = log;
   }
 
-  static RestartPlanner newestFirst(CheckpointStore store, long atMost, Consumer<String> log) throws IOException {
+  /**
+   * @param progress hears "epoch N: verifying ..." before each verification
+   * @param log hears each damaged epoch
+   */
+  static RestartPlanner newestFirst(CheckpointStore store, long atMost, Consumer<String> progress,
+      Consumer<String> log) throws IOException {
     List<Manifest> committed = new ArrayList<>(store.committed());
     committed.removeIf(m -> m.epoch() > atMost);
     Collections.reverse(committed);
-    return new RestartPlanner(store, committed, log);
+    return new RestartPlanner(store, committed, progress, log);
   }
 
   /** The next epoch whose files verify, or empty when none is left. */
   Optional<Manifest> next() throws IOException {
     while (!queue.isEmpty()) {
       Manifest m = queue.remove(0);
+      progress.accept("epoch " + m.epoch() + ": verifying " + Units.bytes(m.totalBytes()) + " of checkpoint files");
       List<String> problems = store.verify(m);
       if (problems.isEmpty()) {
         return Optional.of(m);
