@@ -13,6 +13,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.concurrent.TimeUnit;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -32,7 +34,7 @@ import java.util.function.Consumer;
  * while the tree is frozen and puts it back before a restore.
  *
  * <p>A capture copies only what changed since the previous epoch: a file
- * whose size, modification time and inode match that epoch's index is
+ * whose size, modification and change times (ns) and inode match that epoch's index is
  * hard-linked from the previous copy with its known digest; the rest is
  * copied and digested in one pass. Restore rewrites the files whose content
  * differs from the snapshot and removes files the job created later.
@@ -59,8 +61,8 @@ public final class WorkdirSnapshot {
     for (Path file : regularFiles(workdir, excluded)) {
       String rel = relative(workdir, file);
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      IndexEntry now = new IndexEntry(rel, a.size(), a.lastModifiedTime().toMillis(),
-          String.valueOf(a.fileKey()), null);
+      IndexEntry now = new IndexEntry(rel, a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS),
+          a.fileKey() + "@" + changeTime(file), null);
       Path target = dest.resolve(rel);
       Files.createDirectories(target.getParent());
       IndexEntry old = before.get(rel);
@@ -110,6 +112,12 @@ public final class WorkdirSnapshot {
         log.accept("removed " + rel + ": created after the checkpoint");
       }
     }
+  }
+
+  /** The inode change time: set by the kernel on every write, unlike mtime it cannot be set back. */
+  private static long changeTime(Path file) throws IOException {
+    return ((FileTime) Files.getAttribute(file, "unix:ctime", LinkOption.NOFOLLOW_LINKS))
+        .to(TimeUnit.NANOSECONDS);
   }
 
   private static List<Path> regularFiles(Path root, Set<Path> excluded) throws IOException {

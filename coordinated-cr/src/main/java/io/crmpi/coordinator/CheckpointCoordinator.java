@@ -152,12 +152,19 @@ public final class CheckpointCoordinator {
     }
     persist.replies().values().forEach(r -> p.addImage(((AgentReply.Persisted) r).image()));
 
-    Manifest manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong());
+    Manifest manifest;
     try {
+      manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong());
       faults.check(FaultPoint.COMMIT, epoch);
       store.commit(manifest);
     } catch (IOException | RuntimeException e) {
-      return abort(p, AbortReason.COMMIT_FAILED, e.toString());
+      if (isCommitted(epoch)) {
+        // The rename (the commit point) happened; only what followed it failed.
+        LOG.warning("job " + config.job() + " epoch " + epoch + ": committed, but after the commit: " + e);
+        manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong());
+      } else {
+        return abort(p, AbortReason.COMMIT_FAILED, e.toString());
+      }
     }
     failures.success();
     LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": committed");
@@ -258,6 +265,14 @@ public final class CheckpointCoordinator {
       }
     }
     return new Phase(replies, problems, timedOut);
+  }
+
+  private boolean isCommitted(long epoch) {
+    try {
+      return store.get(epoch).isPresent();
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** The store, for callers that restart from it. */

@@ -21,6 +21,7 @@ final class PendingCheckpoint {
   private long preparedNanos;
   private long dumpedNanos;
   private long resumedNanos;
+  private boolean resumed;
   private long slowestDumpMillis;
   private final List<NodeImage> images = new ArrayList<>();
 
@@ -46,6 +47,7 @@ final class PendingCheckpoint {
 
   void resumed(long nanos) {
     resumedNanos = nanos;
+    resumed = true;
   }
 
   void addImage(NodeImage image) {
@@ -54,7 +56,7 @@ final class PendingCheckpoint {
 
   /** The manifest of this epoch; frozen time ends at the commit for a vacate. */
   Manifest complete(String engine, Instant now, long nowNanos) {
-    long frozenEnd = resumedNanos > 0 ? resumedNanos : nowNanos;
+    long frozenEnd = resumed ? resumedNanos : nowNanos;
     Timings t = new Timings(
         millis(preparedNanos - startNanos),
         slowestDumpMillis,

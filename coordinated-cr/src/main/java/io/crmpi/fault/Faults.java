@@ -46,7 +46,7 @@ public final class Faults {
       }
       try {
         if (parts[1].endsWith("-")) {
-          from.put(point, Long.parseLong(parts[1].substring(0, parts[1].length() - 1)));
+          from.merge(point, Long.parseLong(parts[1].substring(0, parts[1].length() - 1)), Math::min);
         } else {
           armed.computeIfAbsent(point, k -> new HashSet<>())
               .add(parts[1].equals("*") ? ANY : Long.parseLong(parts[1]));

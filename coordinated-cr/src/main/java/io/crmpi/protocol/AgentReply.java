@@ -20,6 +20,9 @@ public sealed interface AgentReply {
   record Dumped(String node, long epoch, long dumpMillis) implements AgentReply {
     public Dumped {
       Objects.requireNonNull(node, "node");
+      if (dumpMillis < 0) {
+        throw new IllegalArgumentException("dumpMillis < 0: " + dumpMillis);
+      }
     }
   }
 
