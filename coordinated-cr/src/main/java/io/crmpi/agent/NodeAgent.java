@@ -43,12 +43,24 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
   private final Set<Path> excluded;
   private final LongSupplier nanoTime;
   private final ExecutorService thread;
+  private final RankChannel ranks;
+  private final java.time.Duration quiesceTimeout;
   private volatile NodeTree tree;
   private PendingDump pending;
+  private long quiescedEpoch;
+  private long dumpedEpoch;
   private volatile Consumer<TreeExit> exitListener = e -> {};
 
+  /**
+   * @param ranks the control channel to the ranks that carry libcrmpi, or
+   *     null when the tree is only frozen
+   * @param quiesceTimeout how long the ranks may take to quiesce (shorter
+   *     than the coordinator's prepare timeout, so that the agent answers)
+   */
   public NodeAgent(LaunchSpec spec, Engine engine, OutputSink sink, Faults faults, Set<Path> excluded,
-      LongSupplier nanoTime) {
+      LongSupplier nanoTime, RankChannel ranks, java.time.Duration quiesceTimeout) {
+    this.ranks = ranks;
+    this.quiesceTimeout = quiesceTimeout;
     this.spec = spec;
     this.engine = engine;
     this.sink = sink;
@@ -74,6 +86,9 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
 
   /** Starts the node tree afresh. */
   public void launch() throws IOException {
+    if (ranks != null) {
+      ranks.treeEnded();
+    }
     attach(engine.launch(spec));
   }
 
@@ -85,6 +100,9 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
     if (image.workdirDir() != null) {
       WorkdirSnapshot.restore(epochDir.resolve(image.workdirDir()), image.workdirFiles(), spec.workdir(),
           excluded, log);
+    }
+    if (ranks != null) {
+      ranks.expectRestart(epoch);
     }
     NodeTree restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image.attributes(), epoch);
     attach(restored);
@@ -146,6 +164,10 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
   private AgentReply prepare(AgentRequest.Prepare p) throws IOException {
     NodeTree t = liveTree(p.epoch());
     faults.check(FaultPoint.PREPARE, p.epoch());
+    if (ranks != null && ranks.hasRanks()) {
+      ranks.quiesce(p.epoch(), null, quiesceTimeout);
+      quiescedEpoch = p.epoch();
+    }
     engine.freeze(t);
     return new AgentReply.Prepared(node(), p.epoch());
   }
@@ -168,6 +190,7 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
           previous != null && Files.isDirectory(previous) ? previous : null, excluded);
     }
     pending = new PendingDump(d.epoch(), d.epochDir(), nodeRel, attributes, workdirRel, workdirFiles);
+    dumpedEpoch = d.epoch();
     return new AgentReply.Dumped(node(), d.epoch(), (nanoTime.getAsLong() - start) / 1_000_000);
   }
 
@@ -201,6 +224,10 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
       t.kill();
     } else {
       engine.thaw(t);
+      if (ranks != null && quiescedEpoch == r.epoch()) {
+        ranks.resume(r.epoch(), dumpedEpoch == r.epoch() ? RankChannel.Outcome.CONTINUE : RankChannel.Outcome.ABORT);
+        quiescedEpoch = 0;
+      }
     }
     return new AgentReply.Resumed(node(), r.epoch());
   }
@@ -208,5 +235,12 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
   @Override
   public void close() {
     thread.shutdownNow();
+    if (ranks != null) {
+      try {
+        ranks.close();
+      } catch (IOException e) {
+        LOG.fine("closing the rank channel: " + e);
+      }
+    }
   }
 }

@@ -88,16 +88,24 @@ public final class JobDirectory {
    * that path is too long for a Unix socket address (108 bytes).
    */
   public Path controlSocket() {
-    Path p = dir.resolve("control.sock");
+    return shortSocket(dir.resolve("control.sock"), "control");
+  }
+
+  private Path shortSocket(Path p, String what) {
     if (p.toString().getBytes(StandardCharsets.UTF_8).length < 100) {
       return p;
     }
     try {
       byte[] h = MessageDigest.getInstance("SHA-256").digest(dir.toString().getBytes(StandardCharsets.UTF_8));
-      return Path.of("/tmp", "crmpi-" + HexFormat.of().formatHex(h, 0, 8) + ".sock");
+      return Path.of("/tmp", "crmpi-" + HexFormat.of().formatHex(h, 0, 8) + "-" + what + ".sock");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The socket the ranks of node connect to (libcrmpi's CRMPI_AGENT_SOCKET). */
+  public Path rankSocket(String node) {
+    return shortSocket(runtime(node).resolve("ranks.sock"), "ranks-" + node);
   }
 
   /** Creates the directory; fails with a clear message when it cannot be written. */

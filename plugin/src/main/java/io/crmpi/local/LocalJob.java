@@ -1,6 +1,7 @@
 package io.crmpi.local;
 
 import io.crmpi.agent.NodeAgent;
+import io.crmpi.agent.RankChannel;
 import io.crmpi.coordinator.CheckpointCoordinator;
 import io.crmpi.coordinator.CheckpointOutcome;
 import io.crmpi.coordinator.CoordinatorConfig;
@@ -96,7 +97,9 @@ public final class LocalJob {
         dir.runtime(NODE));
     history = new JobHistory(dir.history(), clock, spec.name());
     try (TeeSink sink = new TeeSink(out, err, dir.output())) {
-      agent = new NodeAgent(launch, engine, sink, settings.faults(), excluded, System::nanoTime);
+      RankChannel ranks = RankChannel.listen(dir.rankSocket(NODE), spec.name());
+      agent = new NodeAgent(launch, engine, sink, settings.faults(), excluded, System::nanoTime, ranks,
+          settings.prepareTimeout().multipliedBy(3).dividedBy(4));
       agent.onTreeExit(exits::add);
       coordinator = new CheckpointCoordinator(
           new CoordinatorConfig(spec.name(), engine.name(), spec.keep(), settings.prepareTimeout(),
@@ -301,6 +304,7 @@ public final class LocalJob {
     Map<String, String> env = new HashMap<>(spec.environment());
     env.put("OMPI_MCA_orte_tmpdir_base", dir.runtime(NODE).resolve("session").toString());
     env.put("CRMPI_JOB", spec.name());
+    env.put("CRMPI_AGENT_SOCKET", dir.rankSocket(NODE).toString());
     if (io.crmpi.nativeio.Posix.isRoot()) {
       env.putIfAbsent("OMPI_ALLOW_RUN_AS_ROOT", "1");
       env.putIfAbsent("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
