@@ -241,8 +241,12 @@ static void *helper_main(void *arg)
 		int fd;
 
 		pthread_mutex_lock(&crmpi_S.lock);
-		while (crmpi_S.helper_parked)
+		while (crmpi_S.helper_parked) {
+			/* Parked: the main thread may close and replace the socket. */
+			crmpi_S.helper_idle = 1;
+			pthread_cond_broadcast(&crmpi_S.cond);
 			pthread_cond_wait(&crmpi_S.cond, &crmpi_S.lock);
+		}
 		crmpi_S.helper_idle = 0;
 		fd = crmpi_S.fd;
 		pthread_mutex_unlock(&crmpi_S.lock);

@@ -165,8 +165,11 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
     NodeTree t = liveTree(p.epoch());
     faults.check(FaultPoint.PREPARE, p.epoch());
     if (ranks != null && ranks.hasRanks()) {
-      ranks.quiesce(p.epoch(), null, quiesceTimeout);
+      long start = nanoTime.getAsLong();
+      int n = ranks.quiesce(p.epoch(), null, quiesceTimeout);
       quiescedEpoch = p.epoch();
+      long ms = (nanoTime.getAsLong() - start) / 1_000_000;
+      LOG.info(() -> "job " + spec.job() + " epoch " + p.epoch() + ": quiesced " + n + " ranks in " + ms + " ms");
     }
     engine.freeze(t);
     return new AgentReply.Prepared(node(), p.epoch());

@@ -149,9 +149,9 @@ public final class RankChannel implements AutoCloseable {
    * Quiesces every rank of the node for epoch; on success every rank has
    * closed its connection and the tree can be frozen and dumped. On failure
    * (timeout, a declined checkpoint, a rank gone) the ranks are told to go
-   * on and an IOException says why.
+   * on and an IOException says why. Returns the number of ranks quiesced.
    */
-  public void quiesce(long epoch, String statePath, Duration timeout) throws IOException {
+  public int quiesce(long epoch, String statePath, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<Rank> members = new ArrayList<>(ranks.values());
     if (members.size() + finalized < worldSize) {
@@ -159,7 +159,7 @@ public final class RankChannel implements AutoCloseable {
           + " ranks are connected to the agent (still starting, or some do not carry libcrmpi)");
     }
     if (members.isEmpty()) {
-      return;
+      return 0;
     }
     events.clear();
     try {
@@ -198,6 +198,7 @@ public final class RankChannel implements AutoCloseable {
       stopListening();
       broadcast(members, "GO " + epoch);
       awaitDisconnected(members, deadline);
+      return members.size();
     } catch (IOException e) {
       abort(epoch);
       throw e;
