@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-NEEDED="openmpi-bin libopenmpi-dev nftables iproute2 util-linux"
+NEEDED="openmpi-bin libopenmpi-dev mpich libmpich-dev nftables iproute2 util-linux"
 MISSING=""
 for p in $NEEDED; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING="$MISSING $p"

@@ -208,7 +208,7 @@ static void debug_missing(void)
 		if (crmpi_S.recv_comm[c] >= 0)
 			PMPI_Request_get_status(crmpi_S.recv_reqs[c], &f, &st);
 		fprintf(stderr, "libcrmpi[%d]: tracked receive %d: comm %d req %p done %d\n", crmpi_S.world_rank, c,
-			crmpi_S.recv_comm[c], (void *)crmpi_S.recv_reqs[c], f);
+			crmpi_S.recv_comm[c], (void *)(uintptr_t)crmpi_S.recv_reqs[c], f);
 	}
 	for (c = 0; c < crmpi_S.ncomms; c++)
 		for (p = 0; p < b->npeers; p++)

@@ -82,15 +82,29 @@ final class Crmpi {
     return Files.exists(f) ? Files.readString(f) : "";
   }
 
+  /** The command line of a program of mpi-tests under MPICH's mpiexec with n ranks. */
+  static List<String> mpiexecMpich(int ranks, List<String> options, String program, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("mpiexec.mpich", "-n", Integer.toString(ranks)));
+    cmd.addAll(options);
+    cmd.add(MPI_BIN.resolve(program).toString());
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
   /** The output file of an uninterrupted run of the same program without crmpi. */
   static byte[] reference(int ranks, String program, String output, String... args) throws Exception {
-    String key = ranks + " " + program + " " + String.join(" ", args);
+    return reference(mpirun(ranks, program, args), output);
+  }
+
+  /** The output file of an uninterrupted run of a command line without crmpi. */
+  static byte[] reference(List<String> command, String output) throws Exception {
+    String key = String.join(" ", command);
     byte[] cached = REFERENCES.get(key);
     if (cached != null) {
       return cached;
     }
     Path dir = Files.createTempDirectory("crmpi-reference");
-    ProcessBuilder pb = new ProcessBuilder(mpirun(ranks, program, args)).directory(dir.toFile())
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
         .redirectOutput(dir.resolve("stdout").toFile()).redirectErrorStream(true);
     pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
     pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");

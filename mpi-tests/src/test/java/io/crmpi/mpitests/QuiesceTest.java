@@ -60,6 +60,25 @@ class QuiesceTest {
   }
 
   @Test
+  void mpichRanksAreQuiescedCheckpointedAndRestoredToo() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    Path lib = Crmpi.REPO.resolve("native/target/bin/libcrmpi-mpich.so");
+    List<String> command = Crmpi.mpiexecMpich(RANKS, List.of("-genv", "LD_PRELOAD", lib.toString()),
+        "inflight-mpich", "300");
+    Process crmpi = c.start("run", Map.of(), run("mpich", "1s", "20s", command));
+    c.awaitCommitted("mpich", 2, crmpi);
+    List<ProcessHandle> ranks = Crmpi.awaitRanks(crmpi, "inflight-mpich", RANKS);
+    Crmpi.kill9(ranks.get(2).pid());
+    Crmpi.Result r = c.await("run", crmpi);
+    assertEquals(0, r.exitCode(), r.describe());
+    String log = Files.readString(c.jobDir("mpich").resolve("crmpi.log"));
+    assertTrue(log.contains("quiesced " + RANKS + " ranks"), "no epoch was quiesced by libcrmpi:\n" + r.describe());
+    assertTrue(r.stderr().contains("restored; the job continues"), "no restore happened:\n" + r.describe());
+    assertArrayEquals(Crmpi.reference(Crmpi.mpiexecMpich(RANKS, List.of(), "inflight-mpich", "300"), "inflight.out"),
+        Files.readAllBytes(c.workdir.resolve("inflight.out")), "inflight.out differs from an uninterrupted run");
+  }
+
+  @Test
   void aQuiesceThatCannotCompleteAbortsAndTheJobRunsOn() throws Exception {
     Crmpi c = new Crmpi(tmp);
     // Rank 1 computes for 6 s inside a critical section at iteration 20; quiesces time out after 1.5 s.
