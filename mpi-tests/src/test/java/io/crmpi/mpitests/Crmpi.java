@@ -180,6 +180,19 @@ final class Crmpi {
     k.waitFor();
   }
 
+  /** kill -9 of the crmpi JVM and every process under it, as a crashed machine would. */
+  static void killWithItsTree(Process crmpi) throws Exception {
+    List<ProcessHandle> tree = new ArrayList<>(crmpi.descendants().toList());
+    kill9(crmpi.pid());
+    for (ProcessHandle p : tree) {
+      kill9(p.pid());
+    }
+    crmpi.waitFor();
+    for (ProcessHandle p : tree) {
+      p.onExit().get();
+    }
+  }
+
   static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;

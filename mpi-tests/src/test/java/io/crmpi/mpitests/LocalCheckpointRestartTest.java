@@ -64,15 +64,7 @@ class LocalCheckpointRestartTest {
     Crmpi c = new Crmpi(tmp);
     Process crmpi = c.start("run", Map.of(), runArgs("halo", "1s", Crmpi.mpirun(RANKS, "halo", HALO_ITERS)));
     c.awaitCommitted("halo", 2, crmpi);
-    List<ProcessHandle> tree = new ArrayList<>(crmpi.descendants().toList());
-    Crmpi.kill9(crmpi.pid());
-    for (ProcessHandle p : tree) {
-      Crmpi.kill9(p.pid());
-    }
-    crmpi.waitFor();
-    for (ProcessHandle p : tree) {
-      p.onExit().get();
-    }
+    Crmpi.killWithItsTree(crmpi);
     Crmpi.Result r = c.run("restart", Map.of(), List.of("restart", "halo"));
     assertEquals(0, r.exitCode(), r.describe());
     assertTrue(r.stderr().contains("restored; the job continues"), r.describe());
@@ -113,12 +105,7 @@ class LocalCheckpointRestartTest {
     Crmpi c = new Crmpi(tmp);
     Process crmpi = c.start("run", Map.of(), runArgs("halo", "1s", Crmpi.mpirun(RANKS, "halo", HALO_ITERS)));
     c.awaitCommitted("halo", 3, crmpi);
-    List<ProcessHandle> tree = new ArrayList<>(crmpi.descendants().toList());
-    Crmpi.kill9(crmpi.pid());
-    for (ProcessHandle p : tree) {
-      Crmpi.kill9(p.pid());
-    }
-    crmpi.waitFor();
+    Crmpi.killWithItsTree(crmpi);
     List<Path> epochs = c.committedEpochs("halo");
     Path newest = epochs.get(epochs.size() - 1);
     Path pages;

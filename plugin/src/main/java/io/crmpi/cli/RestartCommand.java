@@ -20,21 +20,13 @@ final class RestartCommand implements Callable<Integer> {
   @Option(names = "--epoch", paramLabel = "EPOCH", description = "Restore this epoch (or the newest older one that verifies).")
   Long epoch;
 
-  @Option(names = "--prepare-timeout", paramLabel = "DURATION", defaultValue = "60s",
-      description = "How long freezing the ranks may take. Default: ${DEFAULT-VALUE}.")
-  String prepareTimeout;
-
-  @Option(names = "--dump-timeout", paramLabel = "DURATION", defaultValue = "30m",
-      description = "How long a dump (and its fsync) may take. Default: ${DEFAULT-VALUE}.")
-  String dumpTimeout;
+  @Mixin TimeoutOptions timeouts;
 
   @Override
   public Integer call() throws Exception {
     JobDirectory dir = state.existing(name);
     JobSpec spec = dir.readSpec();
-    LocalJob.Settings settings = Installation.settings(RunCommand.parse(prepareTimeout, "--prepare-timeout"),
-        RunCommand.parse(dumpTimeout, "--dump-timeout"));
-    return new LocalJob(dir, spec, settings).run(true, epoch == null ? Long.MAX_VALUE : epoch, System.out,
+    return new LocalJob(dir, spec, timeouts.settings()).run(true, epoch == null ? Long.MAX_VALUE : epoch, System.out,
         System.err);
   }
 }

@@ -42,13 +42,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--workdir", paramLabel = "DIR", description = "The job's working directory (default: .).")
   Path workdir;
 
-  @Option(names = "--prepare-timeout", paramLabel = "DURATION", defaultValue = "60s",
-      description = "How long freezing the ranks may take. Default: ${DEFAULT-VALUE}.")
-  String prepareTimeout;
-
-  @Option(names = "--dump-timeout", paramLabel = "DURATION", defaultValue = "30m",
-      description = "How long a dump (and its fsync) may take. Default: ${DEFAULT-VALUE}.")
-  String dumpTimeout;
+  @Mixin TimeoutOptions timeouts;
 
   @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The job's command, after --.")
   List<String> command;
@@ -75,8 +69,7 @@ final class RunCommand implements Callable<Integer> {
       throw new JobException("job '" + jobName + "' already exists in " + dir.dir() + ": 'crmpi restart "
           + jobName + "' resumes it, or choose another --name", ExitCodes.USAGE);
     }
-    Duration prepare = parse(prepareTimeout, "--prepare-timeout");
-    Duration dump = parse(dumpTimeout, "--dump-timeout");
+    LocalJob.Settings settings = timeouts.settings();
     JobSpec spec;
     try {
       spec = new JobSpec(JobSpec.FORMAT_VERSION, jobName, command, wd.toString(), System.getenv(), interval,
@@ -84,7 +77,6 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new JobException(e.getMessage(), ExitCodes.USAGE);
     }
-    LocalJob.Settings settings = Installation.settings(prepare, dump);
     dir.create();
     dir.writeSpec(spec);
     return new LocalJob(dir, spec, settings).run(false, Long.MAX_VALUE, System.out, System.err);
