@@ -208,18 +208,17 @@ static void handle(char *line)
 	while (*args == ' ')
 		args++;
 	if (!strcmp(line, "PREPARE")) {
-		if (*args && strcmp(args, "-"))
-			snprintf(crmpi_S.state_path, sizeof(crmpi_S.state_path), "%s", args);
-		else
-			crmpi_S.state_path[0] = '\0';
+		crmpi_app_set_base(args);
 		atomic_store(&crmpi_S.epoch, epoch);
 		atomic_store(&crmpi_S.aborted, 0);
+		atomic_store(&crmpi_S.target_round, 0);
 		atomic_store(&crmpi_S.phase, PHASE_PREPARE);
 		/* Published before the counts are read: see crmpi_collective_enter(). */
 		atomic_store(&crmpi_S.pending, 1);
 		report_state(epoch);
 	} else if (!strcmp(line, "TARGET") && epoch == atomic_load(&crmpi_S.epoch)) {
 		handle_targets(args);
+		atomic_fetch_add(&crmpi_S.target_round, 1);
 		atomic_store(&crmpi_S.phase, PHASE_TARGETS);
 	} else if (!strcmp(line, "EXPECT") && epoch == atomic_load(&crmpi_S.epoch)) {
 		handle_expect(args);

@@ -87,13 +87,21 @@ int crmpi_critical_exit(void);
 
 /*
  * The per-rank directory where callbacks of the application-assisted
- * ("app") engine write and read their state; NULL with another engine or
- * without crmpi. Valid inside a callback.
+ * ("app") engine write their state, and where a restarted job reads it;
+ * NULL with another engine or without crmpi. Valid inside a callback and,
+ * after a restart, from MPI_Init on.
  */
 const char *crmpi_state_path(void);
 
 /* The epoch of the checkpoint in progress or the last one taken; 0 if none. */
 long crmpi_epoch(void);
+
+/*
+ * App engine: the epoch this process was restarted from (a fresh job that
+ * must read its state from crmpi_state_path()), or 0 for a first start.
+ * Call it after MPI_Init.
+ */
+long crmpi_restarted(void);
 
 #ifdef __cplusplus
 }

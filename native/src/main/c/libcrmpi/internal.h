@@ -26,6 +26,7 @@ struct crmpi_comm {
 	int children;            /* communicators created from this one so far */
 	_Atomic uint64_t collectives; /* collective calls entered on it */
 	uint64_t target;         /* collectives to reach before stopping (quiesce) */
+	uint64_t raised;         /* the last count this rank asked the targets to be raised to */
 	int in_use;
 };
 
@@ -59,6 +60,7 @@ struct crmpi_state {
 	_Atomic int pending;       /* a quiesce is in progress: take the slow path */
 	_Atomic int phase;
 	_Atomic int aborted;
+	_Atomic int target_round;  /* TARGET messages received this epoch (targets can be raised) */
 	_Atomic long epoch;
 	long done_epoch;
 	int in_checkpoint;         /* the main thread runs the checkpoint path */
@@ -69,6 +71,7 @@ struct crmpi_state {
 	int next_callback;         /* index of the callback crmpi_checkpoint() runs next */
 	int result;                /* of the checkpoint in progress */
 	char state_path[4096];
+	long restarted_epoch;      /* app engine: the epoch this fresh job restarted from */
 
 	/* agent channel */
 	char socket_path[108];
@@ -90,6 +93,12 @@ int crmpi_agent_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void crmpi_agent_start_helper(void);
 int crmpi_agent_reconnect_and_resume(long epoch, int *outcome);
 void crmpi_agent_bye(void);
+
+/* appstate.c */
+void crmpi_app_set_base(const char *base);
+int crmpi_app_save_messages(void);
+void crmpi_app_adopt(int idx);
+void crmpi_app_restart(const char *dir, long epoch);
 
 /* quiesce.c */
 void crmpi_slow_path(int at_collective, int comm);

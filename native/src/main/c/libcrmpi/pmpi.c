@@ -33,6 +33,8 @@ static int setup(void)
 	PMPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, &crmpi_S.comm_keyval, NULL);
 	bookmarks_init(&crmpi_S.marks, crmpi_S.world_size);
 	msgbuf_init(&crmpi_S.buffered);
+	if (getenv("CRMPI_RESTART_DIR") && getenv("CRMPI_RESTART_EPOCH"))
+		crmpi_app_restart(getenv("CRMPI_RESTART_DIR"), atol(getenv("CRMPI_RESTART_EPOCH")));
 	rc = crmpi_comm_register(MPI_COMM_WORLD, "w");
 	if (rc < 0)
 		return rc;

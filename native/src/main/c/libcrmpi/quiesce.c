@@ -77,6 +77,7 @@ int crmpi_comm_register(MPI_Comm comm, const char *gid)
 		return -ENOMEM;
 	PMPI_Comm_set_attr(comm, crmpi_S.comm_keyval, (void *)(intptr_t)(idx + 1));
 	crmpi_S.ncomms = idx + 1;
+	crmpi_app_adopt(idx);
 	return idx;
 }
 
@@ -139,7 +140,7 @@ static int aborted(void)
 	return atomic_load(&crmpi_S.aborted);
 }
 
-static void report_sent(long epoch)
+static void report_sent(long epoch, int round)
 {
 	struct crmpi_bookmarks *b = &crmpi_S.marks;
 	size_t cap = 64, off;
@@ -153,7 +154,7 @@ static void report_sent(long epoch)
 	line = malloc(cap);
 	if (!line)
 		return;
-	off = (size_t)snprintf(line, cap, "SENT %ld", epoch);
+	off = (size_t)snprintf(line, cap, "SENT %ld %d", epoch, round);
 	for (c = 0; c < crmpi_S.ncomms; c++) {
 		if (!crmpi_S.comms[c].in_use)
 			continue;
@@ -290,6 +291,12 @@ static int take_checkpoint(int declined)
 			crmpi_progress();
 		return CRMPI_ABORTED;
 	}
+	if (crmpi_app_save_messages() < 0) {
+		crmpi_agent_send("DECLINED %ld cannot save the drained messages in %s", epoch, crmpi_S.state_path);
+		while (!aborted())
+			crmpi_progress();
+		return CRMPI_ABORTED;
+	}
 	crmpi_agent_send("READY %ld", epoch);
 	for (;;) {
 		int go;
@@ -345,10 +352,18 @@ int crmpi_checkpoint(int how)
 static void stop_and_checkpoint(void)
 {
 	long epoch = atomic_load(&crmpi_S.epoch);
+	int round = atomic_load(&crmpi_S.target_round);
 
 	crmpi_S.in_checkpoint = 1;
-	report_sent(epoch);
-	wait_phase(PHASE_EXPECT);
+	report_sent(epoch, round);
+	while (atomic_load(&crmpi_S.phase) < PHASE_EXPECT && !aborted()) {
+		if (atomic_load(&crmpi_S.target_round) != round) {
+			/* A rank inside a critical section raised the targets: run forward again. */
+			crmpi_S.in_checkpoint = 0;
+			return;
+		}
+		crmpi_progress();
+	}
 	if (aborted() || drain() < 0) {
 		finish_quiesce();
 		return;
@@ -414,6 +429,12 @@ void crmpi_collective_enter(int idx)
 			return; /* running forward to the cut */
 		if (aborted() || crmpi_S.in_checkpoint)
 			return;
+		if (atomic_load(&crmpi_S.phase) >= PHASE_TARGETS && atomic_load(&crmpi_S.critical) > 0 &&
+		    c->raised != n) {
+			/* Inside a critical section we cannot stop here: ask for the cut after this collective. */
+			crmpi_agent_send("RAISE %ld %s=%llu", atomic_load(&crmpi_S.epoch), c->gid, (unsigned long long)n);
+			c->raised = n;
+		}
 		atomic_fetch_sub(&c->collectives, 1);
 		crmpi_progress();
 	}
@@ -451,6 +472,9 @@ int crmpi_critical_enter(void)
 {
 	if (!crmpi_S.present)
 		return CRMPI_ENOTPRESENT;
+	/* Outside every critical section: a safe point, where the app engine's state is whole. */
+	if (atomic_load(&crmpi_S.critical) == 0)
+		crmpi_safe_point();
 	atomic_fetch_add(&crmpi_S.critical, 1);
 	return 0;
 }
@@ -469,6 +493,8 @@ int crmpi_critical_exit(void)
 const char *crmpi_state_path(void)
 {
 	if (!crmpi_S.present || !crmpi_S.state_path[0])
+		return NULL;
+	if (!crmpi_S.in_checkpoint && !crmpi_S.restarted_epoch)
 		return NULL;
 	return crmpi_S.state_path;
 }

@@ -164,9 +164,13 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
   private AgentReply prepare(AgentRequest.Prepare p) throws IOException {
     NodeTree t = liveTree(p.epoch());
     faults.check(FaultPoint.PREPARE, p.epoch());
+    if (engine.needsRanks() && (ranks == null || !ranks.hasRanks())) {
+      throw new IOException("the " + engine.name() + " engine needs ranks that carry libcrmpi, and none has"
+          + " connected to the agent (link with -lcrmpi or LD_PRELOAD libcrmpi.so)");
+    }
     if (ranks != null && ranks.hasRanks()) {
       long start = nanoTime.getAsLong();
-      int n = ranks.quiesce(p.epoch(), null, quiesceTimeout);
+      int n = ranks.quiesce(p.epoch(), engine.statePath(spec, p.epoch()), quiesceTimeout);
       quiescedEpoch = p.epoch();
       long ms = (nanoTime.getAsLong() - start) / 1_000_000;
       LOG.info(() -> "job " + spec.job() + " epoch " + p.epoch() + ": quiesced " + n + " ranks in " + ms + " ms");

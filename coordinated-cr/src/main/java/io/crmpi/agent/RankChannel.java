@@ -171,13 +171,11 @@ public final class RankChannel implements AutoCloseable {
           targets.merge(p[0], Long.parseLong(p[1]), Math::max);
         }
       }
-      StringBuilder target = new StringBuilder("TARGET " + epoch);
-      targets.forEach((gid, n) -> target.append(' ').append(gid).append('=').append(n));
-      broadcast(members, target.toString());
+      Map<Rank, String> sentLines = collectSent(members, epoch, deadline, targets);
 
       Map<Flow, Long> sent = new HashMap<>();
-      for (Map.Entry<Rank, String> e : collect(members, "SENT", epoch, deadline).entrySet()) {
-        for (String kv : words(e.getValue())) {
+      for (Map.Entry<Rank, String> e : sentLines.entrySet()) {
+        for (String kv : words(e.getValue()).subList(1, words(e.getValue()).size())) {
           int colon = kv.lastIndexOf(':');
           int eq = kv.indexOf('=');
           sent.put(new Flow(kv.substring(0, colon), e.getKey().world, Integer.parseInt(kv.substring(colon + 1, eq))),
@@ -237,6 +235,51 @@ public final class RankChannel implements AutoCloseable {
     ranks.clear();
     worldSize = -1;
     finalized = 0;
+  }
+
+  /**
+   * Sends the targets and collects every rank's SENT for the latest round. A
+   * rank inside a critical section that must pass a target asks to RAISE it:
+   * the targets go out again (a new round) and every rank reports anew.
+   */
+  private Map<Rank, String> collectSent(List<Rank> members, long epoch, long deadline, Map<String, Long> targets)
+      throws IOException {
+    int round = 0;
+    Map<Rank, String> got = new HashMap<>();
+    while (true) {
+      if (got.isEmpty()) {
+        round++;
+        StringBuilder target = new StringBuilder("TARGET " + epoch);
+        targets.forEach((gid, n) -> target.append(' ').append(gid).append('=').append(n));
+        broadcast(members, target.toString());
+      }
+      while (got.size() < members.size()) {
+        Event e = next(deadline, "SENT", members.size() - got.size());
+        String[] f = e.line().split(" ");
+        if (f[0].equals("EOF")) {
+          throw new IOException("rank " + e.rank().world + " disconnected during the quiesce (SENT)");
+        }
+        if (f.length < 3 || Long.parseLong(f[1]) != epoch) {
+          continue;
+        }
+        if (f[0].equals("RAISE")) {
+          String[] p = f[2].split("=");
+          long n = Long.parseLong(p[1]);
+          if (targets.getOrDefault(p[0], 0L) < n) {
+            targets.put(p[0], n);
+            got.clear();
+            break;
+          }
+        } else if (f[0].equals("SENT") && Integer.parseInt(f[2]) == round) {
+          got.put(e.rank(), e.line());
+        } else if (f[0].equals("DECLINED")) {
+          throw new IOException("rank " + e.rank().world + " declined the checkpoint");
+        }
+      }
+      if (got.size() == members.size()) {
+        return got;
+      }
+    }
   }
 
   private static List<String> words(String line) {

@@ -26,16 +26,13 @@ public final class CriuEngine implements Engine {
   static final String ATTR_MOUNTS = "externalMounts";
   static final String ATTR_CGROUP = "cgroup";
   private static final int GHOST_LIMIT = 256 << 20;
-  private static final long START_TIMEOUT_MS = 30_000;
 
   private final Criu criu;
   private final Path crmpiNs;
+  private final NodeTreeRuntime runtime;
 
   public CriuEngine(Criu criu, Path crmpiNs) {
-    if (!Files.isExecutable(crmpiNs)) {
-      throw new IllegalArgumentException("crmpi-ns is not executable: " + crmpiNs
-          + " (build crmpi with scripts/setup.sh)");
-    }
+    this.runtime = new NodeTreeRuntime(crmpiNs);
     this.criu = criu;
     this.crmpiNs = crmpiNs;
   }
@@ -47,22 +44,7 @@ public final class CriuEngine implements Engine {
 
   @Override
   public NodeTree launch(LaunchSpec spec) throws IOException {
-    prepareRuntimeDir(spec);
-    Freezer freezer = Freezer.create(cgroupName(spec));
-    Path pidFile = spec.runtimeDir().resolve("init.pid");
-    Files.deleteIfExists(pidFile);
-    List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "run",
-        "--root-dir", spec.runtimeDir().resolve("rootfs").toString(),
-        "--workdir", spec.workdir().toString(),
-        "--tmpfs", spec.sessionDir().toString(),
-        "--hostname", spec.node(),
-        "--cgroup", freezer.dir().toString(),
-        "--pid-file", pidFile.toString(),
-        "--"));
-    cmd.addAll(spec.command());
-    Process shim = start(cmd, spec);
-    long pid = awaitPid(shim, pidFile, "start");
-    return new NodeTree(shim, pid, freezer);
+    return runtime.launch(spec, Map.of());
   }
 
   @Override
@@ -103,7 +85,7 @@ public final class CriuEngine implements Engine {
   @Override
   public NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
       throws IOException {
-    prepareRuntimeDir(spec);
+    NodeTreeRuntime.prepareRuntimeDir(spec);
     Path work = spec.runtimeDir().resolve("criu-work");
     Files.createDirectories(work);
     Path pidFile = spec.runtimeDir().resolve("restored.pid");
@@ -133,10 +115,10 @@ public final class CriuEngine implements Engine {
       cmd.add("--external");
       cmd.add("mnt[" + kv[0] + "]:" + target);
     }
-    Process shim = start(cmd, spec);
+    Process shim = NodeTreeRuntime.start(cmd, spec, Map.of());
     long pid;
     try {
-      pid = awaitPid(shim, pidFile, "restore");
+      pid = NodeTreeRuntime.awaitPid(shim, pidFile, "restore");
     } catch (IOException e) {
       throw new IOException(e.getMessage() + Criu.errorLines(work.resolve(log)), e);
     }
@@ -152,16 +134,6 @@ public final class CriuEngine implements Engine {
     return v;
   }
 
-  /** Unique per job directory, so that equally named jobs of other users never share a freezer. */
-  private static String cgroupName(LaunchSpec spec) {
-    String tag = Integer.toHexString(spec.runtimeDir().toString().hashCode());
-    return (spec.job() + "." + spec.node() + "." + tag).replaceAll("[^A-Za-z0-9._-]", "_");
-  }
-
-  private static void prepareRuntimeDir(LaunchSpec spec) throws IOException {
-    Files.createDirectories(spec.runtimeDir());
-    Files.createDirectories(spec.sessionDir());
-  }
 
   private static String fdTarget(long pid, int fd) throws IOException {
     Path link = Path.of("/proc", Long.toString(pid), "fd", Integer.toString(fd));
@@ -173,40 +145,4 @@ public final class CriuEngine implements Engine {
     return target;
   }
 
-  private Process start(List<String> cmd, LaunchSpec spec) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(cmd)
-        .directory(spec.workdir().toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    pb.environment().clear();
-    pb.environment().putAll(spec.environment());
-    return pb.start();
-  }
-
-  /** Waits until crmpi-ns has written the tree's pid, or has died trying. */
-  private static long awaitPid(Process shim, Path pidFile, String what) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(pidFile)) {
-        String s = Files.readString(pidFile).strip();
-        if (!s.isEmpty()) {
-          return Long.parseLong(s);
-        }
-      }
-      if (!shim.isAlive()) {
-        String err = new String(shim.getErrorStream().readAllBytes()).strip();
-        throw new IOException("crmpi-ns " + what + " failed (exit " + shim.exitValue() + ")"
-            + (err.isEmpty() ? "" : ": " + err));
-      }
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        shim.destroyForcibly();
-        throw new IOException("interrupted while waiting for the node tree to " + what);
-      }
-    }
-    shim.destroyForcibly();
-    throw new IOException("crmpi-ns did not " + what + " the node tree within "
-        + START_TIMEOUT_MS / 1000 + " s");
-  }
 }

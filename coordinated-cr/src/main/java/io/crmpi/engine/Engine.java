@@ -13,6 +13,19 @@ public interface Engine {
   /** The engine's name as recorded in manifests ("criu", "app"). */
   String name();
 
+  /**
+   * Where the ranks' callbacks put their state for this epoch (sent to them
+   * with PREPARE), or null when the engine saves the processes themselves.
+   */
+  default String statePath(LaunchSpec spec, long epoch) throws IOException {
+    return null;
+  }
+
+  /** Whether a checkpoint needs every rank to carry libcrmpi. */
+  default boolean needsRanks() {
+    return false;
+  }
+
   /** Starts the node tree afresh. */
   NodeTree launch(LaunchSpec spec) throws IOException;
 

@@ -39,6 +39,11 @@ final class RunCommand implements Callable<Integer> {
       description = "Failures to survive before giving up. Default: ${DEFAULT-VALUE}.")
   int maxRestarts;
 
+  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "criu",
+      description = "criu (transparent: CRIU dumps the processes) or app (application-assisted: the ranks'"
+          + " libcrmpi callbacks save their state; a restart starts the job afresh). Default: ${DEFAULT-VALUE}.")
+  String engine;
+
   @Option(names = "--workdir", paramLabel = "DIR", description = "The job's working directory (default: .).")
   Path workdir;
 
@@ -61,6 +66,9 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new JobException(e.getMessage(), ExitCodes.USAGE);
     }
+    if (!engine.equals("criu") && !engine.equals("app")) {
+      throw new JobException("unknown --engine '" + engine + "': use criu or app", ExitCodes.USAGE);
+    }
     Optional<String> problem = ProgramCheck.problem(command, wd);
     if (problem.isPresent()) {
       throw new JobException(problem.get(), ExitCodes.USAGE);
@@ -73,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
     JobSpec spec;
     try {
       spec = new JobSpec(JobSpec.FORMAT_VERSION, jobName, command, wd.toString(), System.getenv(), interval,
-          keep, maxRestarts, "criu", Instant.now());
+          keep, maxRestarts, engine, Instant.now());
     } catch (IllegalArgumentException e) {
       throw new JobException(e.getMessage(), ExitCodes.USAGE);
     }

@@ -5,6 +5,7 @@ import io.crmpi.agent.RankChannel;
 import io.crmpi.coordinator.CheckpointCoordinator;
 import io.crmpi.coordinator.CheckpointOutcome;
 import io.crmpi.coordinator.CoordinatorConfig;
+import io.crmpi.engine.AppEngine;
 import io.crmpi.engine.CriuEngine;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
@@ -90,7 +91,8 @@ public final class LocalJob {
     state = new JobState(JobStatus.RUNNING, ProcessHandle.current().pid(), previousRestarts, -1, "starting",
         dir.controlSocket().toString(), clock.instant());
     store = FileCheckpointStore.open(dir.checkpoints(), spec.name());
-    Engine engine = new CriuEngine(Criu.load(CriuInstallation.locate()), settings.crmpiNs());
+    Engine engine = spec.engine().equals("app") ? new AppEngine(settings.crmpiNs())
+        : new CriuEngine(Criu.load(CriuInstallation.locate()), settings.crmpiNs());
     Path workdir = Path.of(spec.workdir());
     Set<Path> excluded = dir.dir().startsWith(workdir) ? Set.of(dir.dir()) : Set.of();
     LaunchSpec launch = new LaunchSpec(spec.name(), NODE, spec.command(), workdir, jobEnvironment(),

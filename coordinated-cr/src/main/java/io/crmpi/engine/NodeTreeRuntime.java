@@ -1,0 +1,98 @@
+package io.crmpi.engine;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts node trees under crmpi-ns (fresh namespaces, a tiny init, a freezer
+ * cgroup) and waits until the tree's init has reported its pid. Shared by
+ * the engines: the criu engine dumps what it starts, the app engine starts
+ * a fresh tree for every restart.
+ */
+final class NodeTreeRuntime {
+  private static final long START_TIMEOUT_MS = 30_000;
+  private final Path crmpiNs;
+
+  NodeTreeRuntime(Path crmpiNs) {
+    if (!Files.isExecutable(crmpiNs)) {
+      throw new IllegalArgumentException("crmpi-ns is not executable: " + crmpiNs
+          + " (build crmpi with scripts/setup.sh)");
+    }
+    this.crmpiNs = crmpiNs;
+  }
+
+  /** Starts spec's command in a new node tree, with extra environment variables. */
+  NodeTree launch(LaunchSpec spec, Map<String, String> extraEnv) throws IOException {
+    prepareRuntimeDir(spec);
+    Freezer freezer = Freezer.create(cgroupName(spec));
+    Path pidFile = spec.runtimeDir().resolve("init.pid");
+    Files.deleteIfExists(pidFile);
+    List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "run",
+        "--root-dir", spec.runtimeDir().resolve("rootfs").toString(),
+        "--workdir", spec.workdir().toString(),
+        "--tmpfs", spec.sessionDir().toString(),
+        "--hostname", spec.node(),
+        "--cgroup", freezer.dir().toString(),
+        "--pid-file", pidFile.toString(),
+        "--"));
+    cmd.addAll(spec.command());
+    Process shim = start(cmd, spec, extraEnv);
+    long pid = awaitPid(shim, pidFile, "start");
+    return new NodeTree(shim, pid, freezer);
+  }
+
+  static void prepareRuntimeDir(LaunchSpec spec) throws IOException {
+    Files.createDirectories(spec.runtimeDir());
+    Files.createDirectories(spec.sessionDir());
+  }
+
+  /** Unique per job directory, so that equally named jobs of other users never share a freezer. */
+  static String cgroupName(LaunchSpec spec) {
+    String tag = Integer.toHexString(spec.runtimeDir().toString().hashCode());
+    return (spec.job() + "." + spec.node() + "." + tag).replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
+  static Process start(List<String> cmd, LaunchSpec spec, Map<String, String> extraEnv) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(cmd)
+        .directory(spec.workdir().toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.environment().clear();
+    pb.environment().putAll(spec.environment());
+    pb.environment().putAll(extraEnv);
+    return pb.start();
+  }
+
+  /** Waits until crmpi-ns (or CRIU) has written the tree's pid, or has died trying. */
+  static long awaitPid(Process shim, Path pidFile, String what) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(pidFile)) {
+        String s = Files.readString(pidFile).strip();
+        if (!s.isEmpty()) {
+          return Long.parseLong(s);
+        }
+      }
+      if (!shim.isAlive()) {
+        String err = new String(shim.getErrorStream().readAllBytes()).strip();
+        throw new IOException("crmpi-ns " + what + " failed (exit " + shim.exitValue() + ")"
+            + (err.isEmpty() ? "" : ": " + err));
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        shim.destroyForcibly();
+        throw new IOException("interrupted while waiting for the node tree to " + what);
+      }
+    }
+    shim.destroyForcibly();
+    throw new IOException("crmpi-ns did not " + what + " the node tree within "
+        + START_TIMEOUT_MS / 1000 + " s");
+  }
+}
