@@ -38,6 +38,9 @@ import java.util.logging.Logger;
 public final class RankChannel implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(RankChannel.class.getName());
 
+  /** The libcrmpi ABI this agent speaks (CRMPI_ABI_VERSION in crmpi.h). */
+  public static final int ABI_VERSION = 1;
+
   /** What a rank that reconnects after an epoch is told. */
   public enum Outcome { CONTINUE, RESTART, ABORT }
 
@@ -49,6 +52,7 @@ public final class RankChannel implements AutoCloseable {
   private volatile ServerSocketChannel server;
   private volatile int worldSize = -1;
   private volatile int finalized;
+  private volatile String abiMismatch;
 
   private RankChannel(Path path, String job) {
     this.path = path;
@@ -68,7 +72,7 @@ public final class RankChannel implements AutoCloseable {
 
   /** Whether any rank of this node carries libcrmpi. */
   public boolean hasRanks() {
-    return worldSize > 0;
+    return worldSize > 0 || abiMismatch != null;
   }
 
   private synchronized void open() throws IOException {
@@ -120,6 +124,12 @@ public final class RankChannel implements AutoCloseable {
       for (String line; (line = in.readLine()) != null; ) {
         String[] f = line.split(" ");
         if (f[0].equals("HELLO") && f.length >= 6) {
+          if (Integer.parseInt(f[1]) != ABI_VERSION) {
+            LOG.warning("job " + job + ": rank " + f[3] + " runs libcrmpi ABI " + f[1] + ", this crmpi speaks "
+                + ABI_VERSION + ": its checkpoints will fail until libcrmpi and crmpi match");
+            abiMismatch = "rank " + f[3] + " runs libcrmpi ABI " + f[1] + ", this crmpi speaks " + ABI_VERSION;
+            return;
+          }
           rank = new Rank(Integer.parseInt(f[3]), ch);
           worldSize = Integer.parseInt(f[4]);
           ranks.put(rank.world, rank);
@@ -154,6 +164,9 @@ public final class RankChannel implements AutoCloseable {
   public int quiesce(long epoch, String statePath, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<Rank> members = new ArrayList<>(ranks.values());
+    if (abiMismatch != null) {
+      throw new IOException(abiMismatch);
+    }
     if (members.size() + finalized < worldSize) {
       throw new IOException("only " + members.size() + " of " + worldSize
           + " ranks are connected to the agent (still starting, or some do not carry libcrmpi)");
@@ -232,6 +245,7 @@ public final class RankChannel implements AutoCloseable {
 
   /** Forgets the ranks of a tree that ended (a new one will say HELLO). */
   public void treeEnded() {
+    abiMismatch = null;
     ranks.clear();
     worldSize = -1;
     finalized = 0;
