@@ -212,6 +212,9 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
     List<FileDigest> files = Digests.digestTree(nodeDir.resolve("image"));
     Digests.fsyncTree(nodeDir);
     Digests.fsyncDirectory(nodeDir.getParent());
+    for (FileDigest f : files) {
+      io.crmpi.nativeio.Posix.dropFromPageCache(nodeDir.resolve("image").resolve(f.path()));
+    }
     NodeImage image = new NodeImage(node(), dump.nodeRel() + "/image", files, dump.workdirRel(),
         dump.workdirRel() == null ? null : spec.workdir().toString(), dump.workdirFiles(),
         dump.attributes());

@@ -146,8 +146,10 @@ public final class RankChannel implements AutoCloseable {
           events.add(new Event(rank, line));
         }
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       LOG.fine("job " + job + ": rank connection: " + e);
+    } catch (RuntimeException e) {
+      LOG.warning("job " + job + ": bad message from a rank, connection dropped: " + e);
     }
     if (rank != null) {
       ranks.remove(rank.world, rank);

@@ -19,5 +19,10 @@ interface LibC extends Library {
 
   int geteuid();
 
+  int POSIX_FADV_DONTNEED = 4;
+
+  /** Returns an error number (not -1 and errno). */
+  int posix_fadvise(int fd, long offset, long len, int advice);
+
   String strerror(int errnum);
 }
