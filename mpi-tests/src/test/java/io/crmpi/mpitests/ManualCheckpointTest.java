@@ -1,0 +1,60 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commands a person uses on a running job: `crmpi checkpoint` from
+ * another terminal, `crmpi status`, stopping crmpi with SIGTERM and
+ * resuming with `crmpi restart`.
+ */
+class ManualCheckpointTest {
+  private static final int RANKS = 4;
+  private static final String ITERS = "2500";
+
+  @TempDir Path tmp;
+
+  @Test
+  void checkpointsOnRequestThenStopAndResume() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    Process crmpi = c.start("run", Map.of(), List.of("run", "--name", "ring", "--interval", "none", "--",
+        "mpirun", "-np", Integer.toString(RANKS), "--oversubscribe", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
+    Crmpi.awaitRanks(crmpi, "ring", RANKS);
+    Crmpi.Result first = c.run("checkpoint1", Map.of(), List.of("checkpoint", "ring"));
+    assertEquals(0, first.exitCode(), first.describe());
+    assertTrue(first.stdout().startsWith("job ring epoch 1 committed: "), first.stdout());
+    Crmpi.Result second = c.run("checkpoint2", Map.of(), List.of("checkpoint", "ring"));
+    assertEquals(0, second.exitCode(), second.describe());
+    assertTrue(second.stdout().startsWith("job ring epoch 2 committed: "), second.stdout());
+
+    Crmpi.Result status = c.run("status", Map.of(), List.of("status", "ring"));
+    assertEquals(0, status.exitCode(), status.describe());
+    assertTrue(status.stdout().contains("state:     RUNNING"), status.stdout());
+    assertTrue(status.stdout().matches("(?s).*EPOCH +STATE +TIME +SIZE +DUMP +FROZEN +TOTAL +NODES.*"), status.stdout());
+    assertEquals(2, status.stdout().lines().filter(l -> l.matches(" +[12]  committed .*manual")).count(),
+        status.stdout());
+
+    new ProcessBuilder("kill", "-TERM", Long.toString(crmpi.pid())).inheritIO().start().waitFor();
+    Crmpi.Result stopped = c.await("run", crmpi);
+    assertEquals(143, stopped.exitCode(), stopped.describe());
+    Crmpi.Result after = c.run("status-after", Map.of(), List.of("status", "ring"));
+    assertTrue(after.stdout().contains("state:     STOPPED"), after.stdout());
+    Crmpi.Result refused = c.run("checkpoint3", Map.of(), List.of("checkpoint", "ring"));
+    assertEquals(2, refused.exitCode(), refused.describe());
+    assertTrue(refused.stderr().contains("is not running"), refused.stderr());
+
+    Crmpi.Result resumed = c.run("restart", Map.of(), List.of("restart", "ring"));
+    assertEquals(0, resumed.exitCode(), resumed.describe());
+    assertTrue(resumed.stderr().contains("epoch 2: restored"), resumed.describe());
+    assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
+        Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+}
