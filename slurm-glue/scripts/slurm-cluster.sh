@@ -6,6 +6,7 @@
 #   slurm-cluster.sh down         stop everything that `up` started, remove the dir
 #   slurm-cluster.sh status       sinfo + squeue
 #   slurm-cluster.sh env          print the exports a client needs (eval-able)
+#   slurm-cluster.sh install [--mpi]  only install missing packages (apt-get)
 #
 # Progress messages go to stderr; `up` and `env` print only `export ...` lines on
 # stdout, so `eval "$(slurm-cluster.sh up)"` works.
@@ -49,7 +50,7 @@ esac
 CLUSTER_DIR=${CLUSTER_DIR%/}
 case "$CLUSTER_DIR" in
     ""|/|/tmp|/root|/home|/usr|/etc|/var|/run|/opt)
-        echo "slurm-cluster: refusing to use '$CLUSTER_DIR' as cluster dir" >&2; exit 2 ;;
+        echo "slurm-cluster: refusing to use '${CRMPI_SLURM_DIR:-}' as cluster dir" >&2; exit 2 ;;
 esac
 
 CONF_DIR=$CLUSTER_DIR/etc
@@ -68,9 +69,10 @@ log()  { echo "slurm-cluster: $*" >&2; }
 die()  { echo "slurm-cluster: ERROR: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- packages ---
+# ensure_packages [PKG...]: Slurm + munge, plus any extra Debian packages given.
 ensure_packages() {
     local missing=() p
-    for p in slurmctld slurmd slurm-client munge; do
+    for p in slurmctld slurmd slurm-client munge "$@"; do
         if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
             missing+=("$p")
         fi
@@ -84,19 +86,20 @@ ensure_packages() {
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >&2
-    # Debian's maintainer scripts may try to start the system-wide daemons;
-    # there is no systemd here, so normally nothing runs. We never touch them.
+    # On a machine with systemd, Debian's postinst may start the system-wide
+    # munge/slurmd/slurmctld on their default sockets and ports (6817/6818);
+    # they do not collide with this cluster and are never touched by it.
 }
 
 # ------------------------------------------------------- process bookkeeping ---
 # starttime (field 22 of /proc/PID/stat) identifies a process across PID reuse.
 proc_starttime() {
-    local stat
+    local stat fields
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     stat=${stat##*) }
     # after "pid (comm) " the fields start at #3 (state); starttime is #22
-    set -- $stat
-    echo "${20}"
+    read -r -a fields <<< "$stat"
+    echo "${fields[19]}"
 }
 
 ns_of() { # ns_of PID mnt|uts -> inode number
@@ -112,7 +115,8 @@ SELF_UTS_NS=$(ns_of $$ uts || echo none)
 # With "ns", waits until PID has entered its own namespaces (unshare done).
 record_pid() {
     local name=$1 pid=$2 want_ns=${3:-} st mnt uts i
-    st=$(proc_starttime "$pid") || { echo "$pid 0" > "$PID_DIR/$name"; return 0; }
+    # already gone: record it as dead so that a reused PID is never touched
+    st=$(proc_starttime "$pid") || { echo "$pid dead" > "$PID_DIR/$name"; return 0; }
     if [ -n "$want_ns" ]; then
         for i in $(seq 1 100); do
             mnt=$(ns_of "$pid" mnt || true); uts=$(ns_of "$pid" uts || true)
@@ -133,7 +137,7 @@ alive() {
     [ -f "$f" ] || return 1
     read -r pid st rest < "$f" || return 1
     cur=$(proc_starttime "$pid") || return 1
-    [ "$st" = 0 ] || [ "$cur" = "$st" ]
+    [ "$cur" = "$st" ]
 }
 
 recorded_pid() { local pid rest; read -r pid rest < "$PID_DIR/$1"; echo "$pid"; }
@@ -141,29 +145,31 @@ recorded_pid() { local pid rest; read -r pid rest < "$PID_DIR/$1"; echo "$pid"; 
 # Every process in one of the recorded (mnt,uts) namespace pairs.
 ns_members() {
     [ -d "$PID_DIR" ] || return 0
-    local pairs="" f pid st mnt uts p pm pu
+    local pairs="" f pid st mnt uts
     for f in "$PID_DIR"/*; do
         [ -f "$f" ] || continue
         read -r pid st mnt uts < "$f" || true
-        [ -n "${mnt:-}" ] && [ -n "${uts:-}" ] || continue
+        if [ -z "${mnt:-}" ] || [ -z "${uts:-}" ]; then continue; fi
         # never the namespace this script runs in
-        [ "$mnt" != "$SELF_MNT_NS" ] && [ "$uts" != "$SELF_UTS_NS" ] || continue
+        if [ "$mnt" = "$SELF_MNT_NS" ] || [ "$uts" = "$SELF_UTS_NS" ]; then continue; fi
         pairs="$pairs $mnt:$uts"
-        mnt=""; uts=""
     done
     [ -n "$pairs" ] || return 0
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [ "$p" = "$$" ] && continue
-        pm=$(ns_of "$p" mnt 2>/dev/null) || continue
-        pu=$(ns_of "$p" uts 2>/dev/null) || continue
-        case " $pairs " in *" $pm:$pu "*) echo "$p" ;; esac
-    done
+    # one `ls` over all processes: "/proc/PID/ns/mnt -> mnt:[INODE]"
+    # shellcheck disable=SC2012
+    { ls -l /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/uts 2>/dev/null || true; } |
+        awk -v pairs="$pairs" -v self="$$" '
+            { n = split($(NF-2), a, "/"); pid = a[3]; kind = a[5]
+              v = $NF; gsub(/.*\[|\]/, "", v)
+              if (kind == "mnt") m[pid] = v; else u[pid] = v }
+            END { np = split(pairs, want, " ")
+                  for (i = 1; i <= np; i++) ok[want[i]] = 1
+                  for (pid in m) if (pid != self && ((m[pid] ":" u[pid]) in ok)) print pid }'
 }
 
 # ------------------------------------------------------------------- config ---
 write_config() {
-    local n=$1 i auth_type cred_type auth_info nodes_line
+    local n=$1 i auth_type cred_type auth_info
     if [ "$AUTH" = munge ]; then
         auth_type=auth/munge; cred_type=cred/munge
         auth_info="socket=$MUNGE_SOCKET,cred_expire=5"
@@ -256,17 +262,14 @@ EOF
 export SLURM_CONF=$SLURM_CONF_FILE
 export OMPI_MCA_btl_tcp_if_include=lo
 export OMPI_MCA_oob_tcp_if_include=lo
-export OMPI_MCA_pml=ob1
-export OMPI_MCA_btl=self,vader,tcp
 export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export PMIX_MCA_gds=hash
 EOF
 }
 
 # ------------------------------------------------------------------ daemons ---
 start_munged() {
-    mkdir -p "$MUNGE_DIR"; chmod 0700 "$MUNGE_DIR"
+    mkdir -p "$MUNGE_DIR"; chmod 0755 "$MUNGE_DIR"
     if command -v mungekey >/dev/null 2>&1; then
         mungekey --create --keyfile="$MUNGE_DIR/munge.key" --force >/dev/null 2>&1 ||
             dd if=/dev/urandom of="$MUNGE_DIR/munge.key" bs=1024 count=1 status=none
@@ -322,13 +325,15 @@ start_slurmd() {
 }
 
 show_log_tails() {
-    local f
-    for f in "$MUNGE_DIR/munged.log" "$MUNGE_DIR/munged.out" \
-             "$CTLD_DIR/slurmctld.log" "$CTLD_DIR/slurmctld.out" \
-             "$NODES_DIR"/*/slurmd.log "$NODES_DIR"/*/slurmd.out; do
-        [ -s "$f" ] || continue
-        echo "----- tail $f" >&2
-        tail -n 20 "$f" >&2
+    # the daemon's own log file, else what it wrote on stdout/stderr
+    local log out d logs=("$MUNGE_DIR/munged.log" "$CTLD_DIR/slurmctld.log")
+    for d in "$NODES_DIR"/*/; do [ -d "$d" ] && logs+=("${d%/}/slurmd.log"); done
+    for log in "${logs[@]}"; do
+        out=${log%.log}.out
+        [ -s "$log" ] || log=$out
+        [ -s "$log" ] || continue
+        echo "----- last lines of $log" >&2
+        tail -n "${CRMPI_SLURM_LOG_LINES:-12}" "$log" >&2
     done
 }
 
@@ -362,7 +367,7 @@ print_env() { cat "$CLUSTER_DIR/env.sh"; }
 
 # ----------------------------------------------------------------- commands ---
 do_up() {
-    local n=${1:-3} i t0 elapsed
+    local n=${1:-3} explicit=$# i t0 elapsed
     case "$n" in ''|*[!0-9]*) die "NODES must be a positive number, got '$n'" ;; esac
     [ "$n" -ge 1 ] || die "NODES must be >= 1"
     t0=$(date +%s)
@@ -374,7 +379,7 @@ do_up() {
     if [ -f "$CLUSTER_DIR/$MARKER" ]; then
         if is_healthy; then
             local have; have=$(cat "$CLUSTER_DIR/nodes.count")
-            if [ "$have" != "$n" ]; then
+            if [ "$explicit" -gt 0 ] && [ "$have" != "$n" ]; then
                 die "cluster already up in $CLUSTER_DIR with $have nodes (asked for $n); run '$0 down' first"
             fi
             log "cluster already up in $CLUSTER_DIR ($have nodes)"
@@ -444,14 +449,31 @@ do_down() {
     if [ ! -f "$CLUSTER_DIR/$MARKER" ]; then
         die "$CLUSTER_DIR was not made by this script; not touching it"
     fi
-    local f name pid pids=() round members
+    local f name pid st mnt uts round members
+    mkdir -p "$PID_DIR"
+    # 0. a daemon that `up` started but could not record (up killed at the
+    #    wrong moment) is still found through the pidfile the daemon wrote into
+    #    the cluster dir, if its command line points into the cluster dir.
+    for f in "$MUNGE_DIR/munged.pid" "$CTLD_DIR/slurmctld.pid" "$NODES_DIR"/*/slurmd.pid; do
+        [ -f "$f" ] || continue
+        read -r pid < "$f" 2>/dev/null || continue
+        case "$pid" in ''|*[!0-9]*) continue ;; esac
+        grep -qF "$CLUSTER_DIR/" "/proc/$pid/cmdline" 2>/dev/null || continue
+        grep -qs "^$pid " "$PID_DIR"/* && continue     # already recorded
+        mnt=$(ns_of "$pid" mnt || true); uts=$(ns_of "$pid" uts || true)
+        st=$(proc_starttime "$pid") || continue
+        if [ -n "$mnt" ] && [ "$mnt" != "$SELF_MNT_NS" ] && [ -n "$uts" ] && [ "$uts" != "$SELF_UTS_NS" ]; then
+            echo "$pid $st $mnt $uts" > "$PID_DIR/pidfile-$pid"
+        else
+            echo "$pid $st" > "$PID_DIR/pidfile-$pid"
+        fi
+    done
     # 1. polite stop of the daemons we recorded (slurmds first)
-    for f in "$PID_DIR"/slurmd-* "$PID_DIR"/slurmctld "$PID_DIR"/munged; do
+    for f in "$PID_DIR"/slurmd-* "$PID_DIR"/pidfile-* "$PID_DIR"/slurmctld "$PID_DIR"/munged; do
         [ -f "$f" ] || continue
         name=${f##*/}
         if alive "$name"; then
-            pid=$(recorded_pid "$name"); pids+=("$pid")
-            kill -TERM "$pid" 2>/dev/null || true
+            kill -TERM "$(recorded_pid "$name")" 2>/dev/null || true
         fi
     done
     # 2. wait up to 5 s, then SIGKILL the stragglers
@@ -467,7 +489,7 @@ do_down() {
     for f in "$PID_DIR"/*; do
         [ -f "$f" ] || continue
         name=${f##*/}
-        alive "$name" && kill -KILL "$(recorded_pid "$name")" 2>/dev/null || true
+        if alive "$name"; then kill -KILL "$(recorded_pid "$name")" 2>/dev/null || true; fi
     done
     # 3. everything else left in the daemons' namespaces: slurmstepd, job tasks
     for round in $(seq 1 50); do
@@ -486,6 +508,21 @@ do_down() {
     members=$(ns_members)
     if [ -n "$members" ]; then
         log "WARNING: processes still alive in the cluster namespaces: $members"
+    fi
+    # Clients (srun, salloc, ...) that someone started against this cluster are
+    # not ours to kill; name them, so that a hanging test is easy to explain.
+    local p clients=""
+    for p in /proc/[0-9]*; do
+        case "$(cat "$p/comm" 2>/dev/null)" in
+            srun|salloc|sbatch|sattach|scontrol|squeue|sinfo|scancel) ;;
+            *) continue ;;
+        esac
+        if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$SLURM_CONF_FILE"; then
+            clients="$clients ${p#/proc/}"
+        fi
+    done
+    if [ -n "$clients" ]; then
+        log "WARNING: Slurm clients of this cluster still running (not started by this script, not killed):$clients"
     fi
     rm -rf "$CLUSTER_DIR"
     log "cluster down ($CLUSTER_DIR removed)"
@@ -512,7 +549,7 @@ do_env() {
 }
 
 usage() {
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -523,5 +560,8 @@ case "$cmd" in
     down)   do_down ;;
     status) do_status ;;
     env)    do_env ;;
+    install)
+        # install Slurm + munge (and with --mpi Open MPI + mpicc) if missing
+        if [ "${1:-}" = --mpi ]; then ensure_packages openmpi-bin libopenmpi-dev; else ensure_packages; fi ;;
     *)      usage ;;
 esac

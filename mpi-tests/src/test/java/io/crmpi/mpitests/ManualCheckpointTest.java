@@ -57,4 +57,31 @@ class ManualCheckpointTest {
     assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
         Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
   }
+
+  @Test
+  void aVacateCheckpointsEndsAndLaterResumesTheJob() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    Process crmpi = c.start("run", Map.of(), List.of("run", "--name", "ring", "--interval", "none", "--",
+        "mpirun", "-np", Integer.toString(RANKS), "--oversubscribe", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
+    Crmpi.awaitRanks(crmpi, "ring", RANKS);
+    Crmpi.Result vacate = c.run("vacate", Map.of(), List.of("vacate", "ring"));
+    assertEquals(0, vacate.exitCode(), vacate.describe());
+    assertTrue(vacate.stdout().contains("epoch 1 committed") && vacate.stdout().contains("vacated"), vacate.stdout());
+    Crmpi.Result run = c.await("run", crmpi);
+    assertEquals(75, run.exitCode(), run.describe());
+    assertTrue(c.run("status", Map.of(), List.of("status", "ring")).stdout().contains("vacated after its checkpoint"));
+
+    // Resumed, then vacated again by SIGUSR1 (what Slurm sends before a walltime limit).
+    Process again = c.start("restart", Map.of(), List.of("restart", "ring"));
+    Crmpi.awaitRanks(again, "ring", RANKS);
+    new ProcessBuilder("kill", "-USR1", Long.toString(again.pid())).inheritIO().start().waitFor();
+    Crmpi.Result second = c.await("restart", again);
+    assertEquals(75, second.exitCode(), second.describe());
+
+    Crmpi.Result last = c.run("restart2", Map.of(), List.of("restart", "ring"));
+    assertEquals(0, last.exitCode(), last.describe());
+    assertTrue(last.stderr().contains("epoch 2: restored"), last.describe());
+    assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
+        Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
 }

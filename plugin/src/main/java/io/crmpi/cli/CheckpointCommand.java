@@ -1,11 +1,5 @@
 package io.crmpi.cli;
 
-import io.crmpi.local.ControlClient;
-import io.crmpi.local.ExitCodes;
-import io.crmpi.local.JobDirectory;
-import io.crmpi.local.JobException;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,23 +15,6 @@ final class CheckpointCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    JobDirectory dir = state.existing(name);
-    if (!dir.isLocked()) {
-      throw new JobException("job '" + name + "' is not running ('crmpi status " + name + "' shows how it ended)",
-          ExitCodes.USAGE);
-    }
-    Path socket = dir.readState().map(s -> Path.of(s.controlSocket())).orElse(dir.controlSocket());
-    String answer;
-    try {
-      answer = ControlClient.request(socket, "checkpoint");
-    } catch (IOException e) {
-      throw new JobException("cannot reach job '" + name + "' at " + socket + ": " + e.getMessage(), ExitCodes.ERROR);
-    }
-    if (answer.startsWith("OK ")) {
-      System.out.println(answer.substring(3));
-      return ExitCodes.OK;
-    }
-    System.err.println("crmpi: " + answer.replaceFirst("^ERR ", ""));
-    return ExitCodes.CHECKPOINT_ABORTED;
+    return ControlRequest.send(state, name, "checkpoint");
   }
 }

@@ -26,6 +26,7 @@ public final class ControlServer implements AutoCloseable {
   private final ServerSocketChannel server;
   private final Function<String, String> handler;
   private final Thread acceptor;
+  private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
 
   private ControlServer(Path path, ServerSocketChannel server, Function<String, String> handler) {
     this.path = path;
@@ -62,6 +63,7 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private void serve(SocketChannel ch) {
+    active.incrementAndGet();
     try (ch) {
       BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
           StandardCharsets.UTF_8));
@@ -77,11 +79,23 @@ public final class ControlServer implements AutoCloseable {
       out.flush();
     } catch (IOException e) {
       LOG.fine("control request failed: " + e);
+    } finally {
+      active.decrementAndGet();
     }
   }
 
+  /** Stops accepting, and lets requests in progress write their answers (5 s at most). */
   @Override
   public void close() {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (active.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     try {
       server.close();
       Files.deleteIfExists(path);

@@ -12,6 +12,11 @@ public final class ExitCodes {
   public static final int GAVE_UP = 3;
   /** A requested checkpoint was aborted; the job runs on from its previous one. */
   public static final int CHECKPOINT_ABORTED = 4;
+  /**
+   * The job was checkpointed and vacated ({@code crmpi vacate}, SIGUSR1, as
+   * before preemption or walltime); 'crmpi restart' (or a requeue) resumes it.
+   */
+  public static final int VACATED = 75;
   /** crmpi was stopped by a signal; 'crmpi restart' resumes the job. */
   public static final int STOPPED = 143;
 

@@ -56,6 +56,7 @@ public final class LocalJob {
   private final ReentrantLock lifecycle = new ReentrantLock();
   private final CountDownLatch done = new CountDownLatch(1);
   private volatile boolean stopping;
+  private volatile boolean vacating;
   private FileCheckpointStore store;
   private NodeAgent agent;
   private CheckpointCoordinator coordinator;
@@ -109,6 +110,10 @@ public final class LocalJob {
           store, List.of(agent), settings.faults(), clock, System::nanoTime, history);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
+      VacateSignal.install(() -> {
+        String answer = control("vacate");
+        LOG.warning("job " + spec.name() + ": SIGUSR1: " + answer.replaceFirst("^(OK|ERR) ", ""));
+      });
       try (ControlServer control = ControlServer.start(dir.controlSocket(), this::control)) {
         return supervise(restart, atMostEpoch);
       } finally {
@@ -141,6 +146,11 @@ public final class LocalJob {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return ExitCodes.STOPPED;
+        }
+        if (vacating && exit.killedByCrmpi()) {
+          long epoch = newestCommitted();
+          return finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "vacated after its checkpoint at epoch " + epoch
+              + "; 'crmpi restart " + spec.name() + "' resumes it");
         }
         if (stopping || exit.killedByCrmpi()) {
           return finish(JobStatus.STOPPED, ExitCodes.STOPPED, -1, "stopped; 'crmpi restart " + spec.name()
@@ -239,7 +249,8 @@ public final class LocalJob {
   }
 
   private String control(String request) {
-    if (request.equals("checkpoint")) {
+    if (request.equals("checkpoint") || request.equals("vacate")) {
+      boolean vacate = request.equals("vacate");
       try {
         if (!lifecycle.tryLock(5, TimeUnit.MINUTES)) {
           return "ERR job " + spec.name() + " is busy with a restart or another checkpoint";
@@ -252,13 +263,19 @@ public final class LocalJob {
         if (!agent.isRunning()) {
           return "ERR job " + spec.name() + " has no running node tree right now (it is restarting or ending)";
         }
-        CheckpointOutcome outcome = coordinator.checkpoint("manual");
+        if (vacate) {
+          vacating = true;
+        }
+        CheckpointOutcome outcome = vacate ? coordinator.checkpointAndVacate("vacate")
+            : coordinator.checkpoint("manual");
         if (outcome instanceof CheckpointOutcome.Committed c) {
           Manifest m = c.manifest();
-          return String.format("OK job %s epoch %d committed: %s in %.2f s (frozen %.2f s)", spec.name(),
+          return String.format("OK job %s epoch %d committed: %s in %.2f s (frozen %.2f s)%s", spec.name(),
               m.epoch(), Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0,
-              m.timings().frozenMillis() / 1000.0);
-        } else if (outcome instanceof CheckpointOutcome.Aborted a) {
+              m.timings().frozenMillis() / 1000.0, vacate ? "; the job is vacated" : "");
+        }
+        vacating = false; // not vacated: the job runs on
+        if (outcome instanceof CheckpointOutcome.Aborted a) {
           return "ERR job " + spec.name() + " " + a.describe();
         }
         return "ERR job " + spec.name() + ": " + ((CheckpointOutcome.Skipped) outcome).why();

@@ -1,0 +1,34 @@
+package io.crmpi.cli;
+
+import io.crmpi.local.ControlClient;
+import io.crmpi.local.ExitCodes;
+import io.crmpi.local.JobDirectory;
+import io.crmpi.local.JobException;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Sends one request to a running job and turns the answer into output and an exit code. */
+final class ControlRequest {
+  private ControlRequest() {}
+
+  static int send(StateDirOption state, String name, String request) throws IOException {
+    JobDirectory dir = state.existing(name);
+    if (!dir.isLocked()) {
+      throw new JobException("job '" + name + "' is not running ('crmpi status " + name + "' shows how it ended)",
+          ExitCodes.USAGE);
+    }
+    Path socket = dir.readState().map(s -> Path.of(s.controlSocket())).orElse(dir.controlSocket());
+    String answer;
+    try {
+      answer = ControlClient.request(socket, request);
+    } catch (IOException e) {
+      throw new JobException("cannot reach job '" + name + "' at " + socket + ": " + e.getMessage(), ExitCodes.ERROR);
+    }
+    if (answer.startsWith("OK ")) {
+      System.out.println(answer.substring(3));
+      return ExitCodes.OK;
+    }
+    System.err.println("crmpi: " + answer.replaceFirst("^ERR ", ""));
+    return ExitCodes.CHECKPOINT_ABORTED;
+  }
+}
