@@ -37,7 +37,7 @@ final class NodeTreeRuntime {
         "--root-dir", spec.runtimeDir().resolve("rootfs").toString(),
         "--workdir", spec.workdir().toString(),
         "--tmpfs", spec.sessionDir().toString(),
-        "--hostname", spec.node(),
+        "--hostname", hostName(),
         "--cgroup", freezer.dir().toString(),
         "--pid-file", pidFile.toString(),
         "--"));
@@ -45,6 +45,14 @@ final class NodeTreeRuntime {
     Process shim = start(cmd, spec, extraEnv);
     long pid = awaitPid(shim, pidFile, "start");
     return new NodeTree(shim, pid, freezer);
+  }
+
+  /**
+   * The node tree keeps the host's name in its own UTS namespace: launchers
+   * compare it with the scheduler's allocation (Open MPI inside Slurm).
+   */
+  static String hostName() throws IOException {
+    return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
   }
 
   static void prepareRuntimeDir(LaunchSpec spec) throws IOException {

@@ -4,10 +4,15 @@ import io.crmpi.fault.Faults;
 import io.crmpi.local.LocalJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.crmpi.slurm.Scontrol;
+import io.crmpi.slurm.SlurmJob;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.logging.Logger;
 
 /** Where crmpi's own parts are (set by bin/crmpi) and the run-time tunables. */
 final class Installation {
+  private static final Logger LOG = Logger.getLogger(Installation.class.getName());
   private Installation() {}
 
   static Path crmpiNs() {
@@ -20,6 +25,18 @@ final class Installation {
   }
 
   static LocalJob.Settings settings(Duration prepare, Duration dump) {
-    return new LocalJob.Settings(crmpiNs(), prepare, dump, dump, Faults.fromEnvironment());
+    return new LocalJob.Settings(crmpiNs(), prepare, dump, dump, Faults.fromEnvironment(), Installation::requeue);
+  }
+
+  /** After a vacate inside a Slurm job: put the job back in the queue (a clean exit would end it). */
+  private static void requeue() {
+    SlurmJob.fromEnvironment(System.getenv()).ifPresent(job -> {
+      try {
+        Scontrol.requeue(job.id());
+        LOG.info("job " + job.jobKey() + ": requeued in Slurm; it resumes from its checkpoint when it runs again");
+      } catch (IOException e) {
+        LOG.warning("job " + job.jobKey() + ": " + e.getMessage());
+      }
+    });
   }
 }

@@ -6,6 +6,7 @@ import io.crmpi.local.JobException;
 import io.crmpi.local.JobSpec;
 import io.crmpi.local.LocalJob;
 import io.crmpi.policy.CheckpointPolicy;
+import io.crmpi.slurm.SlurmJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +59,9 @@ final class RunCommand implements Callable<Integer> {
     if (!Files.isDirectory(wd)) {
       throw new JobException("working directory " + wd + " does not exist", ExitCodes.USAGE);
     }
-    String jobName = name != null ? name : Path.of(command.get(command.size() - 1)).getFileName().toString();
+    Optional<SlurmJob> slurm = SlurmJob.fromEnvironment(System.getenv());
+    String jobName = name != null ? name
+        : slurm.map(SlurmJob::jobKey).orElse(Path.of(command.get(command.size() - 1)).getFileName().toString());
     JobDirectory dir;
     try {
       dir = JobDirectory.of(state.root(), jobName);
@@ -72,6 +75,13 @@ final class RunCommand implements Callable<Integer> {
     Optional<String> problem = ProgramCheck.problem(command, wd);
     if (problem.isPresent()) {
       throw new JobException(problem.get(), ExitCodes.USAGE);
+    }
+    if (dir.exists() && slurm.isPresent() && jobName.equals(slurm.get().jobKey())) {
+      // The same Slurm job, requeued: it resumes from its newest checkpoint.
+      java.util.logging.Logger.getLogger(RunCommand.class.getName()).info("job " + jobName
+          + ": requeued by Slurm (restart " + slurm.get().restartCount() + "); resuming from its checkpoints");
+      return new LocalJob(dir, dir.readSpec(), timeouts.settings()).run(true, Long.MAX_VALUE, System.out,
+          System.err);
     }
     if (dir.exists()) {
       throw new JobException("job '" + jobName + "' already exists in " + dir.dir() + ": 'crmpi restart "

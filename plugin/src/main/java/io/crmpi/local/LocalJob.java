@@ -65,7 +65,7 @@ public final class LocalJob {
 
   /** Tunables of a run; defaults suit a laptop and a cluster alike. */
   public record Settings(Path crmpiNs, Duration prepareTimeout, Duration dumpTimeout, Duration persistTimeout,
-      Faults faults) {}
+      Faults faults, Runnable onVacated) {}
 
   public LocalJob(JobDirectory dir, JobSpec spec, Settings settings) {
     this.dir = dir;
@@ -149,6 +149,7 @@ public final class LocalJob {
         }
         if (vacating && exit.killedByCrmpi()) {
           long epoch = newestCommitted();
+          settings.onVacated().run();
           return finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "vacated after its checkpoint at epoch " + epoch
               + "; 'crmpi restart " + spec.name() + "' resumes it");
         }
@@ -290,6 +291,14 @@ public final class LocalJob {
   }
 
   private void stopOnSignal() {
+    if (vacating) {
+      // A vacate is taking its checkpoint (Slurm sends SIGTERM with the preemption signal): let it finish.
+      try {
+        done.await(120, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     stopping = true;
     coordinator.close();
     LOG.warning("job " + spec.name() + ": stopping on signal; the node tree is killed, checkpoints are kept");

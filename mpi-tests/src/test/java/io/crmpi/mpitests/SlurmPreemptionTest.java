@@ -1,0 +1,121 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * crmpi in a batch job of a real Slurm cluster (slurmctld, three slurmd and
+ * munge on loopback, started by slurm-glue/scripts/slurm-cluster.sh):
+ * preemption by a higher-priority job sends SIGUSR1, crmpi checkpoints,
+ * vacates and requeues the job; when the job runs again it resumes from
+ * that checkpoint under the same job id, and its output is byte-identical
+ * to an uninterrupted run.
+ */
+class SlurmPreemptionTest {
+  private static final Path CLUSTER = Path.of("/tmp/crmpi-slurm-it");
+  private static final Path SCRIPT = Crmpi.REPO.resolve("slurm-glue/scripts/slurm-cluster.sh");
+  private static final Map<String, String> ENV = new HashMap<>(Map.of(
+      "CRMPI_SLURM_DIR", CLUSTER.toString(),
+      "CRMPI_SLURM_CTLD_PORT", "36817",
+      "CRMPI_SLURMD_PORT_BASE", "36818"));
+
+  @BeforeAll
+  static void up() throws Exception {
+    Process p = cluster("up", "3");
+    String out = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(180, TimeUnit.SECONDS) && p.exitValue() == 0,
+        "the Slurm test cluster did not come up: " + new String(p.getErrorStream().readAllBytes()));
+    Matcher m = Pattern.compile("export SLURM_CONF=(\\S+)").matcher(out);
+    assertTrue(m.find(), "no SLURM_CONF in: " + out);
+    ENV.put("SLURM_CONF", m.group(1).replace("'", "").replace("\"", ""));
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    Process p = cluster("down");
+    p.getInputStream().readAllBytes();
+    p.waitFor(60, TimeUnit.SECONDS);
+  }
+
+  private static Process cluster(String... args) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(SCRIPT.toString());
+    pb.command().addAll(List.of(args));
+    pb.environment().putAll(ENV);
+    return pb.start();
+  }
+
+  private static String slurm(String... cmd) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(ENV);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd) + " hung");
+    assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+    return out.strip();
+  }
+
+  @Test
+  void aPreemptedJobIsCheckpointedRequeuedAndResumed() throws Exception {
+    Path base = Files.createDirectories(CLUSTER.resolve("it-preempt"));
+    Path work = Files.createDirectories(base.resolve("work"));
+    Path script = base.resolve("job.sh");
+    Files.writeString(script, String.join("\n",
+        "#!/bin/bash",
+        "#SBATCH -p low",
+        "#SBATCH -N1",
+        "#SBATCH --requeue",
+        "#SBATCH --signal=B:USR1@5",
+        "#SBATCH --open-mode=append",
+        "#SBATCH -o " + base.resolve("job-%j.out"),
+        "cd " + work,
+        "exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state")
+            + " --interval 2s -- mpirun -np 2 --oversubscribe " + Crmpi.MPI_BIN.resolve("ring") + " 4000",
+        ""));
+    String job = slurm("sbatch", "--parsable", script.toString());
+    Path history = base.resolve("state/jobs/slurm-" + job + "/history.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!(Files.exists(history) && Files.readString(history).contains("\"committed\""))) {
+      if (System.nanoTime() > deadline) {
+        fail("no checkpoint committed in the Slurm job: " + read(base.resolve("job-" + job + ".out")));
+      }
+      Thread.sleep(200);
+    }
+    String high = slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "-o",
+        base.resolve("high.out").toString(), "--wrap", "echo high ran");
+
+    String state = "";
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+    while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      state = slurm("scontrol", "show", "job", job);
+    }
+    String log = read(base.resolve("job-" + job + ".out"));
+    assertTrue(state.contains("JobState=COMPLETED"), "the preempted job did not complete: " + state + "\n" + log);
+    assertTrue(state.matches("(?s).*Restarts=[1-9].*"), "the job was not requeued: " + state);
+    assertTrue(log.contains("the job is vacated"), "no vacate checkpoint:\n" + log);
+    assertTrue(log.contains("requeued by Slurm"), "the requeued job did not resume:\n" + log);
+    assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), log);
+    assertTrue(slurm("scontrol", "show", "job", high).contains("JobState=COMPLETED"), "the preempting job did not run");
+    assertEquals("high ran", read(base.resolve("high.out")).strip());
+    assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", "4000"), "ring.out"),
+        Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
+  private static String read(Path p) throws Exception {
+    return Files.exists(p) ? Files.readString(p) : "";
+  }
+}
