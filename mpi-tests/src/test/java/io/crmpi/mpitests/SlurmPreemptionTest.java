@@ -115,6 +115,41 @@ class SlurmPreemptionTest {
         Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
   }
 
+  @Test
+  void aJobSignalledBeforeItsWalltimeIsCheckpointedRequeuedAndResumed() throws Exception {
+    Path base = Files.createDirectories(CLUSTER.resolve("it-walltime"));
+    Path work = Files.createDirectories(base.resolve("work"));
+    Path script = base.resolve("job.sh");
+    // A 1-minute limit with SIGUSR1 50 s before it: every run of the job is vacated after about 10 s
+    // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished.
+    Files.writeString(script, String.join("\n",
+        "#!/bin/bash",
+        "#SBATCH -p low",
+        "#SBATCH -N1",
+        "#SBATCH --requeue",
+        "#SBATCH --time=1",
+        "#SBATCH --signal=B:USR1@50",
+        "#SBATCH --open-mode=append",
+        "#SBATCH -o " + base.resolve("job-%j.out"),
+        "cd " + work,
+        "exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state")
+            + " --interval none -- mpirun -np 2 --oversubscribe " + Crmpi.MPI_BIN.resolve("ring") + " 30000",
+        ""));
+    String job = slurm("sbatch", "--parsable", script.toString());
+    String state = "";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(480);
+    while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      state = slurm("scontrol", "show", "job", job);
+    }
+    String log = read(base.resolve("job-" + job + ".out"));
+    assertTrue(state.contains("JobState=COMPLETED"), "the job did not complete: " + state + "\n" + log);
+    assertTrue(state.matches("(?s).*Restarts=[1-9].*"), "the job was never requeued: " + state);
+    assertTrue(log.contains("the job is vacated") && log.contains("requeued by Slurm"), log);
+    assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", "30000"), "ring.out"),
+        Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
   private static String read(Path p) throws Exception {
     return Files.exists(p) ? Files.readString(p) : "";
   }
