@@ -150,6 +150,51 @@ class SlurmPreemptionTest {
         Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
   }
 
+  @Test
+  void aVacateThatCannotCheckpointLeavesTheRequeuedJobThePreviousEpoch() throws Exception {
+    Path base = Files.createDirectories(CLUSTER.resolve("it-failed-vacate"));
+    Path work = Files.createDirectories(base.resolve("work"));
+    Path script = base.resolve("job.sh");
+    // Epochs 1 and 2 commit; every dump after them fails on purpose, so the vacate at preemption aborts,
+    // Slurm ends the job at the end of its grace time and requeues it, and it resumes from epoch 2.
+    Files.writeString(script, String.join("\n",
+        "#!/bin/bash",
+        "#SBATCH -p low",
+        "#SBATCH -N1",
+        "#SBATCH --requeue",
+        "#SBATCH --signal=B:USR1@5",
+        "#SBATCH --open-mode=append",
+        "#SBATCH -o " + base.resolve("job-%j.out"),
+        "export CRMPI_FAULTS=dump@3-",
+        "cd " + work,
+        "exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state")
+            + " --interval 1s --keep 5 -- mpirun -np 2 --oversubscribe " + Crmpi.MPI_BIN.resolve("ring") + " 12000",
+        ""));
+    String job = slurm("sbatch", "--parsable", script.toString());
+    Path history = base.resolve("state/jobs/slurm-" + job + "/history.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!(Files.exists(history) && Files.readString(history).contains("DUMP_FAILED"))) {
+      if (System.nanoTime() > deadline) {
+        fail("epochs 1-2 did not commit and 3 did not fail: " + read(base.resolve("job-" + job + ".out")));
+      }
+      Thread.sleep(200);
+    }
+    slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "--wrap", "true");
+    String state = "";
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+    while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      state = slurm("scontrol", "show", "job", job);
+    }
+    String log = read(base.resolve("job-" + job + ".out"));
+    assertTrue(state.contains("JobState=COMPLETED"), "the job did not complete: " + state + "\n" + log);
+    assertTrue(state.matches("(?s).*Restarts=[1-9].*"), "the job was not requeued: " + state);
+    assertTrue(log.contains("epoch 2: restored; the job continues"), "not resumed from epoch 2:\n" + log);
+    assertTrue(!log.contains("the job is vacated"), "a vacate succeeded although every dump fails:\n" + log);
+    assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", "12000"), "ring.out"),
+        Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
   private static String read(Path p) throws Exception {
     return Files.exists(p) ? Files.readString(p) : "";
   }
