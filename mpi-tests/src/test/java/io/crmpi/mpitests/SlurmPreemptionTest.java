@@ -71,128 +71,97 @@ class SlurmPreemptionTest {
   @Test
   void aPreemptedJobIsCheckpointedRequeuedAndResumed() throws Exception {
     Path base = Files.createDirectories(CLUSTER.resolve("it-preempt"));
-    Path work = Files.createDirectories(base.resolve("work"));
-    Path script = base.resolve("job.sh");
-    Files.writeString(script, String.join("\n",
-        "#!/bin/bash",
-        "#SBATCH -p low",
-        "#SBATCH -N1",
-        "#SBATCH --requeue",
-        "#SBATCH --signal=B:USR1@5",
-        "#SBATCH --open-mode=append",
-        "#SBATCH -o " + base.resolve("job-%j.out"),
-        "cd " + work,
-        "exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state")
-            + " --interval 2s -- mpirun -np 2 --oversubscribe " + Crmpi.MPI_BIN.resolve("ring") + " 4000",
-        ""));
+    Path script = batchScript(base, List.of("#SBATCH --signal=B:USR1@5"), "--interval 2s", "4000");
     String job = slurm("sbatch", "--parsable", script.toString());
-    Path history = base.resolve("state/jobs/slurm-" + job + "/history.jsonl");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!(Files.exists(history) && Files.readString(history).contains("\"committed\""))) {
-      if (System.nanoTime() > deadline) {
-        fail("no checkpoint committed in the Slurm job: " + read(base.resolve("job-" + job + ".out")));
-      }
-      Thread.sleep(200);
-    }
+    awaitHistory(base, job, "\"committed\"");
     String high = slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "-o",
         base.resolve("high.out").toString(), "--wrap", "echo high ran");
-
-    String state = "";
-    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
-    while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
-      Thread.sleep(500);
-      state = slurm("scontrol", "show", "job", job);
-    }
+    awaitCompleted(job, base, 150);
     String log = read(base.resolve("job-" + job + ".out"));
-    assertTrue(state.contains("JobState=COMPLETED"), "the preempted job did not complete: " + state + "\n" + log);
-    assertTrue(state.matches("(?s).*Restarts=[1-9].*"), "the job was not requeued: " + state);
     assertTrue(log.contains("the job is vacated"), "no vacate checkpoint:\n" + log);
     assertTrue(log.contains("requeued by Slurm"), "the requeued job did not resume:\n" + log);
     assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), log);
     assertTrue(slurm("scontrol", "show", "job", high).contains("JobState=COMPLETED"), "the preempting job did not run");
     assertEquals("high ran", read(base.resolve("high.out")).strip());
     assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", "4000"), "ring.out"),
-        Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+        Files.readAllBytes(base.resolve("work/ring.out")), "ring.out differs from an uninterrupted run");
   }
 
   @Test
   void aJobSignalledBeforeItsWalltimeIsCheckpointedRequeuedAndResumed() throws Exception {
     Path base = Files.createDirectories(CLUSTER.resolve("it-walltime"));
-    Path work = Files.createDirectories(base.resolve("work"));
-    Path script = base.resolve("job.sh");
     // A 1-minute limit with SIGUSR1 50 s before it: every run of the job is vacated after about 10 s
     // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished.
-    Files.writeString(script, String.join("\n",
-        "#!/bin/bash",
-        "#SBATCH -p low",
-        "#SBATCH -N1",
-        "#SBATCH --requeue",
-        "#SBATCH --time=1",
-        "#SBATCH --signal=B:USR1@50",
-        "#SBATCH --open-mode=append",
-        "#SBATCH -o " + base.resolve("job-%j.out"),
-        "cd " + work,
-        "exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state")
-            + " --interval none -- mpirun -np 2 --oversubscribe " + Crmpi.MPI_BIN.resolve("ring") + " 30000",
-        ""));
+    Path script = batchScript(base, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@50"), "--interval none",
+        "30000");
     String job = slurm("sbatch", "--parsable", script.toString());
-    String state = "";
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(480);
-    while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
-      Thread.sleep(1000);
-      state = slurm("scontrol", "show", "job", job);
-    }
+    awaitCompleted(job, base, 480);
     String log = read(base.resolve("job-" + job + ".out"));
-    assertTrue(state.contains("JobState=COMPLETED"), "the job did not complete: " + state + "\n" + log);
-    assertTrue(state.matches("(?s).*Restarts=[1-9].*"), "the job was never requeued: " + state);
     assertTrue(log.contains("the job is vacated") && log.contains("requeued by Slurm"), log);
     assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", "30000"), "ring.out"),
-        Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+        Files.readAllBytes(base.resolve("work/ring.out")), "ring.out differs from an uninterrupted run");
   }
 
   @Test
   void aVacateThatCannotCheckpointLeavesTheRequeuedJobThePreviousEpoch() throws Exception {
     Path base = Files.createDirectories(CLUSTER.resolve("it-failed-vacate"));
-    Path work = Files.createDirectories(base.resolve("work"));
-    Path script = base.resolve("job.sh");
     // Epochs 1 and 2 commit; every dump after them fails on purpose, so the vacate at preemption aborts,
     // Slurm ends the job at the end of its grace time and requeues it, and it resumes from epoch 2.
-    Files.writeString(script, String.join("\n",
-        "#!/bin/bash",
-        "#SBATCH -p low",
-        "#SBATCH -N1",
-        "#SBATCH --requeue",
-        "#SBATCH --signal=B:USR1@5",
-        "#SBATCH --open-mode=append",
-        "#SBATCH -o " + base.resolve("job-%j.out"),
-        "export CRMPI_FAULTS=dump@3-",
-        "cd " + work,
-        "exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state")
-            + " --interval 1s --keep 5 -- mpirun -np 2 --oversubscribe " + Crmpi.MPI_BIN.resolve("ring") + " 12000",
-        ""));
+    Path script = batchScript(base, List.of("#SBATCH --signal=B:USR1@5", "export CRMPI_FAULTS=dump@3-"),
+        "--interval 1s --keep 5", "12000");
     String job = slurm("sbatch", "--parsable", script.toString());
-    Path history = base.resolve("state/jobs/slurm-" + job + "/history.jsonl");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!(Files.exists(history) && Files.readString(history).contains("DUMP_FAILED"))) {
-      if (System.nanoTime() > deadline) {
-        fail("epochs 1-2 did not commit and 3 did not fail: " + read(base.resolve("job-" + job + ".out")));
-      }
-      Thread.sleep(200);
-    }
+    awaitHistory(base, job, "DUMP_FAILED");
     slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "--wrap", "true");
-    String state = "";
-    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-    while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
-      Thread.sleep(1000);
-      state = slurm("scontrol", "show", "job", job);
-    }
+    awaitCompleted(job, base, 300);
     String log = read(base.resolve("job-" + job + ".out"));
-    assertTrue(state.contains("JobState=COMPLETED"), "the job did not complete: " + state + "\n" + log);
-    assertTrue(state.matches("(?s).*Restarts=[1-9].*"), "the job was not requeued: " + state);
     assertTrue(log.contains("epoch 2: restored; the job continues"), "not resumed from epoch 2:\n" + log);
     assertTrue(!log.contains("the job is vacated"), "a vacate succeeded although every dump fails:\n" + log);
     assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", "12000"), "ring.out"),
-        Files.readAllBytes(work.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+        Files.readAllBytes(base.resolve("work/ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
+  /**
+   * Writes a batch script for one node of the low partition that runs
+   * `crmpi run ARGS -- mpirun -np 2 ring ITERATIONS` in base/work and returns its path.
+   */
+  private static Path batchScript(Path base, List<String> directives, String crmpiArgs, String iterations)
+      throws Exception {
+    Path work = Files.createDirectories(base.resolve("work"));
+    List<String> lines = new java.util.ArrayList<>(List.of("#!/bin/bash", "#SBATCH -p low", "#SBATCH -N1",
+        "#SBATCH --requeue", "#SBATCH --open-mode=append", "#SBATCH -o " + base.resolve("job-%j.out")));
+    lines.addAll(directives);
+    lines.add("cd " + work);
+    lines.add("exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state") + " "
+        + crmpiArgs + " -- mpirun -np 2 --oversubscribe " + Crmpi.MPI_BIN.resolve("ring") + " " + iterations);
+    Path script = base.resolve("job.sh");
+    Files.writeString(script, String.join("\n", lines) + "\n");
+    return script;
+  }
+
+  /** Waits until the job is COMPLETED and returns `scontrol show job`, or fails with its log. */
+  private static String awaitCompleted(String job, Path base, int seconds) throws Exception {
+    String state = "";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      state = slurm("scontrol", "show", "job", job);
+    }
+    assertTrue(state.contains("JobState=COMPLETED"), "job " + job + " did not complete: " + state + "\n"
+        + read(base.resolve("job-" + job + ".out")));
+    assertTrue(state.matches("(?s).*Restarts=[1-9].*"), "job " + job + " was never requeued: " + state);
+    return state;
+  }
+
+  /** Waits until the job's history contains text. */
+  private static void awaitHistory(Path base, String job, String text) throws Exception {
+    Path history = base.resolve("state/jobs/slurm-" + job + "/history.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!(Files.exists(history) && Files.readString(history).contains(text))) {
+      if (System.nanoTime() > deadline) {
+        fail("no " + text + " in the job's history: " + read(base.resolve("job-" + job + ".out")));
+      }
+      Thread.sleep(200);
+    }
   }
 
   private static String read(Path p) throws Exception {
