@@ -196,7 +196,7 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
       workdirFiles = WorkdirSnapshot.capture(spec.workdir(), d.epochDir().resolve(workdirRel),
           previous != null && Files.isDirectory(previous) ? previous : null, excluded);
     }
-    pending = new PendingDump(d.epoch(), d.epochDir(), nodeRel, attributes, workdirRel, workdirFiles);
+    pending = new PendingDump(d.epoch(), d.epochDir(), nodeRel, attributes, workdirRel, workdirFiles, t);
     dumpedEpoch = d.epoch();
     return new AgentReply.Dumped(node(), d.epoch(), (nanoTime.getAsLong() - start) / 1_000_000);
   }
@@ -208,6 +208,10 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
       throw new IOException("node " + node() + " has no dump of epoch " + p.epoch() + " to persist");
     }
     pending = null;
+    if (tree != dump.tree() || !dump.tree().isAlive()) {
+      // A tree that ended right after its dump may have been dying when it was dumped: never commit it.
+      throw new IOException("the node tree of node " + node() + " ended during checkpoint " + p.epoch());
+    }
     Path nodeDir = dump.epochDir().resolve(dump.nodeRel());
     List<FileDigest> files = Digests.digestTree(nodeDir.resolve("image"));
     Digests.fsyncTree(nodeDir);
@@ -223,7 +227,7 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
 
   /** What a dump leaves for the persist step of the same epoch. */
   private record PendingDump(long epoch, Path epochDir, String nodeRel, Map<String, String> attributes,
-      String workdirRel, List<FileDigest> workdirFiles) {}
+      String workdirRel, List<FileDigest> workdirFiles, NodeTree tree) {}
 
   private AgentReply resume(AgentRequest.Resume r) throws IOException {
     NodeTree t = tree;

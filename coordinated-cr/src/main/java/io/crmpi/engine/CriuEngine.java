@@ -71,14 +71,14 @@ public final class CriuEngine implements Engine {
       byMountPoint.put(mountPoint, key);
     });
     attributes.put(ATTR_MOUNTS, encoded.toString());
-    TreeHealth.requireWhole(tree.freezer());
+    TreeHealth.requireWhole(tree.freezer(), tree);
     try {
       criu.dump(new CriuDumpRequest(tree.initPid(), imageDir, "dump.log", true,
           tree.freezer().dir(), byMountPoint, GHOST_LIMIT));
     } catch (CriuException e) {
       throw new IOException(e.getMessage(), e);
     }
-    TreeHealth.requireWhole(tree.freezer());
+    TreeHealth.requireWhole(tree.freezer(), tree);
     return attributes;
   }
 

@@ -17,6 +17,7 @@ public final class NodeTree {
   private final Freezer freezer;
   private final CompletableFuture<TreeExit> exit = new CompletableFuture<>();
   private volatile boolean killedByCrmpi;
+  private volatile int healthyProcesses;
 
   NodeTree(Process shim, long initPid, Freezer freezer) {
     this.shim = shim;
@@ -26,6 +27,15 @@ public final class NodeTree {
       freezer.destroyQuietly();
       exit.complete(new TreeExit(p.exitValue(), killedByCrmpi));
     });
+  }
+
+  /** How many processes the tree had at its last checked checkpoint (0 before the first). */
+  int healthyProcesses() {
+    return healthyProcesses;
+  }
+
+  void healthyProcesses(int n) {
+    healthyProcesses = n;
   }
 
   public long initPid() {

@@ -17,11 +17,21 @@ final class TreeHealth {
 
   private TreeHealth() {}
 
-  /** Throws an IOException naming the first broken process. */
-  static void requireWhole(Freezer freezer) throws IOException {
+  /**
+   * Throws an IOException naming the first broken process, or when the tree
+   * has fewer processes than at its previous checkpoint (a rank that died
+   * and was reaped while its launcher tears the job down).
+   */
+  static void requireWhole(Freezer freezer, NodeTree tree) throws IOException {
     List<String> pids = Files.readAllLines(freezer.dir().resolve("cgroup.procs"));
     if (pids.isEmpty()) {
       throw new IOException("the node tree has no processes left");
+    }
+    int before = tree.healthyProcesses();
+    tree.healthyProcesses(pids.size());
+    if (pids.size() < before) {
+      throw new IOException("the node tree has " + pids.size() + " processes, " + before
+          + " at its previous checkpoint: a process ended, the job may be failing");
     }
     for (String pid : pids) {
       Path proc = Path.of("/proc", pid.strip());
