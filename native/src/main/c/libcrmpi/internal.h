@@ -101,7 +101,7 @@ void crmpi_app_adopt(int idx);
 void crmpi_app_restart(const char *dir, long epoch);
 
 /* quiesce.c */
-void crmpi_slow_path(int at_collective, int comm);
+void crmpi_slow_path(int at_collective);
 int crmpi_checkpoint_here(void);
 int crmpi_comm_index(MPI_Comm comm);
 int crmpi_comm_register(MPI_Comm comm, const char *gid);
@@ -112,7 +112,7 @@ void crmpi_progress(void);
 static inline void crmpi_safe_point(void)
 {
 	if (atomic_load_explicit(&crmpi_S.pending, memory_order_relaxed))
-		crmpi_slow_path(0, -1);
+		crmpi_slow_path(0);
 }
 
 #endif

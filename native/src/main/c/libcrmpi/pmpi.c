@@ -347,7 +347,7 @@ int MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_C
 			count_received(idx, st);
 			return MPI_SUCCESS;
 		}
-		crmpi_slow_path(0, idx);
+		crmpi_slow_path(0);
 	}
 }
 
@@ -483,31 +483,56 @@ int MPI_Wait(MPI_Request *req, MPI_Status *status)
 	return rc;
 }
 
-int MPI_Testall(int n, MPI_Request reqs[], int *flag, MPI_Status statuses[])
-{
+/*
+ * Copies of the request handles as they were before a multiple-completion
+ * call (MPI sets completed ones to MPI_REQUEST_NULL), and a status array
+ * when the application passed MPI_STATUSES_IGNORE. Freed by completion_end().
+ */
+struct completion {
 	MPI_Request *before;
 	MPI_Status *st;
+	MPI_Status *app;
+};
+
+static int completion_begin(struct completion *c, int n, MPI_Request reqs[], MPI_Status statuses[])
+{
+	size_t len = (size_t)(n > 0 ? n : 1);
+
+	c->app = statuses;
+	c->before = malloc(len * sizeof(*c->before));
+	c->st = statuses == MPI_STATUSES_IGNORE ? malloc(len * sizeof(*c->st)) : statuses;
+	if (!c->before || !c->st) {
+		free(c->before);
+		if (c->st != statuses)
+			free(c->st);
+		return MPI_ERR_NO_MEM;
+	}
+	memcpy(c->before, reqs, (size_t)n * sizeof(*c->before));
+	return MPI_SUCCESS;
+}
+
+static void completion_end(struct completion *c)
+{
+	free(c->before);
+	if (c->st != c->app)
+		free(c->st);
+}
+
+int MPI_Testall(int n, MPI_Request reqs[], int *flag, MPI_Status statuses[])
+{
+	struct completion c;
 	int i, rc;
 
 	if (!P)
 		return PMPI_Testall(n, reqs, flag, statuses);
 	crmpi_safe_point();
-	before = malloc((size_t)(n > 0 ? n : 1) * sizeof(*before));
-	st = statuses == MPI_STATUSES_IGNORE ? malloc((size_t)(n > 0 ? n : 1) * sizeof(*st)) : statuses;
-	if (!before || !st) {
-		free(before);
-		if (st != statuses)
-			free(st);
+	if (completion_begin(&c, n, reqs, statuses) != MPI_SUCCESS)
 		return MPI_ERR_NO_MEM;
-	}
-	memcpy(before, reqs, (size_t)n * sizeof(*before));
-	rc = PMPI_Testall(n, reqs, flag, st);
+	rc = PMPI_Testall(n, reqs, flag, c.st);
 	if (*flag)
 		for (i = 0; i < n; i++)
-			completed(before[i], &st[i]);
-	free(before);
-	if (st != statuses)
-		free(st);
+			completed(c.before[i], &c.st[i]);
+	completion_end(&c);
 	return rc;
 }
 
@@ -558,29 +583,19 @@ int MPI_Waitany(int n, MPI_Request reqs[], int *index, MPI_Status *status)
 
 int MPI_Testsome(int n, MPI_Request reqs[], int *outcount, int indices[], MPI_Status statuses[])
 {
-	MPI_Request *before;
-	MPI_Status *st;
+	struct completion c;
 	int i, rc;
 
 	if (!P)
 		return PMPI_Testsome(n, reqs, outcount, indices, statuses);
 	crmpi_safe_point();
-	before = malloc((size_t)(n > 0 ? n : 1) * sizeof(*before));
-	st = statuses == MPI_STATUSES_IGNORE ? malloc((size_t)(n > 0 ? n : 1) * sizeof(*st)) : statuses;
-	if (!before || !st) {
-		free(before);
-		if (st != statuses)
-			free(st);
+	if (completion_begin(&c, n, reqs, statuses) != MPI_SUCCESS)
 		return MPI_ERR_NO_MEM;
-	}
-	memcpy(before, reqs, (size_t)n * sizeof(*before));
-	rc = PMPI_Testsome(n, reqs, outcount, indices, st);
+	rc = PMPI_Testsome(n, reqs, outcount, indices, c.st);
 	if (rc == MPI_SUCCESS && *outcount != MPI_UNDEFINED)
 		for (i = 0; i < *outcount; i++)
-			completed(before[indices[i]], &st[i]);
-	free(before);
-	if (st != statuses)
-		free(st);
+			completed(c.before[indices[i]], &c.st[i]);
+	completion_end(&c);
 	return rc;
 }
 

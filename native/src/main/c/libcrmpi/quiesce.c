@@ -385,9 +385,8 @@ int crmpi_should_stop(void)
 	return atomic_load(&crmpi_S.phase) >= PHASE_TARGETS && atomic_load(&crmpi_S.critical) == 0 && all_at_target();
 }
 
-void crmpi_slow_path(int at_collective, int comm)
+void crmpi_slow_path(int at_collective)
 {
-	(void)comm;
 	if (crmpi_S.in_checkpoint)
 		return;
 	if (aborted()) {
@@ -421,7 +420,7 @@ void crmpi_collective_enter(int idx)
 		uint64_t n;
 
 		if (atomic_load(&crmpi_S.pending))
-			crmpi_slow_path(1, idx);
+			crmpi_slow_path(1);
 		n = atomic_fetch_add(&c->collectives, 1) + 1;
 		if (!atomic_load(&crmpi_S.pending))
 			return;

@@ -65,6 +65,16 @@ class RankChannelTest {
     }
   }
 
+  private static CompletableFuture<Integer> quiesceAsync(RankChannel channel, long epoch) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return channel.quiesce(epoch, null, Duration.ofSeconds(10));
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+  }
+
   private static void awaitConnected(RankChannel c, int n) throws InterruptedException {
     for (int i = 0; i < 200 && !c.hasRanks(); i++) {
       Thread.sleep(10);
@@ -79,13 +89,7 @@ class RankChannelTest {
         FakeRank r0 = new FakeRank(socket, 0, 2, "NEW");
         FakeRank r1 = new FakeRank(socket, 1, 2, "NEW")) {
       awaitConnected(channel, 2);
-      CompletableFuture<Integer> q = CompletableFuture.supplyAsync(() -> {
-        try {
-          return channel.quiesce(7, null, Duration.ofSeconds(10));
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Integer> q = quiesceAsync(channel, 7);
       r0.expect("PREPARE 7");
       r1.expect("PREPARE 7");
       r0.send("STATE 7 w=5 w.1=2");
@@ -113,13 +117,7 @@ class RankChannelTest {
         FakeRank r0 = new FakeRank(socket, 0, 2, "NEW");
         FakeRank r1 = new FakeRank(socket, 1, 2, "NEW")) {
       awaitConnected(channel, 2);
-      CompletableFuture<Integer> q = CompletableFuture.supplyAsync(() -> {
-        try {
-          return channel.quiesce(3, null, Duration.ofSeconds(10));
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Integer> q = quiesceAsync(channel, 3);
       r0.expect("PREPARE");
       r1.expect("PREPARE");
       r0.send("STATE 3 w=5");
