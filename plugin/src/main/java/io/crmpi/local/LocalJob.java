@@ -129,11 +129,17 @@ public final class LocalJob {
 
   private int supervise(boolean restart, long atMostEpoch) throws IOException {
     saveState("starting");
-    if (restart) {
-      restoreOrStart(atMostEpoch, "crmpi restart");
-    } else {
-      LOG.info("job " + spec.name() + ": starting " + String.join(" ", spec.command()));
-      agent.launch();
+    // Under the lifecycle lock, like every restore: a checkpoint or vacate requested meanwhile waits for the tree.
+    lifecycle.lock();
+    try {
+      if (restart) {
+        restoreOrStart(atMostEpoch, "crmpi restart");
+      } else {
+        LOG.info("job " + spec.name() + ": starting " + String.join(" ", spec.command()));
+        agent.launch();
+      }
+    } finally {
+      lifecycle.unlock();
     }
     saveState("running");
     CheckpointPolicy policy = CheckpointPolicy.parse(spec.policy());
