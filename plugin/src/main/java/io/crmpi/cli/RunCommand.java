@@ -27,9 +27,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--name", paramLabel = "NAME", description = "The job's name (default: the program's name).")
   String name;
 
-  @Option(names = "--interval", paramLabel = "POLICY", defaultValue = "30m",
+  @Option(names = "--interval", paramLabel = "POLICY", defaultValue = "${env:CRMPI_CHECKPOINT_INTERVAL:-30m}",
       description = "Periodic checkpoints: a duration (5s, 10m, 1h), cron:EXPR (Quartz cron), auto[:mtbf=24h]"
-          + " (Young/Daly) or none. Default: ${DEFAULT-VALUE}.")
+          + " (Young/Daly) or none. Default: the CRMPI_CHECKPOINT_INTERVAL variable (set by the crmpi SPANK plugin's"
+          + " --checkpoint-interval), else 30m.")
   String interval;
 
   @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
@@ -40,9 +41,10 @@ final class RunCommand implements Callable<Integer> {
       description = "Failures to survive before giving up. Default: ${DEFAULT-VALUE}.")
   int maxRestarts;
 
-  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "criu",
+  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "${env:CRMPI_ENGINE:-criu}",
       description = "criu (transparent: CRIU dumps the processes) or app (application-assisted: the ranks'"
-          + " libcrmpi callbacks save their state; a restart starts the job afresh). Default: ${DEFAULT-VALUE}.")
+          + " libcrmpi callbacks save their state; a restart starts the job afresh). Default: the CRMPI_ENGINE variable"
+          + " (set by the SPANK plugin's --checkpoint-engine), else criu.")
   String engine;
 
   @Option(names = "--workdir", paramLabel = "DIR", description = "The job's working directory (default: .).")
