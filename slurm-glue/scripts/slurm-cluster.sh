@@ -23,6 +23,8 @@
 #   CRMPI_SLURM_NO_INSTALL=1  never run apt-get, fail if Slurm is missing
 #   CRMPI_SLURM_KEEP_ON_FAILURE=1  a failed `up` leaves the cluster for inspection
 #                             (default: print the log tails, then tear it down)
+#   CRMPI_SLURM_SPANK         a SPANK plugin .so to load (`optional` line in
+#                             plugstack.conf; default: empty plugstack.conf)
 #
 # The daemons are tracked by the PIDs recorded in $CRMPI_SLURM_DIR/pids; each
 # daemon runs in its own mount+UTS namespace, whose ids are recorded too, so that
@@ -250,7 +252,13 @@ EOF
 PMIxTimeout=60
 PMIxDirectConn=true
 EOF
-    : > "$CONF_DIR/plugstack.conf"
+    # SPANK plugins: CRMPI_SLURM_SPANK names one .so, loaded as `optional`.
+    if [ -n "${CRMPI_SLURM_SPANK:-}" ]; then
+        [ -f "$CRMPI_SLURM_SPANK" ] || fail_up "CRMPI_SLURM_SPANK: no such file: $CRMPI_SLURM_SPANK"
+        echo "optional $(readlink -f "$CRMPI_SLURM_SPANK")" > "$CONF_DIR/plugstack.conf"
+    else
+        : > "$CONF_DIR/plugstack.conf"
+    fi
 
     # hosts file bind-mounted over /etc/hosts inside each daemon's namespace
     {
