@@ -12,6 +12,19 @@
  *       external mount), brings up the loopback interface, setsid()s, reaps
  *       every orphan and exits with CMD's status.
  *
+ *       With --veth OUTER --address CIDR [--bridge BR] the tree's network
+ *       namespace also gets the job network: a veth pair whose inner end
+ *       "crmpi0" carries CIDR and whose outer end OUTER stays in the host
+ *       (attached to BR), so the node trees of a multi-node job reach each
+ *       other. The address belongs to the job's node slot, not to the host:
+ *       a tree restored on another host takes it along.
+ *
+ *   crmpi-ns exec --pid INIT [--cgroup DIR] [--workdir DIR] -- CMD ARGS...
+ *       Starts CMD inside the running node tree whose init has host pid
+ *       INIT: in its namespaces and freezer cgroup, with the tree's stdout
+ *       and stderr, as an orphan that the tree's init adopts (so CRIU dumps
+ *       it with the tree). Exits 0 once CMD is executing.
+ *
  *   crmpi-ns restore --pid-file F -- CRIU-CMD restore ARGS...
  *       Runs the given CRIU restore command (which must use
  *       --restore-detached and --pidfile F) as a child subreaper, then waits
@@ -28,6 +41,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/close_range.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -73,18 +87,21 @@ static void install_forwarding(void)
 	sigaction(SIGUSR2, &sa, NULL);
 }
 
+/* Where errors go: stderr, except in exec mode once stderr is the tree's. */
+static int report_fd = 2;
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 	int err = errno;
 
-	fprintf(stderr, "crmpi-ns: ");
+	dprintf(report_fd, "crmpi-ns: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vdprintf(report_fd, fmt, ap);
 	va_end(ap);
 	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
+		dprintf(report_fd, ": %s", strerror(err));
+	dprintf(report_fd, "\n");
 	_exit(EXIT_SETUP);
 }
 
@@ -92,6 +109,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: crmpi-ns run --root-dir DIR [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
+		"       crmpi-ns run ... --veth OUTER --address CIDR [--bridge BR] -- CMD [ARG]...\n"
+		"       crmpi-ns exec --pid INIT [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
 		"       crmpi-ns restore --root-dir DIR --pid-file FILE -- CRIU restore --root DIR ... --restore-detached --pidfile FILE\n");
 	_exit(EXIT_SETUP);
 }
@@ -208,6 +227,9 @@ struct run_opts {
 	const char *workdir;
 	const char *hostname;
 	const char *pid_file;
+	const char *veth;
+	const char *bridge;
+	const char *address;
 	const char *tmpfs[MAX_TMPFS];
 	int ntmpfs;
 	char **argv;
@@ -293,7 +315,7 @@ static void build_root(struct run_opts *o)
  * namespace was unshared would point into the host's mount namespace, which
  * CRIU cannot dump.
  */
-static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_fd)
+static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_fd, int net_fd)
 {
 	char fdbuf[16];
 	char **argv;
@@ -303,6 +325,14 @@ static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_
 		join_cgroup(o->cgroup);
 	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		die("unshare(mount, net, ipc, uts)");
+	if (net_fd >= 0) {
+		char c = 'n';
+
+		/* The parent plugs the job network into our fresh network namespace. */
+		if (write(net_fd, &c, 1) != 1 || read(net_fd, &c, 1) != 1 || c != 'g')
+			die("the job network was not set up");
+		close(net_fd);
+	}
 	build_root(o);
 	if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
 		die("sethostname %s", o->hostname);
@@ -401,10 +431,75 @@ static int init_main(int argc, char **argv)
 	return status_to_code(status);
 }
 
+/* Runs a setup command (ip, nsenter) and dies naming it when it fails. */
+static void run_tool(char *const argv[])
+{
+	int status;
+	pid_t p = fork();
+
+	if (p < 0)
+		die("fork of %s", argv[0]);
+	if (p == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "crmpi-ns: cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(p, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid %s", argv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char cmd[1024] = "";
+		int i;
+
+		for (i = 0; argv[i]; i++) {
+			strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 2);
+			strcat(cmd, " ");
+		}
+		errno = 0;
+		die("job network setup failed: %s(status %d)", cmd, status_to_code(status));
+	}
+}
+
+#define JOB_IFNAME "crmpi0"
+
+/*
+ * The job network of a tree: a veth pair from the host (OUTER, attached to
+ * the bridge) into the tree's network namespace (crmpi0 with the slot's
+ * address).
+ */
+static void setup_job_network(const struct run_opts *o, pid_t tree)
+{
+	char nsarg[64];
+
+	snprintf(nsarg, sizeof(nsarg), "--net=/proc/%d/ns/net", (int)tree);
+	{
+		/* Our children live in the tree's PID namespace (unshared before the init's fork): its init is 1. */
+		char *a[] = {"ip", "link", "add", (char *)o->veth, "type", "veth", "peer", "name", JOB_IFNAME,
+			     "netns", "1", NULL};
+		run_tool(a);
+	}
+	if (o->bridge) {
+		char *a[] = {"ip", "link", "set", (char *)o->veth, "master", (char *)o->bridge, NULL};
+		run_tool(a);
+	}
+	{
+		char *a[] = {"ip", "link", "set", (char *)o->veth, "up", NULL};
+		run_tool(a);
+	}
+	{
+		char *a[] = {"nsenter", nsarg, "ip", "addr", "add", (char *)o->address, "dev", JOB_IFNAME, NULL};
+		run_tool(a);
+	}
+	{
+		char *a[] = {"nsenter", nsarg, "ip", "link", "set", JOB_IFNAME, "up", NULL};
+		run_tool(a);
+	}
+}
+
 static int run_main(int argc, char **argv)
 {
 	struct run_opts o;
-	int i, pipefd[2], status;
+	int i, pipefd[2], netfd[2] = {-1, -1}, status;
 	pid_t pid;
 	char c, *self;
 
@@ -425,6 +520,12 @@ static int run_main(int argc, char **argv)
 			o.hostname = argv[++i];
 		} else if (!strcmp(argv[i], "--pid-file")) {
 			o.pid_file = argv[++i];
+		} else if (!strcmp(argv[i], "--veth")) {
+			o.veth = argv[++i];
+		} else if (!strcmp(argv[i], "--bridge")) {
+			o.bridge = argv[++i];
+		} else if (!strcmp(argv[i], "--address")) {
+			o.address = argv[++i];
 		} else if (!strcmp(argv[i], "--tmpfs")) {
 			if (o.ntmpfs == MAX_TMPFS)
 				die("more than %d --tmpfs directories", MAX_TMPFS);
@@ -435,9 +536,17 @@ static int run_main(int argc, char **argv)
 	}
 	if (!o.argv || !o.argv[0] || !o.root_dir || o.root_dir[0] != '/')
 		usage();
+	if ((o.veth == NULL) != (o.address == NULL) || (o.bridge && !o.veth))
+		usage();
+	if (o.veth && strlen(o.veth) >= IFNAMSIZ) {
+		errno = 0;
+		die("interface name %s is longer than %d characters", o.veth, IFNAMSIZ - 1);
+	}
 	become_guardian();
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		die("pipe");
+	if (o.veth && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, netfd) < 0)
+		die("socketpair");
 	self = realpath("/proc/self/exe", NULL);
 	if (!self)
 		die("realpath /proc/self/exe");
@@ -448,10 +557,24 @@ static int run_main(int argc, char **argv)
 		die("fork of the init");
 	if (pid == 0) {
 		close(pipefd[0]);
-		setup_and_exec_init(&o, self, pipefd[1]);
+		if (netfd[0] >= 0)
+			close(netfd[0]);
+		setup_and_exec_init(&o, self, pipefd[1], netfd[1]);
 	}
 	tree_pid = pid;
 	close(pipefd[1]);
+	if (netfd[0] >= 0) {
+		char c;
+
+		close(netfd[1]);
+		if (read(netfd[0], &c, 1) == 1 && c == 'n') {
+			setup_job_network(&o, pid);
+			c = 'g';
+			if (write(netfd[0], &c, 1) != 1)
+				die("start the node tree");
+		}
+		close(netfd[0]);
+	}
 	if (read(pipefd[0], &c, 1) != 1) {
 		status = wait_for(pid);
 		fprintf(stderr, "crmpi-ns: node tree setup failed (init status %d)\n", status_to_code(status));
@@ -460,6 +583,122 @@ static int run_main(int argc, char **argv)
 	close(pipefd[0]);
 	write_pid_file(o.pid_file, pid);
 	return status_to_code(wait_for(pid));
+}
+
+static void enter_ns(pid_t init, const char *ns)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s", path);
+	if (setns(fd, 0) < 0)
+		die("setns %s", path);
+	close(fd);
+}
+
+/* Replaces our fd with the node tree's own descriptor (its pipe to the agent). */
+static void take_tree_fd(pid_t init, int fd)
+{
+	char path[64];
+	int t;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)init, fd);
+	t = open(path, O_WRONLY | O_CLOEXEC);
+	if (t < 0)
+		die("open %s", path);
+	if (dup2(t, fd) < 0)
+		die("dup2 %s", path);
+	close(t);
+}
+
+/*
+ * crmpi-ns exec: CMD becomes a process of a running tree. We enter its
+ * namespaces and cgroup, fork (the child is in the tree's PID namespace)
+ * and the child forks CMD and exits, so that CMD is re-parented to the
+ * tree's init and is dumped and restored with the tree. A close-on-exec
+ * pipe tells us whether CMD could be executed.
+ */
+static int exec_main(int argc, char **argv)
+{
+	const char *cgroup = NULL, *workdir = "/";
+	char **cmd = NULL;
+	pid_t init = 0, child;
+	int i, status, errpipe[2], err = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			break;
+		} else if (i + 1 >= argc) {
+			usage();
+		} else if (!strcmp(argv[i], "--pid")) {
+			init = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--cgroup")) {
+			cgroup = argv[++i];
+		} else if (!strcmp(argv[i], "--workdir")) {
+			workdir = argv[++i];
+		} else {
+			usage();
+		}
+	}
+	if (!cmd || !cmd[0] || init <= 1)
+		usage();
+	report_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (report_fd < 0)
+		report_fd = 2;
+	take_tree_fd(init, 1);
+	take_tree_fd(init, 2);
+	if (cgroup)
+		join_cgroup(cgroup);
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		die("pipe");
+	enter_ns(init, "ipc");
+	enter_ns(init, "uts");
+	enter_ns(init, "net");
+	enter_ns(init, "pid");
+	enter_ns(init, "mnt");
+	child = fork();
+	if (child < 0)
+		die("fork into the node tree");
+	if (child == 0) {
+		pid_t job;
+
+		close(errpipe[0]);
+		job = fork();
+		if (job < 0) {
+			err = errno;
+			if (write(errpipe[1], &err, sizeof(err)) < 0)
+				_exit(EXIT_SETUP);
+			_exit(EXIT_SETUP);
+		}
+		if (job == 0) {
+			setsid();
+			reopen_stdin_inside();
+			syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+			if (chdir(workdir) < 0) {
+				err = errno;
+			} else {
+				execvp(cmd[0], cmd);
+				err = errno;
+			}
+			if (write(errpipe[1], &err, sizeof(err)) < 0)
+				_exit(127);
+			_exit(127);
+		}
+		_exit(0);
+	}
+	close(errpipe[1]);
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid");
+	if (read(errpipe[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
+		errno = err;
+		die("cannot execute %s in the node tree (working directory %s)", cmd[0], workdir);
+	}
+	return status_to_code(status);
 }
 
 static pid_t read_pid_file(const char *path)
@@ -547,6 +786,8 @@ int main(int argc, char **argv)
 		return init_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "restore"))
 		return restore_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "exec"))
+		return exec_main(argc - 2, argv + 2);
 	usage();
 	return EXIT_SETUP;
 }
