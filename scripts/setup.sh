@@ -1,6 +1,7 @@
 #!/bin/bash
 # Prepares a fresh Debian 12 machine (JDK 17, Maven and gcc already there) for
-# crmpi, idempotently: Open MPI, nftables (CRIU's network lock), CRIU >= 4.2,
+# crmpi, idempotently: Open MPI, nftables (CRIU's network lock), libslurm-dev
+# (the SPANK plugin's header), CRIU >= 4.2,
 # and the build (bin/crmpi then works). Must run as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-NEEDED="openmpi-bin libopenmpi-dev mpich libmpich-dev nftables iproute2 util-linux"
+NEEDED="openmpi-bin libopenmpi-dev mpich libmpich-dev nftables iproute2 util-linux libslurm-dev"
 MISSING=""
 for p in $NEEDED; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING="$MISSING $p"
