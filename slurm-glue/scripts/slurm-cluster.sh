@@ -5,6 +5,8 @@
 #   slurm-cluster.sh up [NODES]   start munged + slurmctld + NODES slurmd (default 3)
 #   slurm-cluster.sh down         stop everything that `up` started, remove the dir
 #   slurm-cluster.sh status       sinfo + squeue
+#   slurm-cluster.sh kill-node nX  simulate a node failure: SIGKILL nX's slurmd and
+#                                 every process running on nX (job steps, node trees)
 #   slurm-cluster.sh env          print the exports a client needs (eval-able)
 #   slurm-cluster.sh install [--mpi]  only install missing packages (apt-get)
 #
@@ -42,6 +44,8 @@ UP_TIMEOUT=${CRMPI_SLURM_UP_TIMEOUT:-60}
 DEBUG_LEVEL=${CRMPI_SLURM_DEBUG:-info}
 CTLD_HOST=ctld
 MARKER=.crmpi-slurm-cluster
+# The job network's bridge (crmpi's multi-node jobs attach their node trees to it).
+BRIDGE=crbr$CTLD_PORT
 
 # Normalise the directory (no trailing slash, absolute) and refuse silly values,
 # because `down` removes it.
@@ -272,7 +276,39 @@ export OMPI_MCA_btl_tcp_if_include=lo
 export OMPI_MCA_oob_tcp_if_include=lo
 export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export CRMPI_JOB_BRIDGE=$BRIDGE
 EOF
+}
+
+# The job network: one bridge that every node's job veths attach to (on a real
+# cluster it would span the hosts; here all nodes share this machine).
+create_bridge() {
+    if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+        ip link add "$BRIDGE" type bridge || die "cannot create the job network bridge $BRIDGE"
+    fi
+    ip link set "$BRIDGE" up
+    echo "$BRIDGE" > "$CLUSTER_DIR/bridge"
+}
+
+delete_bridge() {
+    local b
+    [ -f "$CLUSTER_DIR/bridge" ] || return 0
+    read -r b < "$CLUSTER_DIR/bridge"
+    if [ -n "$b" ] && ip link show "$b" >/dev/null 2>&1; then
+        ip link delete "$b" type bridge 2>/dev/null || log "WARNING: could not delete bridge $b"
+    fi
+}
+
+# descendants PID...: the given processes and all their descendants.
+descendants() {
+    ps -e -o pid=,ppid= | awk -v roots="$*" '
+        { parent[$1] = $2; pids[NR] = $1 }
+        END { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1
+              changed = 1
+              while (changed) { changed = 0
+                  for (i in pids) { p = pids[i]
+                      if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } } }
+              for (p in keep) print p }'
 }
 
 # ------------------------------------------------------------------ daemons ---
@@ -406,6 +442,7 @@ do_up() {
     chmod 0755 "$CLUSTER_DIR"
     mkdir -p "$CONF_DIR" "$PID_DIR" "$CTLD_DIR" "$NODES_DIR"
     echo "$n" > "$CLUSTER_DIR/nodes.count"
+    create_bridge
 
     if [ "$AUTH" = munge ]; then
         if ! start_munged; then
@@ -499,9 +536,12 @@ do_down() {
         name=${f##*/}
         if alive "$name"; then kill -KILL "$(recorded_pid "$name")" 2>/dev/null || true; fi
     done
-    # 3. everything else left in the daemons' namespaces: slurmstepd, job tasks
+    # 3. everything else left in the daemons' namespaces (slurmstepd, job tasks)
+    #    and below them (node trees in namespaces of their own)
     for round in $(seq 1 50); do
         members=$(ns_members)
+        # shellcheck disable=SC2086
+        [ -z "$members" ] || members=$(descendants $members | grep -vx "$$" || true)
         [ -z "$members" ] && break
         if [ "$round" = 1 ]; then
             # shellcheck disable=SC2086
@@ -532,8 +572,33 @@ do_down() {
     if [ -n "$clients" ]; then
         log "WARNING: Slurm clients of this cluster still running (not started by this script, not killed):$clients"
     fi
+    delete_bridge
     rm -rf "$CLUSTER_DIR"
     log "cluster down ($CLUSTER_DIR removed)"
+}
+
+# A node failure: nX's slurmd and everything on nX (its namespace's processes
+# and their descendants, node trees included) are stopped at once, then killed.
+do_kill_node() {
+    local node=${1:-} f pid st mnt uts victims
+    case "$node" in n[0-9]*) ;; *) die "usage: $0 kill-node nX" ;; esac
+    f=$PID_DIR/slurmd-$node
+    [ -f "$f" ] || die "no slurmd $node in $CLUSTER_DIR"
+    alive "slurmd-$node" || die "slurmd $node is not running"
+    read -r pid st mnt uts < "$f"
+    # shellcheck disable=SC2012
+    victims=$({ ls -l /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/uts 2>/dev/null || true; } |
+        awk -v pair="$mnt:$uts" -v self="$$" '
+            { n = split($(NF-2), a, "/"); p = a[3]; kind = a[5]; v = $NF; gsub(/.*\[|\]/, "", v)
+              if (kind == "mnt") m[p] = v; else u[p] = v }
+            END { for (p in m) if (p != self && (m[p] ":" u[p]) == pair) print p }')
+    # shellcheck disable=SC2086
+    victims=$(descendants $victims | grep -vx "$$" || true)
+    # shellcheck disable=SC2086
+    kill -STOP $victims 2>/dev/null || true
+    # shellcheck disable=SC2086
+    kill -KILL $victims 2>/dev/null || true
+    log "node $node killed ($(echo $victims | wc -w) processes)"
 }
 
 do_status() {
@@ -567,6 +632,7 @@ case "$cmd" in
     up)     do_up "$@" ;;
     down)   do_down ;;
     status) do_status ;;
+    kill-node) do_kill_node "$@" ;;
     env)    do_env ;;
     install)
         # install Slurm + munge (and with --mpi Open MPI + mpicc) if missing

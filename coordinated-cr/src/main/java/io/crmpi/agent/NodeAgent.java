@@ -33,7 +33,7 @@ import java.util.logging.Logger;
  * its own, the exit listener hears of it; a tree ended by the agent (kill,
  * vacate) is reported as such.
  */
-public final class NodeAgent implements AgentChannel, AutoCloseable {
+public final class NodeAgent implements NodeHandle {
   private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
 
   private final LaunchSpec spec;
@@ -79,12 +79,12 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
     return spec.node();
   }
 
-  /** Called with the exit of every tree this agent starts or restores. */
+  @Override
   public void onTreeExit(Consumer<TreeExit> listener) {
     this.exitListener = listener;
   }
 
-  /** Starts the node tree afresh. */
+  @Override
   public void launch() throws IOException {
     if (ranks != null) {
       ranks.treeEnded();
@@ -96,6 +96,7 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
    * Puts the working directory back to the image's snapshot (when this node
    * took one) and restores the node tree from the image.
    */
+  @Override
   public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
     if (image.workdirDir() != null) {
       WorkdirSnapshot.restore(epochDir.resolve(image.workdirDir()), image.workdirFiles(), spec.workdir(),
@@ -116,17 +117,36 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
     t.exit().thenAccept(e -> exitListener.accept(e));
   }
 
-  /** Whether a node tree is running. */
+  @Override
   public boolean isRunning() {
     NodeTree t = tree;
     return t != null && t.isAlive();
   }
 
-  /** Kills the node tree, if any, and waits until it is gone. */
+  @Override
   public void kill() {
     NodeTree t = tree;
     if (t != null) {
       t.kill();
+    }
+  }
+
+  /** Runs on the agent's thread, so never in the middle of a checkpoint of the tree. */
+  @Override
+  public void exec(List<String> command) throws IOException {
+    try {
+      thread.submit(() -> {
+        engine.exec(liveTree(0), spec, command);
+        return null;
+      }).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting " + command.get(0));
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
     }
   }
 
@@ -156,7 +176,8 @@ public final class NodeAgent implements AgentChannel, AutoCloseable {
   private NodeTree liveTree(long epoch) throws IOException {
     NodeTree t = tree;
     if (t == null || !t.isAlive()) {
-      throw new IOException("node " + node() + " has no running node tree at epoch " + epoch);
+      throw new IOException("node " + node() + " has no running node tree"
+          + (epoch > 0 ? " at epoch " + epoch : ""));
     }
     return t;
   }

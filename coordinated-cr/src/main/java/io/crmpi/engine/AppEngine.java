@@ -47,6 +47,11 @@ public final class AppEngine implements Engine {
   }
 
   @Override
+  public void exec(NodeTree tree, LaunchSpec spec, java.util.List<String> command) throws IOException {
+    runtime.exec(tree, spec, command);
+  }
+
+  @Override
   public NodeTree launch(LaunchSpec spec) throws IOException {
     return runtime.launch(spec, Map.of());
   }

@@ -48,6 +48,11 @@ public final class CriuEngine implements Engine {
   }
 
   @Override
+  public void exec(NodeTree tree, LaunchSpec spec, List<String> command) throws IOException {
+    runtime.exec(tree, spec, command);
+  }
+
+  @Override
   public void freeze(NodeTree tree) throws IOException {
     tree.freezer().freeze();
   }
@@ -106,6 +111,12 @@ public final class CriuEngine implements Engine {
         "--ghost-limit", Integer.toString(GHOST_LIMIT),
         "--inherit-fd", "fd[1]:" + require(attributes, ATTR_STDOUT),
         "--inherit-fd", "fd[2]:" + require(attributes, ATTR_STDERR)));
+    if (spec.network() != null) {
+      // The slot's veth comes back on this host, attached to its bridge; the address is in the image.
+      cmd.add("--external");
+      cmd.add("veth[" + JobNetwork.INNER_INTERFACE + "]:" + spec.network().hostInterface() + "@"
+          + spec.network().bridge());
+    }
     for (String line : require(attributes, ATTR_MOUNTS).split("\n")) {
       if (line.isEmpty()) {
         continue;

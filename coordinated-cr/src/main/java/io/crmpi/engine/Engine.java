@@ -42,6 +42,9 @@ public interface Engine {
   /** Lets a frozen tree run again; harmless on a running or dead tree. */
   void thaw(NodeTree tree) throws IOException;
 
+  /** Starts command as a process of the running tree (a launcher's daemon for this node). */
+  void exec(NodeTree tree, LaunchSpec spec, java.util.List<String> command) throws IOException;
+
   /** Restores a tree from imageDir with the attributes its dump returned. */
   NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
       throws IOException;

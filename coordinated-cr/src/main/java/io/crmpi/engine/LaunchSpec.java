@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param workdir the job's working directory (absolute)
  * @param environment the complete environment of the command
  * @param runtimeDir the agent's directory for this node tree (absolute)
+ * @param network the tree's place on the job network of a multi-node job,
+ *     or null for a single-node job (the tree then has only loopback)
  */
 public record LaunchSpec(
     String job,
@@ -23,7 +25,8 @@ public record LaunchSpec(
     List<String> command,
     Path workdir,
     Map<String, String> environment,
-    Path runtimeDir) {
+    Path runtimeDir,
+    JobNetwork network) {
   public LaunchSpec {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(node, "node");
@@ -38,6 +41,12 @@ public record LaunchSpec(
     if (!runtimeDir.isAbsolute()) {
       throw new IllegalArgumentException("runtimeDir is not absolute: " + runtimeDir);
     }
+  }
+
+  /** A single-node tree: loopback only. */
+  public LaunchSpec(String job, String node, List<String> command, Path workdir, Map<String, String> environment,
+      Path runtimeDir) {
+    this(job, node, command, workdir, environment, runtimeDir, null);
   }
 
   /** The tmpfs directory that holds the MPI session files inside the tree. */

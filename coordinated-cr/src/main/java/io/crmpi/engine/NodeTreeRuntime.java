@@ -39,12 +39,49 @@ final class NodeTreeRuntime {
         "--tmpfs", spec.sessionDir().toString(),
         "--hostname", hostName(),
         "--cgroup", freezer.dir().toString(),
-        "--pid-file", pidFile.toString(),
-        "--"));
+        "--pid-file", pidFile.toString()));
+    if (spec.network() != null) {
+      cmd.addAll(List.of("--veth", spec.network().hostInterface(), "--bridge", spec.network().bridge(),
+          "--address", spec.network().address()));
+    }
+    cmd.add("--");
     cmd.addAll(spec.command());
     Process shim = start(cmd, spec, extraEnv);
     long pid = awaitPid(shim, pidFile, "start");
     return new NodeTree(shim, pid, freezer);
+  }
+
+  /**
+   * Starts command inside the running tree (its namespaces, cgroup, stdout
+   * and stderr) as a process the tree's init adopts, and returns once it
+   * runs. Launchers use it to start their daemon on this node.
+   */
+  void exec(NodeTree tree, LaunchSpec spec, List<String> command) throws IOException {
+    if (!tree.isAlive()) {
+      throw new IOException("node " + spec.node() + " has no running node tree");
+    }
+    List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "exec",
+        "--pid", Long.toString(tree.initPid()),
+        "--cgroup", tree.freezer().dir().toString(),
+        "--workdir", spec.workdir().toString(), "--"));
+    cmd.addAll(command);
+    Process p = start(cmd, spec, Map.of());
+    try {
+      if (!p.waitFor(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new IOException("crmpi-ns exec did not start " + command.get(0) + " within "
+            + START_TIMEOUT_MS / 1000 + " s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroyForcibly();
+      throw new IOException("interrupted while starting " + command.get(0) + " in the node tree");
+    }
+    if (p.exitValue() != 0) {
+      String err = new String(p.getErrorStream().readAllBytes()).strip();
+      throw new IOException("cannot start " + command.get(0) + " in the node tree of " + spec.node()
+          + " (exit " + p.exitValue() + ")" + (err.isEmpty() ? "" : ": " + err));
+    }
   }
 
   /**

@@ -10,6 +10,13 @@ public record TreeExit(int code, boolean killedByCrmpi) {
   public static final int SETUP_FAILED = 125;
   /** crmpi-ns could not restore the tree from its image. */
   public static final int RESTORE_FAILED = 126;
+  /** The tree's node was lost: its agent's connection broke (the node died or was cut off). */
+  public static final int NODE_LOST = 124;
+
+  /** Whether the tree's node itself is gone (not only the tree). */
+  public boolean nodeLost() {
+    return code == NODE_LOST && !killedByCrmpi;
+  }
 
   public boolean succeeded() {
     return code == 0 && !killedByCrmpi;
@@ -21,6 +28,9 @@ public record TreeExit(int code, boolean killedByCrmpi) {
     }
     if (code == SETUP_FAILED) {
       return "node tree setup failed (exit 125)";
+    }
+    if (code == NODE_LOST) {
+      return "node lost (its agent's connection broke)";
     }
     if (code == RESTORE_FAILED) {
       return "restore failed (exit 126)";

@@ -103,6 +103,11 @@ public final class JobDirectory {
     }
   }
 
+  /** The socket crmpi-rsh in node's tree asks to start launcher daemons on other nodes. */
+  public Path launchSocket(String node) {
+    return shortSocket(runtime(node).resolve("launch.sock"), "launch-" + node);
+  }
+
   /** The socket the ranks of node connect to (libcrmpi's CRMPI_AGENT_SOCKET). */
   public Path rankSocket(String node) {
     return shortSocket(runtime(node).resolve("ranks.sock"), "ranks-" + node);

@@ -1,6 +1,10 @@
 package io.crmpi.local;
 
 import io.crmpi.agent.NodeAgent;
+import io.crmpi.agent.NodeHandle;
+import io.crmpi.cluster.JobNetworkPlan;
+import io.crmpi.cluster.RemoteSlots;
+import io.crmpi.cluster.SlurmAllocation;
 import io.crmpi.agent.RankChannel;
 import io.crmpi.coordinator.CheckpointCoordinator;
 import io.crmpi.coordinator.CheckpointOutcome;
@@ -37,28 +41,36 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
 /**
- * A job in embedded local mode: the coordinator and the one node agent in
- * this JVM. It launches (or restores) the node tree, takes periodic and
- * requested checkpoints, and when the tree fails restores the newest
- * committed epoch that verifies, until the job finishes or has failed more
- * than --max-restarts times.
+ * The supervisor of a job: the coordinator and the batch node's agent in
+ * this JVM, and in a multi-node Slurm job one remote agent per other node
+ * (their node slots). It launches (or restores) the node trees, takes
+ * periodic and requested checkpoints, and when a tree fails restores every
+ * slot from the newest committed epoch that verifies, until the job
+ * finishes or has failed more than --max-restarts times. A lost node ends
+ * the run for Slurm to requeue the job on healthy nodes.
  */
 public final class LocalJob {
   private static final Logger LOG = Logger.getLogger(LocalJob.class.getName());
   static final String NODE = "local";
+  /** The name of node slot i in a multi-node job. */
+  static String slotName(int i) {
+    return "node" + i;
+  }
 
   private final JobDirectory dir;
   private final JobSpec spec;
   private final Settings settings;
   private final Clock clock = Clock.systemUTC();
-  private final BlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
+  private final BlockingQueue<SlotExit> exits = new LinkedBlockingQueue<>();
   /** Held by a checkpoint and by a restore: they never overlap. */
   private final ReentrantLock lifecycle = new ReentrantLock();
   private final CountDownLatch done = new CountDownLatch(1);
   private volatile boolean stopping;
   private volatile boolean vacating;
   private FileCheckpointStore store;
-  private NodeAgent agent;
+  /** Slot 0 (this node, where the job's command runs) first. */
+  private List<NodeHandle> nodes = List.of();
+  private RemoteSlots remotes;
   private CheckpointCoordinator coordinator;
   private JobHistory history;
   private JobState state;
@@ -66,6 +78,9 @@ public final class LocalJob {
   /** Tunables of a run; defaults suit a laptop and a cluster alike. */
   public record Settings(Path crmpiNs, Duration prepareTimeout, Duration dumpTimeout, Duration persistTimeout,
       Faults faults, Runnable onVacated) {}
+
+  /** A tree of one slot ended. */
+  private record SlotExit(int slot, TreeExit exit) {}
 
   public LocalJob(JobDirectory dir, JobSpec spec, Settings settings) {
     this.dir = dir;
@@ -96,29 +111,51 @@ public final class LocalJob {
         : new CriuEngine(Criu.load(CriuInstallation.locate()), settings.crmpiNs());
     Path workdir = Path.of(spec.workdir());
     Set<Path> excluded = dir.dir().startsWith(workdir) ? Set.of(dir.dir()) : Set.of();
-    LaunchSpec launch = new LaunchSpec(spec.name(), NODE, spec.command(), workdir, jobEnvironment(),
-        dir.runtime(NODE));
+    int nodeCount = SlurmAllocation.nodeCount(System.getenv());
+    JobNetworkPlan network = nodeCount > 1 ? JobNetworkPlan.fromEnvironment(System.getenv()) : null;
     history = new JobHistory(dir.history(), clock, spec.name());
+    Duration quiesceTimeout = settings.prepareTimeout().multipliedBy(3).dividedBy(4);
     try (TeeSink sink = new TeeSink(out, err, dir.output())) {
-      RankChannel ranks = RankChannel.listen(dir.rankSocket(NODE), spec.name());
-      agent = new NodeAgent(launch, engine, sink, settings.faults(), excluded, System::nanoTime, ranks,
-          settings.prepareTimeout().multipliedBy(3).dividedBy(4));
-      agent.onTreeExit(exits::add);
+      String slot0 = nodeCount > 1 ? slotName(0) : NODE;
+      RankChannel ranks = RankChannel.listen(dir.rankSocket(slot0), spec.name());
+      NodeAgent local = new NodeAgent(slotSpec(0, nodeCount, network, workdir), engine, sink, settings.faults(),
+          excluded, System::nanoTime, ranks, quiesceTimeout);
+      List<NodeHandle> all = new java.util.ArrayList<>(List.of(local));
+      if (nodeCount > 1) {
+        SlurmAllocation allocation = SlurmAllocation.current(System.getenv());
+        LOG.info("job " + spec.name() + ": " + nodeCount + " nodes " + allocation.hosts() + "; starting the node"
+            + " agents");
+        remotes = RemoteSlots.start(spec.name(), allocation, i -> slotSpec(i, nodeCount, network, workdir),
+            engine.name(), quiesceTimeout, System.getenv().getOrDefault("CRMPI_FAULTS", ""), sink,
+            crmpiCommand(), err);
+        all.addAll(remotes.agents());
+      }
+      nodes = List.copyOf(all);
+      java.nio.file.Files.createDirectories(dir.runtime(slot0));
+      for (int i = 0; i < nodes.size(); i++) {
+        int slot = i;
+        nodes.get(i).onTreeExit(e -> exits.add(new SlotExit(slot, e)));
+      }
       coordinator = new CheckpointCoordinator(
           new CoordinatorConfig(spec.name(), engine.name(), spec.keep(), settings.prepareTimeout(),
               settings.dumpTimeout(), settings.persistTimeout()),
-          store, List.of(agent), settings.faults(), clock, System::nanoTime, history);
+          store, List.copyOf(nodes), settings.faults(), clock, System::nanoTime, history);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       VacateSignal.install(() -> {
         String answer = control("vacate");
         LOG.warning("job " + spec.name() + ": SIGUSR1: " + answer.replaceFirst("^(OK|ERR) ", ""));
       });
-      try (ControlServer control = ControlServer.start(dir.controlSocket(), this::control)) {
+      try (ControlServer control = ControlServer.start(dir.controlSocket(), this::control);
+          ControlServer launches = nodeCount > 1 ? ControlServer.start(dir.launchSocket(slot0), this::launch)
+              : null) {
         return supervise(restart, atMostEpoch);
       } finally {
-        agent.kill();
-        agent.close();
+        killAll();
+        nodes.forEach(NodeHandle::close);
+        if (remotes != null) {
+          remotes.close();
+        }
         done.countDown();
         if (!stopping) {
           Runtime.getRuntime().removeShutdownHook(hook);
@@ -136,7 +173,7 @@ public final class LocalJob {
         restoreOrStart(atMostEpoch, "crmpi restart");
       } else {
         LOG.info("job " + spec.name() + ": starting " + String.join(" ", spec.command()));
-        agent.launch();
+        launchAll();
       }
     } finally {
       lifecycle.unlock();
@@ -146,12 +183,26 @@ public final class LocalJob {
     try (PeriodicCheckpoints periodic = PeriodicCheckpoints.start(spec.name(), policy, this::periodic)) {
       LOG.info("job " + spec.name() + ": checkpoints " + periodic.describe() + ", keeping " + spec.keep());
       while (true) {
-        TreeExit exit;
+        SlotExit slotExit;
         try {
-          exit = exits.take();
+          slotExit = exits.take();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return ExitCodes.STOPPED;
+        }
+        TreeExit exit = slotExit.exit();
+        if (slotExit.slot() != 0 && (exit.killedByCrmpi() || stopping)) {
+          continue; // a node tree ended by crmpi itself; slot 0 decides how the run ends
+        }
+        if (exit.nodeLost()) {
+          long epoch = newestCommitted();
+          killAll();
+          settings.onVacated().run();
+          return finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "node " + nodes.get(slotExit.slot()).node()
+              + " was lost; requeued to resume from epoch " + epoch + " on healthy nodes");
+        }
+        if (slotExit.slot() != 0 && exit.succeeded()) {
+          exit = new TreeExit(1, false); // only the job's own command may end the job
         }
         if (vacating && exit.killedByCrmpi()) {
           long epoch = newestCommitted();
@@ -164,6 +215,7 @@ public final class LocalJob {
               + "' resumes it from its newest checkpoint");
         }
         if (exit.succeeded()) {
+          killAll();
           return finish(JobStatus.SUCCEEDED, ExitCodes.OK, 0, "finished after " + state.restarts()
               + " restart(s)");
         }
@@ -173,7 +225,8 @@ public final class LocalJob {
               + " kept: 'crmpi restart " + spec.name() + "' resumes it");
         }
         state = state.restarted("restarting after " + exit.describe(), clock.instant());
-        LOG.warning("job " + spec.name() + ": node tree ended (" + exit.describe() + "); restart "
+        LOG.warning("job " + spec.name() + ": node tree of " + nodes.get(slotExit.slot()).node() + " ended ("
+            + exit.describe() + "); restart "
             + state.restarts() + " of " + spec.maxRestarts());
         long atMost = Long.MAX_VALUE;
         if (lastRestored > 0 && newestCommitted() <= lastRestored) {
@@ -203,22 +256,24 @@ public final class LocalJob {
 
   /** Restores the newest epoch that verifies and restores; else starts over. */
   private void restoreOrStart(long atMost, String why) throws IOException {
-    agent.kill();
+    killAll();
     exits.clear();
     RestartPlanner planner = RestartPlanner.newestFirst(store, atMost,
         msg -> LOG.info("job " + spec.name() + " " + msg),
         msg -> LOG.warning("job " + spec.name() + ": " + msg));
     for (Optional<Manifest> m = planner.next(); m.isPresent(); m = planner.next()) {
       long epoch = m.get().epoch();
-      NodeImage image = m.get().nodes().stream().filter(n -> n.node().equals(NODE)).findFirst().orElse(null);
-      if (image == null) {
-        LOG.warning("job " + spec.name() + " epoch " + epoch + ": has no image of node " + NODE + "; skipped");
+      Map<String, NodeImage> images = new HashMap<>();
+      m.get().nodes().forEach(n -> images.put(n.node(), n));
+      List<String> missing = nodes.stream().map(NodeHandle::node).filter(n -> !images.containsKey(n)).toList();
+      if (!missing.isEmpty() || images.size() != nodes.size()) {
+        LOG.warning("job " + spec.name() + " epoch " + epoch + ": its nodes " + images.keySet()
+            + " are not this run's " + nodes.stream().map(NodeHandle::node).toList() + "; skipped");
         continue;
       }
       try {
         LOG.info("job " + spec.name() + " epoch " + epoch + ": restoring (" + why + ")");
-        agent.restore(store.epochDir(epoch), epoch, image, msg -> LOG.info("job " + spec.name() + " epoch "
-            + epoch + ": " + msg));
+        restoreAll(epoch, images);
         lastRestored = epoch;
         history.restarted(epoch, why);
         LOG.info("job " + spec.name() + " epoch " + epoch + ": restored; the job continues");
@@ -226,14 +281,107 @@ public final class LocalJob {
       } catch (IOException e) {
         LOG.warning("job " + spec.name() + " epoch " + epoch + ": restore failed: " + e.getMessage()
             + "; trying the previous epoch");
-        agent.kill();
+        killAll();
         exits.clear();
       }
     }
     LOG.warning("job " + spec.name() + ": no usable checkpoint; starting the job over from the beginning");
     lastRestored = 0;
     history.restarted(0, why);
-    agent.launch();
+    launchAll();
+  }
+
+  /** Starts every slot's tree: the other nodes' (empty) trees first, then the job's command in slot 0. */
+  private void launchAll() throws IOException {
+    for (NodeHandle n : nodes.subList(1, nodes.size())) {
+      n.launch();
+    }
+    nodes.get(0).launch();
+  }
+
+  /** Restores every slot at once (their TCP connections to each other come back together). */
+  private void restoreAll(long epoch, Map<String, NodeImage> images) throws IOException {
+    Path epochDir = store.epochDir(epoch);
+    List<java.util.concurrent.CompletableFuture<Void>> all = nodes.stream()
+        .map(n -> java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            n.restore(epochDir, epoch, images.get(n.node()), msg -> LOG.info("job " + spec.name() + " epoch "
+                + epoch + ": " + msg));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        })).toList();
+    IOException failure = null;
+    for (var f : all) {
+      try {
+        f.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+        if (failure == null) {
+          failure = c instanceof IOException io ? io : new IOException(String.valueOf(c.getMessage()), c);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private void killAll() {
+    nodes.forEach(NodeHandle::kill);
+  }
+
+  private boolean allRunning() {
+    return !nodes.isEmpty() && nodes.stream().allMatch(NodeHandle::isRunning);
+  }
+
+  /**
+   * A launch request from slot 0's tree (crmpi-rsh: "EXEC HOST COMMAND"):
+   * starts COMMAND with /bin/sh inside the tree of the slot on HOST.
+   */
+  private String launch(String request) {
+    String[] parts = request.split("\t", 3);
+    if (parts.length != 3 || !parts[0].equals("EXEC")) {
+      return "ERR bad launch request (expected EXEC<TAB>HOST<TAB>COMMAND)";
+    }
+    String host = parts[1];
+    NodeHandle target = null;
+    for (NodeHandle n : nodes) {
+      if (n instanceof io.crmpi.remote.RemoteAgent r && r.host().equals(host)) {
+        target = n;
+      }
+    }
+    if (target == null) {
+      return "ERR job " + spec.name() + " has no node slot on host " + host + " (its remote nodes are "
+          + nodes.stream().filter(n -> n instanceof io.crmpi.remote.RemoteAgent)
+              .map(n -> ((io.crmpi.remote.RemoteAgent) n).host()).toList() + ")";
+    }
+    try {
+      target.exec(List.of("/bin/sh", "-c", parts[2]));
+      LOG.info("job " + spec.name() + ": started on " + host + " (" + target.node() + "): "
+          + abbreviate(parts[2]));
+      return "OK";
+    } catch (IOException e) {
+      LOG.warning("job " + spec.name() + ": cannot start on " + host + ": " + e.getMessage());
+      return "ERR " + e.getMessage();
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 120 ? s : s.substring(0, 120) + "...";
+  }
+
+  /** What slot i's tree is: the job's command in slot 0, an empty tree that launchers fill elsewhere. */
+  private LaunchSpec slotSpec(int slot, int nodeCount, JobNetworkPlan network, Path workdir) {
+    String name = nodeCount > 1 ? slotName(slot) : NODE;
+    List<String> command = slot == 0 ? spec.command() : List.of("sleep", "infinity");
+    return new LaunchSpec(spec.name(), name, command, workdir, jobEnvironment(name, nodeCount),
+        dir.runtime(name), network == null ? null : network.forSlot(spec.name(), slot));
+  }
+
+  /** The crmpi command of this installation (the same path on every node). */
+  private static Path crmpiCommand() {
+    return Path.of(System.getProperty("crmpi.home", "."), "bin", "crmpi").toAbsolutePath();
   }
 
   private Optional<Duration> periodic(String trigger) {
@@ -242,7 +390,7 @@ public final class LocalJob {
       return Optional.empty();
     }
     try {
-      if (stopping || !agent.isRunning()) {
+      if (stopping || !allRunning()) {
         return Optional.empty();
       }
       CheckpointOutcome outcome = coordinator.checkpoint(trigger);
@@ -267,7 +415,7 @@ public final class LocalJob {
         return "ERR interrupted";
       }
       try {
-        if (!agent.isRunning()) {
+        if (!allRunning()) {
           return "ERR job " + spec.name() + " has no running node tree right now (it is restarting or ending)";
         }
         if (vacate) {
@@ -307,8 +455,8 @@ public final class LocalJob {
     }
     stopping = true;
     coordinator.close();
-    LOG.warning("job " + spec.name() + ": stopping on signal; the node tree is killed, checkpoints are kept");
-    agent.kill();
+    LOG.warning("job " + spec.name() + ": stopping on signal; the node trees are killed, checkpoints are kept");
+    killAll();
     try {
       done.await(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -333,12 +481,32 @@ public final class LocalJob {
     dir.writeState(state);
   }
 
-  /** The job's environment plus what Open MPI needs inside the node tree. */
-  private Map<String, String> jobEnvironment() {
+  /** The job's environment plus what Open MPI needs inside the node tree of a slot. */
+  private Map<String, String> jobEnvironment(String slot, int nodeCount) {
     Map<String, String> env = new HashMap<>(spec.environment());
-    env.put("OMPI_MCA_orte_tmpdir_base", dir.runtime(NODE).resolve("session").toString());
+    if (System.getenv().containsKey("SLURM_JOB_ID")) {
+      // A requeued job runs on a new allocation: its Slurm variables are this run's, not the first run's.
+      env.keySet().removeIf(k -> k.startsWith("SLURM"));
+      System.getenv().forEach((k, v) -> {
+        if (k.startsWith("SLURM")) {
+          env.put(k, v);
+        }
+      });
+    }
+    env.put("OMPI_MCA_orte_tmpdir_base", dir.runtime(slot).resolve("session").toString());
     env.put("CRMPI_JOB", spec.name());
-    env.put("CRMPI_AGENT_SOCKET", dir.rankSocket(NODE).toString());
+    env.put("CRMPI_AGENT_SOCKET", dir.rankSocket(slot).toString());
+    if (nodeCount > 1) {
+      // mpirun starts its daemons on the other nodes inside their node trees, through crmpi-rsh,
+      // and every connection of the job runs over the job network.
+      Path home = Path.of(System.getProperty("crmpi.home", "."));
+      env.put("CRMPI_LAUNCH_SOCKET", dir.launchSocket(slot).toString());
+      env.put("OMPI_MCA_plm", "rsh");
+      env.put("OMPI_MCA_plm_rsh_agent", home.resolve("native/target/bin/crmpi-rsh").toAbsolutePath().toString());
+      env.put("OMPI_MCA_plm_rsh_no_tree_spawn", "1");
+      env.put("OMPI_MCA_oob_tcp_if_include", io.crmpi.engine.JobNetwork.INNER_INTERFACE);
+      env.put("OMPI_MCA_btl_tcp_if_include", io.crmpi.engine.JobNetwork.INNER_INTERFACE);
+    }
     if (io.crmpi.nativeio.Posix.isRoot()) {
       env.putIfAbsent("OMPI_ALLOW_RUN_AS_ROOT", "1");
       env.putIfAbsent("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");

@@ -26,6 +26,21 @@ public final class Scontrol {
     run("requeue", Long.toString(jobId));
   }
 
+  /** The host names of a Slurm node list ("n[1-3]" gives n1, n2, n3), in allocation order. */
+  public static java.util.List<String> hostnames(String nodeList) throws IOException {
+    return run("show", "hostnames", nodeList).lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+  }
+
+  /** The address Slurm reaches node at (its NodeAddr). */
+  public static String nodeAddress(String node) throws IOException {
+    String out = run("show", "node", node);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("NodeAddr=(\\S+)").matcher(out);
+    if (!m.find()) {
+      throw new IOException("scontrol show node " + node + " names no NodeAddr");
+    }
+    return m.group(1);
+  }
+
   private static String run(String... args) throws IOException {
     CommandLine cmd = new CommandLine("scontrol");
     cmd.addArguments(args, false);

@@ -1,0 +1,39 @@
+package io.crmpi.agent;
+
+import io.crmpi.engine.TreeExit;
+import io.crmpi.protocol.AgentChannel;
+import io.crmpi.store.NodeImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What the job's supervisor can do with one node slot of the job, whether
+ * its agent runs in the same JVM ({@link NodeAgent}) or on another node
+ * (io.crmpi.remote.RemoteAgent): start or restore its tree, start a
+ * launcher daemon in it, end it, and hear when it ends. The checkpoint
+ * protocol itself goes through {@link AgentChannel}.
+ */
+public interface NodeHandle extends AgentChannel, AutoCloseable {
+  /** Starts the node tree afresh. */
+  void launch() throws IOException;
+
+  /** Restores the node tree (and the working-directory snapshot it holds) from image. */
+  void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException;
+
+  /** Starts command as a process of the running tree. */
+  void exec(List<String> command) throws IOException;
+
+  /** Whether a node tree is running. */
+  boolean isRunning();
+
+  /** Kills the node tree, if any, and waits until it is gone. */
+  void kill();
+
+  /** Called with the exit of every tree this slot starts or restores. */
+  void onTreeExit(Consumer<TreeExit> listener);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,153 @@
+package io.crmpi.remote;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crmpi.agent.NodeHandle;
+import io.crmpi.agent.OutputSink;
+import io.crmpi.engine.LaunchSpec;
+import io.crmpi.store.NodeImage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.logging.Logger;
+
+/**
+ * The remote end of a node slot: runs in {@code crmpi agent} on a compute
+ * node, connects to the coordinator, receives its slot's assignment and
+ * carries out the coordinator's calls on a local node agent. When the
+ * coordinator goes away (bye, or the connection breaks) the tree is killed
+ * and {@link #serve} returns: an agent never outlives its job.
+ */
+public final class AgentHost {
+  private static final Logger LOG = Logger.getLogger(AgentHost.class.getName());
+
+  /** Builds the local agent of the assigned slot. */
+  public interface Factory {
+    NodeHandle create(LaunchSpec spec, String engine, Duration quiesceTimeout, String faults, OutputSink sink)
+        throws IOException;
+  }
+
+  private final OutputStream out;
+  private final BufferedReader in;
+  private final Socket socket;
+  private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "crmpi-agent-call");
+    t.setDaemon(true);
+    return t;
+  });
+  private NodeHandle agent;
+  private String slot = "?";
+
+  private AgentHost(Socket socket) throws IOException {
+    this.socket = socket;
+    this.in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+    this.out = socket.getOutputStream();
+  }
+
+  /** Connects to endpoint (host:port) as host, and serves the job until it ends. */
+  public static void serve(String endpoint, String token, String host, Factory factory) throws IOException {
+    int colon = endpoint.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("coordinator endpoint must be HOST:PORT, not '" + endpoint + "'");
+    }
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1))),
+        30_000);
+    s.setTcpNoDelay(true);
+    s.setKeepAlive(true);
+    new AgentHost(s).run(token, host, factory);
+  }
+
+  private void run(String token, String host, Factory factory) throws IOException {
+    ObjectNode hello = Wire.message("hello");
+    hello.put("token", token);
+    hello.put("host", host);
+    Wire.write(out, hello);
+    try {
+      ObjectNode assign = Wire.read(in);
+      if (assign == null || !assign.path("op").asText().equals("assign")) {
+        throw new IOException("the coordinator refused this agent (wrong job token?)");
+      }
+      LaunchSpec spec = Wire.value(assign.path("spec"), LaunchSpec.class);
+      slot = spec.node();
+      agent = factory.create(spec, assign.path("engine").asText("criu"),
+          Duration.ofMillis(assign.path("quiesceTimeoutMillis").asLong(30_000)),
+          assign.path("faults").asText(""), this::output);
+      agent.onTreeExit(e -> {
+        ObjectNode m = Wire.message("exit");
+        m.set("exit", Wire.MAPPER.valueToTree(e));
+        send(m);
+      });
+      LOG.info("job " + spec.job() + ": agent of node " + slot + " on " + host + " ready");
+      for (ObjectNode m = Wire.read(in); m != null; m = Wire.read(in)) {
+        String op = m.path("op").asText();
+        if (op.equals("bye")) {
+          break;
+        } else if (op.equals("ping")) {
+          send(Wire.message("pong"));
+        } else if (op.equals("call")) {
+          ObjectNode c = m;
+          calls.submit(() -> call(c));
+        }
+      }
+    } finally {
+      if (agent != null) {
+        agent.kill();
+        agent.close();
+      }
+      calls.shutdownNow();
+      socket.close();
+    }
+  }
+
+  private void call(ObjectNode m) {
+    ObjectNode result = Wire.message("result");
+    result.put("id", m.path("id").asLong());
+    try {
+      switch (m.path("call").asText()) {
+        case "request" -> result.set("reply", Wire.encode(agent.send(Wire.request(m.path("request"))).join()));
+        case "launch" -> agent.launch();
+        case "restore" -> agent.restore(Path.of(m.path("epochDir").asText()), m.path("epoch").asLong(),
+            Wire.value(m.path("image"), NodeImage.class), msg -> log(msg));
+        case "exec" -> agent.exec(Arrays.asList(Wire.value(m.path("command"), String[].class)));
+        case "kill" -> agent.kill();
+        default -> throw new IOException("unknown call '" + m.path("call").asText() + "'");
+      }
+    } catch (IOException | RuntimeException e) {
+      result.put("error", String.valueOf(e.getMessage()));
+    }
+    send(result);
+  }
+
+  private void output(String stream, byte[] buf, int off, int len) {
+    ObjectNode m = Wire.message("output");
+    m.put("stream", stream);
+    m.put("data", Base64.getEncoder().encodeToString(Arrays.copyOfRange(buf, off, off + len)));
+    send(m);
+  }
+
+  private void log(String message) {
+    ObjectNode m = Wire.message("log");
+    m.put("message", message);
+    send(m);
+  }
+
+  private void send(ObjectNode m) {
+    try {
+      Wire.write(out, m);
+    } catch (IOException e) {
+      LOG.fine(() -> "node " + slot + ": cannot reach the coordinator: " + e.getMessage());
+    }
+  }
+
+}

@@ -1,0 +1,102 @@
+package io.crmpi.cluster;
+
+import io.crmpi.engine.JobNetwork;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * The job network of a multi-node job: every node slot's tree gets a veth
+ * on the cluster's job bridge (CRMPI_JOB_BRIDGE) and an address of the job
+ * subnet (CRMPI_JOB_SUBNET, default 10.213.0.0/16). A job's addresses are a
+ * block of 64 chosen by the job key, so that they stay the same across
+ * requeues: a tree restored on another node keeps its slot's address.
+ *
+ * @param bridge the host bridge
+ * @param base the subnet's first address
+ * @param prefix the subnet's prefix length
+ */
+public record JobNetworkPlan(String bridge, int base, int prefix) {
+  public static final String BRIDGE_VARIABLE = "CRMPI_JOB_BRIDGE";
+  public static final String SUBNET_VARIABLE = "CRMPI_JOB_SUBNET";
+  static final String DEFAULT_SUBNET = "10.213.0.0/16";
+  /** Addresses per job: slots 0..61 (the block's first and last address are never used). */
+  static final int BLOCK = 64;
+
+  public JobNetworkPlan {
+    if (prefix < 8 || prefix > 26) {
+      throw new IllegalArgumentException("the job subnet's prefix must be /8 to /26, not /" + prefix);
+    }
+  }
+
+  /** The plan the environment configures; a clear error when the bridge is not configured. */
+  public static JobNetworkPlan fromEnvironment(Map<String, String> env) {
+    String bridge = env.get(BRIDGE_VARIABLE);
+    if (bridge == null || bridge.isBlank()) {
+      throw new IllegalArgumentException("a multi-node job needs the job network: set " + BRIDGE_VARIABLE
+          + " to the bridge that connects the nodes' job networks (see docs/install.md, \"Job network\")");
+    }
+    String subnet = env.getOrDefault(SUBNET_VARIABLE, DEFAULT_SUBNET);
+    String[] parts = subnet.strip().split("/");
+    if (parts.length != 2) {
+      throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + subnet + " is not ADDRESS/PREFIX");
+    }
+    int prefix;
+    try {
+      prefix = Integer.parseInt(parts[1]);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + subnet + " has no numeric prefix length");
+    }
+    return new JobNetworkPlan(bridge.strip(), parseIp(parts[0], subnet), prefix);
+  }
+
+  /** The slot's place on the job network. */
+  public JobNetwork forSlot(String job, int slot) {
+    if (slot < 0 || slot >= BLOCK - 2) {
+      throw new IllegalArgumentException("a multi-node job has at most " + (BLOCK - 2) + " nodes");
+    }
+    byte[] h = hash(job);
+    int blocks = 1 << (32 - prefix - 6);
+    int block = Math.floorMod(((h[0] & 0xff) << 24) | ((h[1] & 0xff) << 16) | ((h[2] & 0xff) << 8) | (h[3] & 0xff),
+        blocks);
+    int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
+    int ip = (base & mask) + block * BLOCK + slot + 1;
+    String hostInterface = "cr" + HexFormat.of().formatHex(h, 0, 4) + slot;
+    return new JobNetwork(hostInterface, bridge, format(ip) + "/" + prefix);
+  }
+
+  private static byte[] hash(String job) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(job.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int parseIp(String s, String whole) {
+    String[] o = s.split("\\.");
+    if (o.length != 4) {
+      throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + whole + " is not an IPv4 subnet");
+    }
+    int ip = 0;
+    for (String part : o) {
+      int v;
+      try {
+        v = Integer.parseInt(part);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + whole + " is not an IPv4 subnet");
+      }
+      if (v < 0 || v > 255) {
+        throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + whole + " is not an IPv4 subnet");
+      }
+      ip = (ip << 8) | v;
+    }
+    return ip;
+  }
+
+  private static String format(int ip) {
+    return ((ip >>> 24) & 0xff) + "." + ((ip >>> 16) & 0xff) + "." + ((ip >>> 8) & 0xff) + "." + (ip & 0xff);
+  }
+}
