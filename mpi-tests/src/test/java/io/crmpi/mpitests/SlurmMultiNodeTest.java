@@ -1,0 +1,101 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A 2-node Open MPI job under crmpi in a real Slurm cluster: mpirun runs in
+ * the batch node's tree, its orted in the other node's tree (started there
+ * through crmpi-rsh and the remote agent), the trees talk over the job
+ * network, and every global checkpoint holds both nodes' images. When a
+ * node dies, the job is requeued and both trees are restored from the last
+ * committed epoch, the lost node's share on another node.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SlurmMultiNodeTest {
+  private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-mn"), 38817);
+  private static final Pattern SLOT_HOST = Pattern.compile("node node1 is (n\\d+)");
+
+  @BeforeAll
+  static void up() throws Exception {
+    CLUSTER.up(3);
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    CLUSTER.down();
+  }
+
+  @Test
+  @Order(1)
+  void periodicCheckpointsCoverEveryNodeAndTheOutputIsUnchanged() throws Exception {
+    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-periodic"));
+    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "3000");
+    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
+    CLUSTER.awaitCompleted(job, base, 180, false);
+    String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
+    assertTrue(log.contains("finished after 0 restart(s)"), log);
+    assertTrue(log.contains("started on n") && log.contains("orted"), "orted was not started through crmpi:\n" + log);
+    Path epochs = base.resolve("state/jobs/slurm-" + job + "/checkpoints/epochs");
+    List<Path> kept;
+    try (Stream<Path> s = Files.list(epochs)) {
+      kept = s.sorted().toList();
+    }
+    assertTrue(!kept.isEmpty(), "no committed epoch kept");
+    for (Path epoch : kept) {
+      String manifest = Files.readString(epoch.resolve("manifest.json"));
+      assertTrue(manifest.contains("\"node0\"") && manifest.contains("\"node1\""),
+          "epoch " + epoch.getFileName() + " lacks a node's image: " + manifest);
+    }
+    assertArrayEquals(SlurmPreemptionTest.reference("3000"), Files.readAllBytes(base.resolve("work/ring.out")),
+        "ring.out differs from an uninterrupted run");
+  }
+
+  /** Last: the killed node stays down for the rest of the class. */
+  @Test
+  @Order(2)
+  void aJobWhoseNodeDiesIsRequeuedAndRestoredOnTheRemainingNodes() throws Exception {
+    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-node-failure"));
+    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "6000");
+    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
+    SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
+    Path out = base.resolve("job-" + job + ".out");
+    List<String> hosts = slotHosts(SlurmTestCluster.read(out));
+    CLUSTER.killNode(hosts.get(0));
+    CLUSTER.awaitCompleted(job, base, 300, true);
+    String log = SlurmTestCluster.read(out);
+    assertTrue(log.contains("(" + hosts.get(0) + ") lost"), "the node loss was not noticed:\n" + log);
+    assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
+    List<String> after = slotHosts(log);
+    assertTrue(after.size() >= 2, "node1 was not placed again:\n" + log);
+    assertNotEquals(hosts.get(0), after.get(after.size() - 1), "node1 was restored on the dead node");
+    assertArrayEquals(SlurmPreemptionTest.reference("6000"), Files.readAllBytes(base.resolve("work/ring.out")),
+        "ring.out differs from an uninterrupted run");
+  }
+
+  /** The hosts slot node1 was placed on, in order, from the job's log. */
+  private static List<String> slotHosts(String log) {
+    List<String> hosts = new ArrayList<>();
+    Matcher m = SLOT_HOST.matcher(log);
+    while (m.find()) {
+      hosts.add(m.group(1));
+    }
+    assertTrue(!hosts.isEmpty(), "no node slot placement in the log:\n" + log);
+    return hosts;
+  }
+}
