@@ -1,10 +1,13 @@
 #!/bin/bash
 # Installs what the tests need (idempotently) and runs every test: the C and
 # Java unit tests, the integration tests with real CRIU, Open MPI and MPICH
-# (mvn verify), and the smoke test of the real Slurm test cluster.
+# (mvn verify, including the multi-node Slurm tests), and the smoke test of
+# the real Slurm test cluster and of the SPANK plugin (one after the other:
+# they share ports).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CRMPI_SKIP_BUILD=1 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 mvn -B verify
 "$ROOT/slurm-glue/scripts/slurm-smoke.sh"
+"$ROOT/slurm-glue/scripts/slurm-spank-test.sh"

@@ -758,7 +758,10 @@ static int restore_main(int argc, char **argv)
 		fprintf(stderr, "crmpi-ns: cannot execute %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
 	}
+	/* A kill while criu runs ends criu (it must not go on restoring for nobody). */
+	tree_pid = criu;
 	status = wait_for(criu);
+	tree_pid = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "crmpi-ns: criu restore failed (status %d)\n", status_to_code(status));
 		return EXIT_RESTORE;

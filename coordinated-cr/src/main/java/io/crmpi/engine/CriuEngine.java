@@ -112,6 +112,7 @@ public final class CriuEngine implements Engine {
         "--inherit-fd", "fd[1]:" + require(attributes, ATTR_STDOUT),
         "--inherit-fd", "fd[2]:" + require(attributes, ATTR_STDERR)));
     if (spec.network() != null) {
+      spec.network().awaitHostInterfaceFree(java.time.Duration.ofSeconds(10));
       // The slot's veth comes back on this host, attached to its bridge; the address is in the image.
       cmd.add("--external");
       cmd.add("veth[" + JobNetwork.INNER_INTERFACE + "]:" + spec.network().hostInterface() + "@"

@@ -36,6 +36,45 @@ public record JobNetwork(String hostInterface, String bridge, String address) {
     }
   }
 
+  /**
+   * Waits until the host interface name is free again. A tree that just
+   * died still holds its veth for a moment (the kernel tears a network
+   * namespace down asynchronously); after timeout the stale veth (this
+   * slot's own: the name is the job's and the slot's) is deleted.
+   */
+  public void awaitHostInterfaceFree(java.time.Duration timeout) throws java.io.IOException {
+    java.nio.file.Path sys = java.nio.file.Path.of("/sys/class/net", hostInterface);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (java.nio.file.Files.exists(sys) && System.nanoTime() < deadline) {
+      sleep();
+    }
+    if (!java.nio.file.Files.exists(sys)) {
+      return;
+    }
+    try {
+      new ProcessBuilder("ip", "link", "delete", hostInterface).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (int i = 0; i < 100 && java.nio.file.Files.exists(sys); i++) {
+      sleep();
+    }
+    if (java.nio.file.Files.exists(sys)) {
+      throw new java.io.IOException("the job network interface " + hostInterface + " is still in use on this"
+          + " host (a previous node tree of the slot?); 'ip link delete " + hostInterface + "' frees it");
+    }
+  }
+
+  private static void sleep() throws java.io.IOException {
+    try {
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.IOException("interrupted while waiting for the job network interface");
+    }
+  }
+
   /** The address without its prefix length. */
   public String ip() {
     return address.substring(0, address.indexOf('/'));

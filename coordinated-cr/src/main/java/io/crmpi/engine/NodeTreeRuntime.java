@@ -41,6 +41,7 @@ final class NodeTreeRuntime {
         "--cgroup", freezer.dir().toString(),
         "--pid-file", pidFile.toString()));
     if (spec.network() != null) {
+      spec.network().awaitHostInterfaceFree(java.time.Duration.ofSeconds(10));
       cmd.addAll(List.of("--veth", spec.network().hostInterface(), "--bridge", spec.network().bridge(),
           "--address", spec.network().address()));
     }

@@ -71,7 +71,7 @@ class SlurmMultiNodeTest {
   @Order(2)
   void aJobWhoseNodeDiesIsRequeuedAndRestoredOnTheRemainingNodes() throws Exception {
     Path base = Files.createDirectories(CLUSTER.dir().resolve("it-node-failure"));
-    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "6000");
+    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "4000");
     String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path out = base.resolve("job-" + job + ".out");
@@ -84,7 +84,7 @@ class SlurmMultiNodeTest {
     List<String> after = slotHosts(log);
     assertTrue(after.size() >= 2, "node1 was not placed again:\n" + log);
     assertNotEquals(hosts.get(0), after.get(after.size() - 1), "node1 was restored on the dead node");
-    assertArrayEquals(SlurmPreemptionTest.reference("6000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 

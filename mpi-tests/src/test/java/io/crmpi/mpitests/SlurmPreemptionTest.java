@@ -60,12 +60,12 @@ class SlurmPreemptionTest {
     // A 1-minute limit with SIGUSR1 50 s before it: every run of the job is vacated after about 10 s
     // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished.
     Path script = SlurmTestCluster.batchScript(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@50"),
-        "--interval none", "30000");
+        "--interval none", "8000");
     String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
     CLUSTER.awaitCompleted(job, base, 480, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("the job is vacated") && log.contains("requeued by Slurm"), log);
-    assertArrayEquals(reference("30000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference("8000"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
@@ -75,7 +75,7 @@ class SlurmPreemptionTest {
     // Epochs 1 and 2 commit; every dump after them fails on purpose, so the vacate at preemption aborts,
     // Slurm ends the job at the end of its grace time and requeues it, and it resumes from epoch 2.
     Path script = SlurmTestCluster.batchScript(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
-        "export CRMPI_FAULTS=dump@3-"), "--interval 1s --keep 5", "12000");
+        "export CRMPI_FAULTS=dump@3-"), "--interval 1s --keep 5", "5000");
     String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
     SlurmTestCluster.awaitHistory(base, job, "DUMP_FAILED", 1);
     CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "--wrap", "true");
@@ -83,7 +83,7 @@ class SlurmPreemptionTest {
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("epoch 2: restored; the job continues"), "not resumed from epoch 2:\n" + log);
     assertTrue(!log.contains("the job is vacated"), "a vacate succeeded although every dump fails:\n" + log);
-    assertArrayEquals(reference("12000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference("5000"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 

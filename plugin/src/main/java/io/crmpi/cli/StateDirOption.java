@@ -16,8 +16,14 @@ final class StateDirOption {
     return stateDir != null ? stateDir : JobDirectory.defaultStateRoot();
   }
 
-  /** The directory of an existing job, or a one-line error naming what to do. */
+  /**
+   * The directory of an existing job, or a one-line error naming what to do.
+   * A bare Slurm job id (1234) names the job key of that Slurm job (slurm-1234).
+   */
   JobDirectory existing(String name) {
+    if (name.matches("\\d+")) {
+      name = "slurm-" + name;
+    }
     JobDirectory dir;
     try {
       dir = JobDirectory.of(root(), name);

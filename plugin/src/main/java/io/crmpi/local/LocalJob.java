@@ -258,6 +258,14 @@ public final class LocalJob {
   private void restoreOrStart(long atMost, String why) throws IOException {
     killAll();
     exits.clear();
+    Optional<Manifest> newest = store.latest();
+    if (newest.isPresent() && newest.get().nodes().size() != nodes.size()) {
+      // Starting over on another layout would silently throw the job's progress away.
+      throw new JobException("job " + spec.name() + " was checkpointed on " + newest.get().nodes().size()
+          + " node(s) " + newest.get().nodes().stream().map(NodeImage::node).toList() + ", and this run has "
+          + nodes.size() + ": restart it inside a Slurm allocation of " + newest.get().nodes().size()
+          + " node(s) (sbatch -N" + newest.get().nodes().size() + ")", ExitCodes.USAGE);
+    }
     RestartPlanner planner = RestartPlanner.newestFirst(store, atMost,
         msg -> LOG.info("job " + spec.name() + " " + msg),
         msg -> LOG.warning("job " + spec.name() + ": " + msg));

@@ -1,0 +1,226 @@
+package io.crmpi.remote;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crmpi.agent.NodeHandle;
+import io.crmpi.agent.OutputSink;
+import io.crmpi.engine.JobNetwork;
+import io.crmpi.engine.LaunchSpec;
+import io.crmpi.engine.TreeExit;
+import io.crmpi.protocol.AgentReply;
+import io.crmpi.protocol.AgentRequest;
+import io.crmpi.store.FileDigest;
+import io.crmpi.store.NodeImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The coordinator and a remote agent over a real loopback connection. */
+class RemoteAgentTest {
+  private static final LaunchSpec SPEC = new LaunchSpec("job-7", "node1", List.of("sleep", "infinity"),
+      Path.of("/work"), Map.of("A", "1"), Path.of("/state/run/node1"),
+      new JobNetwork("cr0123abcd1", "crbr0", "10.213.4.2/16"));
+
+  private final RecordingNode node = new RecordingNode();
+  private final LinkedBlockingQueue<Object> assigned = new LinkedBlockingQueue<>();
+  private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+  private final OutputSink sink = (stream, buf, off, len) -> {
+    synchronized (output) {
+      output.write(buf, off, len);
+    }
+  };
+  private AgentServer server;
+  private Thread host;
+
+  @AfterEach
+  void close() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+    if (host != null) {
+      host.interrupt();
+    }
+  }
+
+  private RemoteAgent connect() throws Exception {
+    server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
+    String token = server.token();
+    host = new Thread(() -> {
+      try {
+        AgentHost.serve(server.endpoint(), token, "n2", (spec, engine, quiesce, faults, out) -> {
+          assigned.add(spec);
+          assigned.add(engine);
+          node.sink = out;
+          return node;
+        });
+      } catch (IOException e) {
+        assigned.add(e);
+      }
+    });
+    host.setDaemon(true);
+    host.start();
+    List<AgentServer.Hello> hellos = server.awaitAgents(1, Duration.ofSeconds(10));
+    assertEquals("n2", hellos.get(0).host());
+    return AgentServer.assign(hellos.get(0), "node1", SPEC, "criu", Duration.ofSeconds(3), "", sink);
+  }
+
+  @Test
+  void theAssignmentAndEveryCallReachTheRemoteNode() throws Exception {
+    RemoteAgent agent = connect();
+    assertEquals(SPEC, assigned.poll(10, TimeUnit.SECONDS));
+    assertEquals("criu", assigned.poll(10, TimeUnit.SECONDS));
+    assertEquals("node1", agent.node());
+    assertEquals("n2", agent.host());
+
+    agent.launch();
+    assertTrue(agent.isRunning());
+    agent.exec(List.of("/bin/sh", "-c", "orted -mca x \"a b\""));
+    AgentReply reply = agent.send(new AgentRequest.Prepare(3)).get(10, TimeUnit.SECONDS);
+    assertEquals(new AgentReply.Prepared("node1", 3), reply);
+    AgentReply persisted = agent.send(new AgentRequest.Persist(3)).get(10, TimeUnit.SECONDS);
+    assertInstanceOf(AgentReply.Persisted.class, persisted);
+    assertEquals(RecordingNode.IMAGE, ((AgentReply.Persisted) persisted).image());
+    agent.restore(Path.of("/state/epochs/3"), 3, RecordingNode.IMAGE, m -> { });
+    agent.kill();
+    assertEquals(List.of("launch", "exec [/bin/sh, -c, orted -mca x \"a b\"]", "Prepare", "Persist",
+        "restore 3 /state/epochs/3 " + RecordingNode.IMAGE.imageDir(), "kill"), node.calls);
+  }
+
+  @Test
+  void outputAndTreeExitsComeBack() throws Exception {
+    RemoteAgent agent = connect();
+    LinkedBlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
+    agent.onTreeExit(exits::add);
+    assigned.poll(10, TimeUnit.SECONDS);
+    agent.launch();
+    node.sink.write("stdout", "hello\n".getBytes(), 0, 6);
+    node.exit.accept(new TreeExit(3, false));
+    assertEquals(new TreeExit(3, false), exits.poll(10, TimeUnit.SECONDS));
+    synchronized (output) {
+      assertEquals("hello\n", output.toString());
+    }
+  }
+
+  @Test
+  void aRemoteFailureIsAnExceptionNamingTheNode() throws Exception {
+    RemoteAgent agent = connect();
+    node.failLaunch = true;
+    IOException e = assertThrows(IOException.class, agent::launch);
+    assertTrue(e.getMessage().contains("node1") && e.getMessage().contains("no tree for you"), e.getMessage());
+  }
+
+  @Test
+  void aBrokenConnectionIsALostNode() throws Exception {
+    server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
+    int colon = server.endpoint().lastIndexOf(':');
+    try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(),
+        Integer.parseInt(server.endpoint().substring(colon + 1)))) {
+      raw.getOutputStream().write(("{\"op\":\"hello\",\"token\":\"" + server.token()
+          + "\",\"host\":\"n3\"}\n").getBytes());
+      AgentServer.Hello hello = server.awaitAgents(1, Duration.ofSeconds(10)).get(0);
+      RemoteAgent agent = AgentServer.assign(hello, "node1", SPEC, "criu", Duration.ofSeconds(3), "", sink);
+      LinkedBlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
+      agent.onTreeExit(exits::add);
+      CompletableFuture<AgentReply> pending = agent.send(new AgentRequest.Prepare(5)); // never answered
+      raw.close(); // the node dies
+      TreeExit exit = exits.poll(10, TimeUnit.SECONDS);
+      assertTrue(exit != null && exit.nodeLost(), "no lost-node exit: " + exit);
+      assertTrue(pending.isCompletedExceptionally(), "a call in flight was left hanging");
+      assertTrue(!agent.isRunning());
+    }
+  }
+
+  @Test
+  void anAgentWithTheWrongTokenIsRefused() throws Exception {
+    server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
+    Thread t = new Thread(() -> {
+      try {
+        AgentHost.serve(server.endpoint(), "wrong", "n9", (spec, engine, quiesce, faults, out) -> node);
+      } catch (IOException e) {
+        assigned.add(e);
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+    IOException e = assertThrows(IOException.class, () -> server.awaitAgents(1, Duration.ofSeconds(2)));
+    assertTrue(e.getMessage().contains("0 of 1 node agents connected"), e.getMessage());
+    Object hostSide = assigned.poll(10, TimeUnit.SECONDS);
+    assertInstanceOf(IOException.class, hostSide);
+  }
+
+  /** A node handle that records the calls it gets. */
+  static final class RecordingNode implements NodeHandle {
+    static final NodeImage IMAGE = new NodeImage("node1", "nodes/node1/image",
+        List.of(new FileDigest("pages-1.img", 4096, "a".repeat(64))), null, null, List.of(),
+        Map.of("stdout", "pipe:[12]"));
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    volatile OutputSink sink;
+    volatile Consumer<TreeExit> exit = e -> { };
+    volatile boolean failLaunch;
+
+    @Override
+    public String node() {
+      return "node1";
+    }
+
+    @Override
+    public CompletableFuture<AgentReply> send(AgentRequest request) {
+      calls.add(request.getClass().getSimpleName());
+      if (request instanceof AgentRequest.Persist p) {
+        return CompletableFuture.completedFuture(new AgentReply.Persisted("node1", p.epoch(), IMAGE, 5));
+      }
+      return CompletableFuture.completedFuture(new AgentReply.Prepared("node1", request.epoch()));
+    }
+
+    @Override
+    public void launch() throws IOException {
+      if (failLaunch) {
+        throw new IOException("no tree for you");
+      }
+      calls.add("launch");
+    }
+
+    @Override
+    public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) {
+      calls.add("restore " + epoch + " " + epochDir + " " + image.imageDir());
+    }
+
+    @Override
+    public void exec(List<String> command) {
+      calls.add("exec " + command);
+    }
+
+    @Override
+    public boolean isRunning() {
+      return true;
+    }
+
+    @Override
+    public void kill() {
+      calls.add("kill");
+    }
+
+    @Override
+    public void onTreeExit(Consumer<TreeExit> listener) {
+      exit = listener;
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.crmpi.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crmpi.engine.JobNetwork;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class JobNetworkPlanTest {
+  private final JobNetworkPlan plan = JobNetworkPlan.fromEnvironment(Map.of("CRMPI_JOB_BRIDGE", "crbr0"));
+
+  @Test
+  void slotsOfOneJobGetDistinctAddressesInTheDefaultSubnetAndStableNames() {
+    Set<String> addresses = new HashSet<>();
+    Set<String> interfaces = new HashSet<>();
+    for (int slot = 0; slot < 62; slot++) {
+      JobNetwork n = plan.forSlot("slurm-42", slot);
+      assertTrue(n.address().startsWith("10.213.") && n.address().endsWith("/16"), n.address());
+      assertTrue(n.hostInterface().length() <= 15, n.hostInterface());
+      assertEquals("crbr0", n.bridge());
+      addresses.add(n.ip());
+      interfaces.add(n.hostInterface());
+    }
+    assertEquals(62, addresses.size());
+    assertEquals(62, interfaces.size());
+    assertEquals(plan.forSlot("slurm-42", 1), plan.forSlot("slurm-42", 1), "a requeue must get the same address");
+  }
+
+  @Test
+  void theBlockNeverUsesItsNetworkOrBroadcastAddress() {
+    for (String job : new String[] {"a", "b", "slurm-1", "slurm-2", "slurm-99999"}) {
+      int first = last(plan.forSlot(job, 0).ip());
+      int last = last(plan.forSlot(job, 61).ip());
+      assertEquals(1, first % 64, job);
+      assertEquals(62, last % 64, job);
+    }
+    assertNotEquals(plan.forSlot("slurm-1", 0).hostInterface(), plan.forSlot("slurm-2", 0).hostInterface());
+  }
+
+  @Test
+  void aConfiguredSubnetIsUsed() {
+    JobNetworkPlan p = JobNetworkPlan.fromEnvironment(Map.of("CRMPI_JOB_BRIDGE", "br1",
+        "CRMPI_JOB_SUBNET", "192.168.128.0/20"));
+    String ip = p.forSlot("slurm-5", 3).ip();
+    assertTrue(ip.startsWith("192.168.") && p.forSlot("slurm-5", 3).address().endsWith("/20"), ip);
+    int third = Integer.parseInt(ip.split("\\.")[2]);
+    assertTrue(third >= 128 && third < 144, ip);
+  }
+
+  @Test
+  void badConfigurationIsAClearError() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> JobNetworkPlan.fromEnvironment(Map.of()));
+    assertTrue(e.getMessage().contains("CRMPI_JOB_BRIDGE") && e.getMessage().contains("docs/install.md"));
+    e = assertThrows(IllegalArgumentException.class, () -> JobNetworkPlan.fromEnvironment(
+        Map.of("CRMPI_JOB_BRIDGE", "b", "CRMPI_JOB_SUBNET", "10.0.0.300/16")));
+    assertTrue(e.getMessage().contains("not an IPv4 subnet"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> JobNetworkPlan.fromEnvironment(
+        Map.of("CRMPI_JOB_BRIDGE", "b", "CRMPI_JOB_SUBNET", "10.0.0.0/30")));
+    assertTrue(e.getMessage().contains("/8 to /26"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> plan.forSlot("x", 62));
+  }
+
+  private static int last(String ip) {
+    return Integer.parseInt(ip.substring(ip.lastIndexOf('.') + 1));
+  }
+}
