@@ -64,6 +64,11 @@ class SlurmMultiNodeTest {
     }
     assertArrayEquals(SlurmPreemptionTest.reference("3000"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
+    // crmpi status takes the bare Slurm job id
+    String status = CLUSTER.slurm(Crmpi.REPO.resolve("bin/crmpi").toString(), "status", "--state-dir",
+        base.resolve("state").toString(), job);
+    assertTrue(status.contains("job:       slurm-" + job) && status.contains("SUCCEEDED")
+        && !status.contains("skipping"), status);
   }
 
   /** Last: the killed node stays down for the rest of the class. */

@@ -13,6 +13,7 @@ final class ControlRequest {
 
   static int send(StateDirOption state, String name, String request) throws IOException {
     JobDirectory dir = state.existing(name);
+    name = dir.name();
     if (!dir.isLocked()) {
       throw new JobException("job '" + name + "' is not running ('crmpi status " + name + "' shows how it ended)",
           ExitCodes.USAGE);

@@ -40,6 +40,7 @@ final class ManifestCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JobDirectory dir = state.existing(name);
+    String name = dir.name();
     FileCheckpointStore store = FileCheckpointStore.open(dir.checkpoints(), name);
     Manifest m;
     if (epoch == null) {

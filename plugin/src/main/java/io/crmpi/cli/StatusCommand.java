@@ -48,7 +48,7 @@ final class StatusCommand implements Callable<Integer> {
     JobDirectory dir = state.existing(name);
     JobSpec spec = dir.readSpec();
     Optional<JobState> st = dir.readState();
-    FileCheckpointStore store = FileCheckpointStore.open(dir.checkpoints(), name);
+    FileCheckpointStore store = FileCheckpointStore.open(dir.checkpoints(), dir.name());
     List<Manifest> committed = store.committed();
     Set<Long> kept = committed.stream().map(Manifest::epoch).collect(Collectors.toSet());
     System.out.println("job:       " + spec.name());
@@ -61,7 +61,7 @@ final class StatusCommand implements Callable<Integer> {
     System.out.println("latest:    " + (committed.isEmpty() ? "no committed checkpoint"
         : "epoch " + committed.get(committed.size() - 1).epoch()));
     System.out.println();
-    List<HistoryEntry> entries = new JobHistory(dir.history(), Clock.systemUTC(), name).read();
+    List<HistoryEntry> entries = new JobHistory(dir.history(), Clock.systemUTC(), dir.name()).read();
     Table t = new Table("EPOCH", "STATE", "TIME", "SIZE", "DUMP", "FROZEN", "TOTAL", "NODES", "NOTE")
         .alignRight(0, 3, 4, 5, 6, 7);
     int from = all ? 0 : Math.max(0, entries.size() - 20);
