@@ -269,6 +269,27 @@ static void mount_tmpfs(const char *root, const char *dir, const char *what)
 }
 
 /*
+ * A devpts instance of the tree's own, with /dev/ptmx bound to its ptmx:
+ * the ptys of the job (Open MPI gives each rank one) are numbered inside
+ * the tree, so a restore never collides with ptys of the host or of other
+ * trees on the host.
+ */
+static void mount_devpts(const char *root)
+{
+	char pts[4096], ptmx[4096], src[4096];
+
+	snprintf(pts, sizeof(pts), "%s/dev/pts", root);
+	snprintf(ptmx, sizeof(ptmx), "%s/dev/ptmx", root);
+	snprintf(src, sizeof(src), "%s/dev/pts/ptmx", root);
+	mkdir_p(pts);
+	umount_all(pts);
+	if (mount("crmpi-devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+		die("mount devpts on /dev/pts");
+	if (mount(src, ptmx, NULL, MS_BIND, NULL) < 0)
+		die("bind /dev/pts/ptmx to /dev/ptmx");
+}
+
+/*
  * The node tree's mount namespace: a recursive copy of the host's mounts
  * (every one of them is declared external to CRIU, so it is re-bound from
  * the host at restore) under a staging root that becomes "/" by
@@ -292,6 +313,7 @@ static void build_root(struct run_opts *o)
 	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die("mount /proc");
 	mount_tmpfs(r, "/dev/shm", "crmpi-shm");
+	mount_devpts(r);
 	for (i = 0; i < o->ntmpfs; i++)
 		mount_tmpfs(r, o->tmpfs[i], "crmpi-tmp");
 	if (o->workdir) {
@@ -763,6 +785,10 @@ static int restore_main(int argc, char **argv)
 	status = wait_for(criu);
 	tree_pid = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* criu may have died after the tree was up: never leave a tree behind. */
+		root = read_pid_file(pid_file);
+		if (root > 0)
+			kill(root, SIGKILL);
 		fprintf(stderr, "crmpi-ns: criu restore failed (status %d)\n", status_to_code(status));
 		return EXIT_RESTORE;
 	}

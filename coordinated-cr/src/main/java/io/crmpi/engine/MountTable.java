@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * The mounts of a node tree, read from /proc/PID/mountinfo, sorted into the
- * ones that belong to the tree (its /proc and the tmpfs mounts crmpi-ns made,
+ * ones that belong to the tree (its /proc and the tmpfs and devpts mounts crmpi-ns made,
  * whose contents go into the image) and the external ones (everything bound
  * in from the host, which CRIU only records and binds again at restore).
  */
@@ -59,7 +59,7 @@ public final class MountTable {
 
   private static boolean isOwnedByTree(Mount m) {
     return (m.fsType().equals("proc") && m.mountPoint().equals("/proc"))
-        || (m.fsType().equals("tmpfs") && m.source().startsWith("crmpi-"));
+        || ((m.fsType().equals("tmpfs") || m.fsType().equals("devpts")) && m.source().startsWith("crmpi-"));
   }
 
   /** mountinfo escapes space, tab, newline and backslash as octal. */

@@ -104,6 +104,12 @@ final class NodeTreeRuntime {
     return (spec.job() + "." + spec.node() + "." + tag).replaceAll("[^A-Za-z0-9._-]", "_");
   }
 
+  /**
+   * Starts cmd from the one spawner thread of this JVM. crmpi-ns kills its
+   * tree when its parent dies (PR_SET_PDEATHSIG), and the kernel ties that
+   * to the thread that forked it: a pool thread that ends would take the
+   * tree along. The spawner thread lives as long as the JVM.
+   */
   static Process start(List<String> cmd, LaunchSpec spec, Map<String, String> extraEnv) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .directory(spec.workdir().toFile())
@@ -111,8 +117,25 @@ final class NodeTreeRuntime {
     pb.environment().clear();
     pb.environment().putAll(spec.environment());
     pb.environment().putAll(extraEnv);
-    return pb.start();
+    try {
+      return SPAWNER.submit(pb::start).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting " + cmd.get(0));
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("cannot start " + cmd.get(0) + ": " + e.getCause(), e.getCause());
+    }
   }
+
+  private static final java.util.concurrent.ExecutorService SPAWNER =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "crmpi-spawner");
+        t.setDaemon(true);
+        return t;
+      });
 
   /** Waits until crmpi-ns (or CRIU) has written the tree's pid, or has died trying. */
   static long awaitPid(Process shim, Path pidFile, String what) throws IOException {

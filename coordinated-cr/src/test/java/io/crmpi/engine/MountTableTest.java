@@ -28,7 +28,9 @@ class MountTableTest {
       "418 412 0:62 / /tmp/ompi rw,nosuid,nodev,relatime - tmpfs crmpi-session rw",
       "419 412 0:25 / /run/user/1000 rw,nosuid,nodev,relatime master:30 master:31 - tmpfs tmpfs rw,mode=700",
       "420 412 8:1 /home/user/my\\040run /home/user/my\\040run rw,relatime master:1 - ext4 /dev/sda1 rw",
-      "421 412 0:63 / /var/lib/proc-copy rw,relatime - proc proc rw");
+      "421 412 0:63 / /var/lib/proc-copy rw,relatime - proc proc rw",
+      "422 416 0:64 / /dev/pts rw,nosuid,noexec,relatime - devpts crmpi-devpts rw,mode=620,ptmxmode=666",
+      "423 416 0:64 /ptmx /dev/ptmx rw,nosuid,noexec,relatime - devpts crmpi-devpts rw,mode=620,ptmxmode=666");
 
   @Test
   void parseReadsMountPointTypeAndSource() {
