@@ -32,6 +32,7 @@ job() {
   cat > "$d/job.sh" <<JOB
 #!/bin/bash
 #SBATCH -p low -N2 --ntasks-per-node=2 --requeue --open-mode=append -o $d/job.out
+#SBATCH --signal=B:USR1@5
 cd $d/work
 exec $launch
 JOB
@@ -47,7 +48,13 @@ await_done() { # JOBID DIR
   done
 }
 await_text() { # FILE TEXT COUNT
-  while [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -lt "$3" ]; do sleep 0.2; done
+  local n t0; t0=$(date +%s)
+  while :; do
+    n=$(grep -c -- "$2" "$1" 2>/dev/null || true)
+    [ "${n:-0}" -ge "$3" ] && return 0
+    if [ $(( $(date +%s) - t0 )) -gt 600 ]; then log "no '$2' in $1 after 600 s"; tail "$1" >&2; exit 1; fi
+    sleep 0.2
+  done
 }
 same() { cmp -s "$B/plain/work/ring.out" "$1/work/ring.out" && echo identical || echo DIFFERENT; }
 checkpoint_stats() { # DIR: count, mean total and mean frozen seconds of committed epochs
@@ -71,7 +78,7 @@ ROWS+=("| crmpi, checkpoint every 5 s | $t | $(checkpoint_stats "$d") | $(same "
 log "preemption"
 d=$(job preempt "--interval 5s"); t0=$(now); j=$(submit "$d"); await_text "$d/job.out" "committed" 1
 tp=$(now); sbatch --parsable -p high -N3 --exclusive -o "$d/high.out" --wrap "sleep 5" >/dev/null
-await_text "$d/job.out" "the job is vacated" 1; tv=$(now)
+await_text "$d/job.out" "vacated after its checkpoint" 1; tv=$(now)
 await_text "$d/job.out" "restored; the job continues" 1; tr=$(now)
 await_done "$j" "$d"; t=$(secs "$t0" "$(now)")
 ROWS+=("| preempted once (GraceTime 10) | $t | signal to vacated $(secs "$tp" "$tv") s, vacated to resumed $(secs "$tv" "$tr") s (the high job ran 5 s) | $(same "$d") |")

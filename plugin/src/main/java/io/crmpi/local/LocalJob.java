@@ -197,18 +197,22 @@ public final class LocalJob {
         if (exit.nodeLost()) {
           long epoch = newestCommitted();
           killAll();
-          settings.onVacated().run();
-          return finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "node " + nodes.get(slotExit.slot()).node()
+          // State and log first: the requeue makes Slurm end this process.
+          int code = finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "node " + nodes.get(slotExit.slot()).node()
               + " was lost; requeued to resume from epoch " + epoch + " on healthy nodes");
+          settings.onVacated().run();
+          return code;
         }
         if (slotExit.slot() != 0 && exit.succeeded()) {
           exit = new TreeExit(1, false); // only the job's own command may end the job
         }
         if (vacating && exit.killedByCrmpi()) {
           long epoch = newestCommitted();
+          // State and log first: the requeue makes Slurm end this process.
+          int code = finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "vacated after its checkpoint at epoch "
+              + epoch + "; 'crmpi restart " + spec.name() + "' resumes it");
           settings.onVacated().run();
-          return finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "vacated after its checkpoint at epoch " + epoch
-              + "; 'crmpi restart " + spec.name() + "' resumes it");
+          return code;
         }
         if (stopping || exit.killedByCrmpi()) {
           return finish(JobStatus.STOPPED, ExitCodes.STOPPED, -1, "stopped; 'crmpi restart " + spec.name()
