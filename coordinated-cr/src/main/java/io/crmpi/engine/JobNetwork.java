@@ -1,5 +1,9 @@
 package io.crmpi.engine;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -42,13 +46,13 @@ public record JobNetwork(String hostInterface, String bridge, String address) {
    * namespace down asynchronously); after timeout the stale veth (this
    * slot's own: the name is the job's and the slot's) is deleted.
    */
-  public void awaitHostInterfaceFree(java.time.Duration timeout) throws java.io.IOException {
-    java.nio.file.Path sys = java.nio.file.Path.of("/sys/class/net", hostInterface);
+  public void awaitHostInterfaceFree(Duration timeout) throws IOException {
+    Path sys = Path.of("/sys/class/net", hostInterface);
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (java.nio.file.Files.exists(sys) && System.nanoTime() < deadline) {
+    while (Files.exists(sys) && System.nanoTime() < deadline) {
       sleep();
     }
-    if (!java.nio.file.Files.exists(sys)) {
+    if (!Files.exists(sys)) {
       return;
     }
     try {
@@ -57,21 +61,21 @@ public record JobNetwork(String hostInterface, String bridge, String address) {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (int i = 0; i < 100 && java.nio.file.Files.exists(sys); i++) {
+    for (int i = 0; i < 100 && Files.exists(sys); i++) {
       sleep();
     }
-    if (java.nio.file.Files.exists(sys)) {
-      throw new java.io.IOException("the job network interface " + hostInterface + " is still in use on this"
+    if (Files.exists(sys)) {
+      throw new IOException("the job network interface " + hostInterface + " is still in use on this"
           + " host (a previous node tree of the slot?); 'ip link delete " + hostInterface + "' frees it");
     }
   }
 
-  private static void sleep() throws java.io.IOException {
+  private static void sleep() throws IOException {
     try {
       Thread.sleep(50);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.IOException("interrupted while waiting for the job network interface");
+      throw new IOException("interrupted while waiting for the job network interface");
     }
   }
 

@@ -19,10 +19,12 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -49,6 +51,7 @@ public final class RemoteAgent implements NodeHandle {
   private final OutputSink sink;
   private final Map<Long, CompletableFuture<ObjectNode>> calls = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
+  private final AtomicBoolean lostOnce = new AtomicBoolean();
   private volatile Consumer<TreeExit> exitListener = e -> {};
   private volatile boolean running;
   private volatile boolean closed;
@@ -101,7 +104,7 @@ public final class RemoteAgent implements NodeHandle {
       try {
         return Wire.reply(result.path("reply"));
       } catch (IOException e) {
-        throw new java.util.concurrent.CompletionException(e);
+        throw new CompletionException(e);
       }
     });
   }
@@ -261,8 +264,6 @@ public final class RemoteAgent implements NodeHandle {
       }
     }
   }
-
-  private final java.util.concurrent.atomic.AtomicBoolean lostOnce = new java.util.concurrent.atomic.AtomicBoolean();
 
   private void lost(String why) {
     IOException e = new IOException("node " + slot + " (" + host + ") lost: " + why);

@@ -1,7 +1,6 @@
 package io.crmpi.local;
 
 import io.crmpi.agent.NodeAgent;
-import io.crmpi.agent.NodeHandle;
 import io.crmpi.cluster.JobNetworkPlan;
 import io.crmpi.cluster.RemoteSlots;
 import io.crmpi.cluster.SlurmAllocation;
@@ -68,9 +67,7 @@ public final class LocalJob {
   private volatile boolean stopping;
   private volatile boolean vacating;
   private FileCheckpointStore store;
-  /** Slot 0 (this node, where the job's command runs) first. */
-  private List<NodeHandle> nodes = List.of();
-  private RemoteSlots remotes;
+  private NodeSlots nodes;
   private CheckpointCoordinator coordinator;
   private JobHistory history;
   private JobState state;
@@ -120,7 +117,7 @@ public final class LocalJob {
       RankChannel ranks = RankChannel.listen(dir.rankSocket(slot0), spec.name());
       NodeAgent local = new NodeAgent(slotSpec(0, nodeCount, network, workdir), engine, sink, settings.faults(),
           excluded, System::nanoTime, ranks, quiesceTimeout);
-      List<NodeHandle> all = new java.util.ArrayList<>(List.of(local));
+      RemoteSlots remotes = null;
       if (nodeCount > 1) {
         SlurmAllocation allocation = SlurmAllocation.current(System.getenv());
         LOG.info("job " + spec.name() + ": " + nodeCount + " nodes " + allocation.hosts() + "; starting the node"
@@ -128,18 +125,17 @@ public final class LocalJob {
         remotes = RemoteSlots.start(spec.name(), allocation, i -> slotSpec(i, nodeCount, network, workdir),
             engine.name(), quiesceTimeout, System.getenv().getOrDefault("CRMPI_FAULTS", ""), sink,
             crmpiCommand(), err);
-        all.addAll(remotes.agents());
       }
-      nodes = List.copyOf(all);
+      nodes = new NodeSlots(spec.name(), local, remotes);
       java.nio.file.Files.createDirectories(dir.runtime(slot0));
       for (int i = 0; i < nodes.size(); i++) {
         int slot = i;
-        nodes.get(i).onTreeExit(e -> exits.add(new SlotExit(slot, e)));
+        nodes.get(slot).onTreeExit(e -> exits.add(new SlotExit(slot, e)));
       }
       coordinator = new CheckpointCoordinator(
           new CoordinatorConfig(spec.name(), engine.name(), spec.keep(), settings.prepareTimeout(),
               settings.dumpTimeout(), settings.persistTimeout()),
-          store, List.copyOf(nodes), settings.faults(), clock, System::nanoTime, history);
+          store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       VacateSignal.install(() -> {
@@ -147,15 +143,11 @@ public final class LocalJob {
         LOG.warning("job " + spec.name() + ": SIGUSR1: " + answer.replaceFirst("^(OK|ERR) ", ""));
       });
       try (ControlServer control = ControlServer.start(dir.controlSocket(), this::control);
-          ControlServer launches = nodeCount > 1 ? ControlServer.start(dir.launchSocket(slot0), this::launch)
+          ControlServer launches = nodeCount > 1 ? ControlServer.start(dir.launchSocket(slot0), nodes::launch)
               : null) {
         return supervise(restart, atMostEpoch);
       } finally {
-        killAll();
-        nodes.forEach(NodeHandle::close);
-        if (remotes != null) {
-          remotes.close();
-        }
+        nodes.close();
         done.countDown();
         if (!stopping) {
           Runtime.getRuntime().removeShutdownHook(hook);
@@ -173,7 +165,7 @@ public final class LocalJob {
         restoreOrStart(atMostEpoch, "crmpi restart");
       } else {
         LOG.info("job " + spec.name() + ": starting " + String.join(" ", spec.command()));
-        launchAll();
+        nodes.launchAll();
       }
     } finally {
       lifecycle.unlock();
@@ -196,7 +188,7 @@ public final class LocalJob {
         }
         if (exit.nodeLost()) {
           long epoch = newestCommitted();
-          killAll();
+          nodes.killAll();
           // State and log first: the requeue makes Slurm end this process.
           int code = finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "node " + nodes.get(slotExit.slot()).node()
               + " was lost; requeued to resume from epoch " + epoch + " on healthy nodes");
@@ -219,7 +211,7 @@ public final class LocalJob {
               + "' resumes it from its newest checkpoint");
         }
         if (exit.succeeded()) {
-          killAll();
+          nodes.killAll();
           return finish(JobStatus.SUCCEEDED, ExitCodes.OK, 0, "finished after " + state.restarts()
               + " restart(s)");
         }
@@ -260,7 +252,7 @@ public final class LocalJob {
 
   /** Restores the newest epoch that verifies and restores; else starts over. */
   private void restoreOrStart(long atMost, String why) throws IOException {
-    killAll();
+    nodes.killAll();
     exits.clear();
     Optional<Manifest> newest = store.latest();
     if (newest.isPresent() && newest.get().nodes().size() != nodes.size()) {
@@ -277,15 +269,14 @@ public final class LocalJob {
       long epoch = m.get().epoch();
       Map<String, NodeImage> images = new HashMap<>();
       m.get().nodes().forEach(n -> images.put(n.node(), n));
-      List<String> missing = nodes.stream().map(NodeHandle::node).filter(n -> !images.containsKey(n)).toList();
-      if (!missing.isEmpty() || images.size() != nodes.size()) {
+      if (!images.keySet().equals(Set.copyOf(nodes.names()))) {
         LOG.warning("job " + spec.name() + " epoch " + epoch + ": its nodes " + images.keySet()
-            + " are not this run's " + nodes.stream().map(NodeHandle::node).toList() + "; skipped");
+            + " are not this run's " + nodes.names() + "; skipped");
         continue;
       }
       try {
         LOG.info("job " + spec.name() + " epoch " + epoch + ": restoring (" + why + ")");
-        restoreAll(epoch, images);
+        nodes.restoreAll(store.epochDir(epoch), epoch, images);
         lastRestored = epoch;
         history.restarted(epoch, why);
         LOG.info("job " + spec.name() + " epoch " + epoch + ": restored; the job continues");
@@ -293,94 +284,14 @@ public final class LocalJob {
       } catch (IOException e) {
         LOG.warning("job " + spec.name() + " epoch " + epoch + ": restore failed: " + e.getMessage()
             + "; trying the previous epoch");
-        killAll();
+        nodes.killAll();
         exits.clear();
       }
     }
     LOG.warning("job " + spec.name() + ": no usable checkpoint; starting the job over from the beginning");
     lastRestored = 0;
     history.restarted(0, why);
-    launchAll();
-  }
-
-  /** Starts every slot's tree: the other nodes' (empty) trees first, then the job's command in slot 0. */
-  private void launchAll() throws IOException {
-    for (NodeHandle n : nodes.subList(1, nodes.size())) {
-      n.launch();
-    }
-    nodes.get(0).launch();
-  }
-
-  /** Restores every slot at once (their TCP connections to each other come back together). */
-  private void restoreAll(long epoch, Map<String, NodeImage> images) throws IOException {
-    Path epochDir = store.epochDir(epoch);
-    List<java.util.concurrent.CompletableFuture<Void>> all = nodes.stream()
-        .map(n -> java.util.concurrent.CompletableFuture.runAsync(() -> {
-          try {
-            n.restore(epochDir, epoch, images.get(n.node()), msg -> LOG.info("job " + spec.name() + " epoch "
-                + epoch + ": " + msg));
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        })).toList();
-    IOException failure = null;
-    for (var f : all) {
-      try {
-        f.join();
-      } catch (java.util.concurrent.CompletionException e) {
-        Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
-        if (failure == null) {
-          failure = c instanceof IOException io ? io : new IOException(String.valueOf(c.getMessage()), c);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
-  }
-
-  private void killAll() {
-    nodes.forEach(NodeHandle::kill);
-  }
-
-  private boolean allRunning() {
-    return !nodes.isEmpty() && nodes.stream().allMatch(NodeHandle::isRunning);
-  }
-
-  /**
-   * A launch request from slot 0's tree (crmpi-rsh: "EXEC HOST COMMAND"):
-   * starts COMMAND with /bin/sh inside the tree of the slot on HOST.
-   */
-  private String launch(String request) {
-    String[] parts = request.split("\t", 3);
-    if (parts.length != 3 || !parts[0].equals("EXEC")) {
-      return "ERR bad launch request (expected EXEC<TAB>HOST<TAB>COMMAND)";
-    }
-    String host = parts[1];
-    NodeHandle target = null;
-    for (NodeHandle n : nodes) {
-      if (n instanceof io.crmpi.remote.RemoteAgent r && r.host().equals(host)) {
-        target = n;
-      }
-    }
-    if (target == null) {
-      return "ERR job " + spec.name() + " has no node slot on host " + host + " (its remote nodes are "
-          + nodes.stream().filter(n -> n instanceof io.crmpi.remote.RemoteAgent)
-              .map(n -> ((io.crmpi.remote.RemoteAgent) n).host()).toList() + ")";
-    }
-    try {
-      target.exec(List.of("/bin/sh", "-c", parts[2]));
-      LOG.info("job " + spec.name() + ": started on " + host + " (" + target.node() + "): "
-          + abbreviate(parts[2]));
-      return "OK";
-    } catch (IOException e) {
-      LOG.warning("job " + spec.name() + ": cannot start on " + host + ": " + e.getMessage());
-      return "ERR " + e.getMessage();
-    }
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 120 ? s : s.substring(0, 120) + "...";
+    nodes.launchAll();
   }
 
   /** What slot i's tree is: the job's command in slot 0, an empty tree that launchers fill elsewhere. */
@@ -402,7 +313,7 @@ public final class LocalJob {
       return Optional.empty();
     }
     try {
-      if (stopping || !allRunning()) {
+      if (stopping || !nodes.allRunning()) {
         return Optional.empty();
       }
       CheckpointOutcome outcome = coordinator.checkpoint(trigger);
@@ -427,7 +338,7 @@ public final class LocalJob {
         return "ERR interrupted";
       }
       try {
-        if (!allRunning()) {
+        if (!nodes.allRunning()) {
           return "ERR job " + spec.name() + " has no running node tree right now (it is restarting or ending)";
         }
         if (vacate) {
@@ -468,7 +379,7 @@ public final class LocalJob {
     stopping = true;
     coordinator.close();
     LOG.warning("job " + spec.name() + ": stopping on signal; the node trees are killed, checkpoints are kept");
-    killAll();
+    nodes.killAll();
     try {
       done.await(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

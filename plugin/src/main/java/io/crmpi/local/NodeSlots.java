@@ -1,0 +1,137 @@
+package io.crmpi.local;
+
+import io.crmpi.agent.NodeHandle;
+import io.crmpi.cluster.RemoteSlots;
+import io.crmpi.remote.RemoteAgent;
+import io.crmpi.store.NodeImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.logging.Logger;
+
+/**
+ * The node slots of one run of a job: slot 0 (this node, where the job's
+ * command runs) and, in a multi-node job, the remote slots. It starts,
+ * restores and ends their trees together, and serves the launch requests
+ * of slot 0's tree (crmpi-rsh) by starting commands in the other slots.
+ */
+final class NodeSlots implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(NodeSlots.class.getName());
+  private final String job;
+  private final List<NodeHandle> nodes;
+  private final RemoteSlots remotes;
+
+  /** @param remotes the remote slots (nodes 1..n), or null for a single-node job */
+  NodeSlots(String job, NodeHandle local, RemoteSlots remotes) {
+    this.job = job;
+    this.remotes = remotes;
+    this.nodes = remotes == null ? List.of(local)
+        : java.util.stream.Stream.concat(java.util.stream.Stream.of(local), remotes.agents().stream()).toList();
+  }
+
+  List<NodeHandle> all() {
+    return nodes;
+  }
+
+  NodeHandle get(int slot) {
+    return nodes.get(slot);
+  }
+
+  int size() {
+    return nodes.size();
+  }
+
+  List<String> names() {
+    return nodes.stream().map(NodeHandle::node).toList();
+  }
+
+  /** Starts every slot's tree: the other nodes' (empty) trees first, then the job's command in slot 0. */
+  void launchAll() throws IOException {
+    for (NodeHandle n : nodes.subList(1, nodes.size())) {
+      n.launch();
+    }
+    nodes.get(0).launch();
+  }
+
+  /**
+   * Restores every slot at once (their TCP connections to each other come
+   * back together) and waits for all of them; the first failure is thrown.
+   */
+  void restoreAll(Path epochDir, long epoch, Map<String, NodeImage> images) throws IOException {
+    List<CompletableFuture<Void>> all = nodes.stream()
+        .map(n -> CompletableFuture.runAsync(() -> {
+          try {
+            n.restore(epochDir, epoch, images.get(n.node()), msg -> LOG.info("job " + job + " epoch " + epoch
+                + ": " + msg));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        })).toList();
+    IOException failure = null;
+    for (CompletableFuture<Void> f : all) {
+      try {
+        f.join();
+      } catch (CompletionException e) {
+        Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+        if (failure == null) {
+          failure = c instanceof IOException io ? io : new IOException(String.valueOf(c.getMessage()), c);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  void killAll() {
+    nodes.forEach(NodeHandle::kill);
+  }
+
+  boolean allRunning() {
+    return nodes.stream().allMatch(NodeHandle::isRunning);
+  }
+
+  /**
+   * A launch request from slot 0's tree (crmpi-rsh: "EXEC HOST COMMAND"):
+   * starts COMMAND with /bin/sh inside the tree of the slot on HOST.
+   */
+  String launch(String request) {
+    String[] parts = request.split("\t", 3);
+    if (parts.length != 3 || !parts[0].equals("EXEC")) {
+      return "ERR bad launch request (expected EXEC<TAB>HOST<TAB>COMMAND)";
+    }
+    String host = parts[1];
+    List<RemoteAgent> remote = remotes == null ? List.of() : remotes.agents();
+    RemoteAgent target = remote.stream().filter(r -> r.host().equals(host)).findFirst().orElse(null);
+    if (target == null) {
+      return "ERR job " + job + " has no node slot on host " + host + " (its remote nodes are "
+          + remote.stream().map(RemoteAgent::host).toList() + ")";
+    }
+    try {
+      target.exec(List.of("/bin/sh", "-c", parts[2]));
+      LOG.info("job " + job + ": started on " + host + " (" + target.node() + "): " + abbreviate(parts[2]));
+      return "OK";
+    } catch (IOException e) {
+      LOG.warning("job " + job + ": cannot start on " + host + ": " + e.getMessage());
+      return "ERR " + e.getMessage();
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 120 ? s : s.substring(0, 120) + "...";
+  }
+
+  /** Kills every tree, closes the agents and ends the remote agents' step. */
+  @Override
+  public void close() {
+    killAll();
+    nodes.forEach(NodeHandle::close);
+    if (remotes != null) {
+      remotes.close();
+    }
+  }
+}
