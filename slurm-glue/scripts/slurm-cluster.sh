@@ -7,6 +7,9 @@
 #   slurm-cluster.sh status       sinfo + squeue
 #   slurm-cluster.sh kill-node nX  simulate a node failure: SIGKILL nX's slurmd and
 #                                 every process running on nX (job steps, node trees)
+#   slurm-cluster.sh kill-control nX  SIGKILL only nX's control processes (slurmd,
+#                                 slurmstepd, crmpi's agent and crmpi-ns) and leave
+#                                 the processes of node trees (their own namespaces)
 #   slurm-cluster.sh env          print the exports a client needs (eval-able)
 #   slurm-cluster.sh install [--mpi]  only install missing packages (apt-get)
 #
@@ -579,19 +582,25 @@ do_down() {
 
 # A node failure: nX's slurmd and everything on nX (its namespace's processes
 # and their descendants, node trees included) are stopped at once, then killed.
-do_kill_node() {
-    local node=${1:-} f pid st mnt uts victims
-    case "$node" in n[0-9]*) ;; *) die "usage: $0 kill-node nX" ;; esac
+# The processes of node nX: those in its slurmd's mount and UTS namespaces.
+node_processes() {
+    local node=$1 f pid st mnt uts
+    case "$node" in n[0-9]*) ;; *) die "usage: $0 kill-node|kill-control nX" ;; esac
     f=$PID_DIR/slurmd-$node
     [ -f "$f" ] || die "no slurmd $node in $CLUSTER_DIR"
     alive "slurmd-$node" || die "slurmd $node is not running"
     read -r pid st mnt uts < "$f"
     # shellcheck disable=SC2012
-    victims=$({ ls -l /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/uts 2>/dev/null || true; } |
+    { ls -l /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/uts 2>/dev/null || true; } |
         awk -v pair="$mnt:$uts" -v self="$$" '
             { n = split($(NF-2), a, "/"); p = a[3]; kind = a[5]; v = $NF; gsub(/.*\[|\]/, "", v)
               if (kind == "mnt") m[p] = v; else u[p] = v }
-            END { for (p in m) if (p != self && (m[p] ":" u[p]) == pair) print p }')
+            END { for (p in m) if (p != self && (m[p] ":" u[p]) == pair) print p }'
+}
+
+do_kill_node() {
+    local node=${1:-} victims
+    victims=$(node_processes "$node")
     # shellcheck disable=SC2086
     victims=$(descendants $victims | grep -vx "$$" || true)
     # shellcheck disable=SC2086
@@ -599,6 +608,20 @@ do_kill_node() {
     # shellcheck disable=SC2086
     kill -KILL $victims 2>/dev/null || true
     log "node $node killed ($(echo $victims | wc -w) processes)"
+}
+
+# The control plane of a node dies (slurmd, its step daemons, crmpi's agent and
+# the node-tree runtime are SIGKILLed) while the processes of the job's node
+# trees, which live in namespaces of their own, are left running: crmpi's
+# fencing must end them.
+do_kill_control() {
+    local node=${1:-} victims
+    victims=$(node_processes "$node" | grep -vx "$$" || true)
+    # shellcheck disable=SC2086
+    kill -STOP $victims 2>/dev/null || true
+    # shellcheck disable=SC2086
+    kill -KILL $victims 2>/dev/null || true
+    log "control processes of node $node killed ($(echo $victims | wc -w) processes)"
 }
 
 do_status() {
@@ -622,7 +645,7 @@ do_env() {
 }
 
 usage() {
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -633,6 +656,7 @@ case "$cmd" in
     down)   do_down ;;
     status) do_status ;;
     kill-node) do_kill_node "$@" ;;
+    kill-control) do_kill_control "$@" ;;
     env)    do_env ;;
     install)
         # install Slurm + munge (and with --mpi Open MPI + mpicc) if missing

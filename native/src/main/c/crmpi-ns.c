@@ -27,8 +27,9 @@
  *
  *   crmpi-ns restore --pid-file F -- CRIU-CMD restore ARGS...
  *       Runs the given CRIU restore command (which must use
- *       --restore-detached and --pidfile F) as a child subreaper, then waits
- *       for the restored init and exits with its status.
+ *       --restore-detached, --restore-sibling and --pidfile F) as a child
+ *       subreaper, then waits for the restored init (our child) and exits
+ *       with its status.
  *
  * In both modes the exit status is the job's: its exit code, or 128+signal
  * when it was killed. crmpi-ns itself fails with status 125 (bad usage or
@@ -37,13 +38,19 @@
  *
  * When crmpi-ns receives SIGTERM, SIGINT or SIGHUP, or its parent (the node
  * agent) dies, it kills the whole node tree: killing PID 1 of a PID
- * namespace kills every process in it.
+ * namespace kills every process in it. The tree is fenced even when
+ * crmpi-ns itself is killed with SIGKILL: the tree's init has SIGKILL as its
+ * parent-death signal, bound to crmpi-ns (run) or, after a restore, to
+ * crmpi-ns restore (CRIU restores the signal, and --restore-sibling makes
+ * the restored init our child). So a tree never outlives the agent that
+ * started it, whatever killed the agent.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/close_range.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -111,7 +118,7 @@ static void usage(void)
 		"usage: crmpi-ns run --root-dir DIR [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
 		"       crmpi-ns run ... --veth OUTER --address CIDR [--bridge BR] -- CMD [ARG]...\n"
 		"       crmpi-ns exec --pid INIT [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
-		"       crmpi-ns restore --root-dir DIR --pid-file FILE -- CRIU restore --root DIR ... --restore-detached --pidfile FILE\n");
+		"       crmpi-ns restore --root-dir DIR --pid-file FILE -- CRIU restore --root DIR ... --restore-detached --restore-sibling --pidfile FILE\n");
 	_exit(EXIT_SETUP);
 }
 
@@ -165,6 +172,25 @@ static void write_pid_file(const char *path, pid_t pid)
 		die("cannot write pid file %s", tmp);
 	if (rename(tmp, path))
 		die("cannot rename %s to %s", tmp, path);
+}
+
+/*
+ * Called in a child of the guardian: the child dies with SIGKILL when the
+ * guardian dies. lifeline is the read end of a pipe whose only other write
+ * end the guardian holds: if the guardian died before the prctl, the pipe
+ * is already hung up and the child gives up at once.
+ */
+static void die_with_guardian(int lifeline)
+{
+	struct pollfd p = { .fd = lifeline, .events = POLLIN };
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die("prctl(PR_SET_PDEATHSIG) in the node tree");
+	if (poll(&p, 1, 0) != 0) {
+		errno = 0;
+		die("crmpi-ns died while the node tree started");
+	}
+	close(lifeline);
 }
 
 /* Waits for pid, reaping every other child (orphans reparented to us). */
@@ -521,7 +547,7 @@ static void setup_job_network(const struct run_opts *o, pid_t tree)
 static int run_main(int argc, char **argv)
 {
 	struct run_opts o;
-	int i, pipefd[2], netfd[2] = {-1, -1}, status;
+	int i, pipefd[2], netfd[2] = {-1, -1}, lifeline[2], status;
 	pid_t pid;
 	char c, *self;
 
@@ -565,7 +591,7 @@ static int run_main(int argc, char **argv)
 		die("interface name %s is longer than %d characters", o.veth, IFNAMSIZ - 1);
 	}
 	become_guardian();
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(lifeline, O_CLOEXEC) < 0)
 		die("pipe");
 	if (o.veth && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, netfd) < 0)
 		die("socketpair");
@@ -579,11 +605,15 @@ static int run_main(int argc, char **argv)
 		die("fork of the init");
 	if (pid == 0) {
 		close(pipefd[0]);
+		close(lifeline[1]);
 		if (netfd[0] >= 0)
 			close(netfd[0]);
+		/* The init (and so the whole tree) dies with us, even when we are SIGKILLed. */
+		die_with_guardian(lifeline[0]);
 		setup_and_exec_init(&o, self, pipefd[1], netfd[1]);
 	}
 	tree_pid = pid;
+	close(lifeline[0]);
 	close(pipefd[1]);
 	if (netfd[0] >= 0) {
 		char c;
@@ -740,7 +770,7 @@ static int restore_main(int argc, char **argv)
 {
 	const char *pid_file = NULL, *root_dir = NULL;
 	char **cmd = NULL;
-	int i, status;
+	int i, status, lifeline[2];
 	pid_t criu, root;
 
 	for (i = 0; i < argc; i++) {
@@ -771,15 +801,21 @@ static int restore_main(int argc, char **argv)
 	if (mount("/", root_dir, NULL, MS_BIND, NULL) < 0)
 		die("bind / to %s", root_dir);
 	unlink(pid_file);
+	if (pipe2(lifeline, O_CLOEXEC) < 0)
+		die("pipe");
 	criu = fork();
 	if (criu < 0)
 		die("fork of criu");
 	if (criu == 0) {
+		/* A criu whose crmpi-ns is gone must not go on restoring for nobody. */
+		close(lifeline[1]);
+		die_with_guardian(lifeline[0]);
 		/* CRIU must see the tree's stdio pipes as fds 1 and 2 (--inherit-fd). */
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "crmpi-ns: cannot execute %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
 	}
+	close(lifeline[0]);
 	/* A kill while criu runs ends criu (it must not go on restoring for nobody). */
 	tree_pid = criu;
 	status = wait_for(criu);

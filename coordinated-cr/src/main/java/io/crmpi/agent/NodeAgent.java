@@ -124,6 +124,12 @@ public final class NodeAgent implements NodeHandle {
   }
 
   @Override
+  public int processes() {
+    NodeTree t = tree;
+    return t == null ? 0 : t.processes();
+  }
+
+  @Override
   public void kill() {
     NodeTree t = tree;
     if (t != null) {

@@ -25,6 +25,9 @@ public interface NodeHandle extends AgentChannel, AutoCloseable {
   /** Starts command as a process of the running tree. */
   void exec(List<String> command) throws IOException;
 
+  /** How many processes the node tree has now; 0 when none runs. */
+  int processes() throws IOException;
+
   /** Whether a node tree is running. */
   boolean isRunning();
 

@@ -48,12 +48,20 @@ public final class CheckpointCoordinator {
   private final Clock clock;
   private final LongSupplier nanoTime;
   private final CheckpointListener listener;
+  private final EpochPins pins;
   private final FailureTracker failures = new FailureTracker(3);
   private final ReentrantLock running = new ReentrantLock();
   private volatile boolean closed;
 
   public CheckpointCoordinator(CoordinatorConfig config, CheckpointStore store, List<AgentChannel> agents,
       Faults faults, Clock clock, LongSupplier nanoTime, CheckpointListener listener) {
+    this(config, store, agents, faults, clock, nanoTime, listener, new EpochPins());
+  }
+
+  /** @param pins epochs that retention keeps until the next commit (see {@link EpochPins}) */
+  public CheckpointCoordinator(CoordinatorConfig config, CheckpointStore store, List<AgentChannel> agents,
+      Faults faults, Clock clock, LongSupplier nanoTime, CheckpointListener listener, EpochPins pins) {
+    this.pins = pins;
     if (agents.isEmpty()) {
       throw new IllegalArgumentException("a job needs at least one node agent");
     }
@@ -176,10 +184,13 @@ public final class CheckpointCoordinator {
       }
     }
     try {
-      List<Long> removed = store.retain(config.keep());
+      Map<String, Long> pinned = pins.describe();
+      List<Long> removed = store.retain(config.keep(), pins.epochs());
       if (!removed.isEmpty()) {
-        LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed);
+        LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed
+            + (pinned.isEmpty() ? "" : " and kept the pinned " + pinned));
       }
+      pins.releaseAll();
     } catch (IOException e) {
       LOG.warning("job " + config.job() + " epoch " + epoch + ": retention failed: " + e);
     }

@@ -3,6 +3,7 @@ package io.crmpi.engine;
 import io.crmpi.nativeio.Criu;
 import io.crmpi.nativeio.CriuDumpRequest;
 import io.crmpi.nativeio.CriuException;
+import io.crmpi.store.NodeImage;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,7 +84,8 @@ public final class CriuEngine implements Engine {
     } catch (CriuException e) {
       throw new IOException(e.getMessage(), e);
     }
-    TreeHealth.requireWhole(tree.freezer(), tree);
+    int processes = TreeHealth.requireWhole(tree.freezer(), tree);
+    attributes.put(NodeImage.ATTR_PROCESSES, Integer.toString(processes));
     return attributes;
   }
 
@@ -96,7 +98,11 @@ public final class CriuEngine implements Engine {
     Path pidFile = spec.runtimeDir().resolve("restored.pid");
     Files.deleteIfExists(pidFile);
     String cgroup = require(attributes, ATTR_CGROUP);
-    Files.createDirectories(Path.of(cgroup));
+    Freezer freezer = NodeTreeRuntime.fencedFreezer(Path.of(cgroup).getFileName().toString(), spec);
+    if (!freezer.dir().equals(Path.of(cgroup))) {
+      throw new IOException("the image's freezer cgroup " + cgroup + " is not crmpi's " + freezer.dir()
+          + " on this node: it was made on a host with another cgroup layout");
+    }
     Path root = spec.runtimeDir().resolve("restore-root");
     String log = "restore-" + epoch + ".log";
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "restore",
@@ -106,7 +112,8 @@ public final class CriuEngine implements Engine {
         "--work-dir", work.toString(),
         "--log-file", log, "-v4",
         "--root", root.toString(),
-        "--restore-detached", "--pidfile", pidFile.toString(),
+        // The restored init becomes crmpi-ns's child and dies with it (its parent-death signal).
+        "--restore-detached", "--restore-sibling", "--pidfile", pidFile.toString(),
         "--tcp-established", "--network-lock", "nftables",
         "--ghost-limit", Integer.toString(GHOST_LIMIT),
         "--inherit-fd", "fd[1]:" + require(attributes, ATTR_STDOUT),
@@ -134,8 +141,10 @@ public final class CriuEngine implements Engine {
     } catch (IOException e) {
       throw new IOException(e.getMessage() + Criu.errorLines(work.resolve(log)), e);
     }
-    Freezer freezer = Freezer.create(Path.of(cgroup).getFileName().toString());
-    return new NodeTree(shim, pid, freezer);
+    NodeTree tree = new NodeTree(shim, pid, freezer);
+    // The restored tree must stay as whole as its image: the next checkpoint compares with it.
+    tree.healthyProcesses(NodeImage.processes(attributes).orElse(0));
+    return tree;
   }
 
   private static String require(Map<String, String> attributes, String key) throws IOException {

@@ -1,9 +1,12 @@
 package io.crmpi.engine;
 
+import io.crmpi.nativeio.Posix;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A freezer cgroup holding one node tree, so that every node tree of a job
@@ -83,6 +86,43 @@ public final class Freezer {
       thaw();
     } catch (IOException e) {
       // the cgroup is gone with its tree: nothing left to thaw
+    }
+  }
+
+  /**
+   * Kills every task left in the cgroup (a tree whose runtime died, a
+   * restore killed half-way) and waits until none is left, so that nothing
+   * of an earlier copy of the tree runs beside a new one. Returns how many
+   * tasks it killed.
+   *
+   * @throws IOException when tasks are still there after the wait
+   */
+  public int killTasks(Duration wait) throws IOException {
+    int killed = 0;
+    long deadline = System.nanoTime() + wait.toNanos();
+    for (List<Long> tasks = tasks(); !tasks.isEmpty(); tasks = tasks()) {
+      for (long pid : tasks) {
+        if (Posix.kill(pid, Posix.SIGKILL)) {
+          killed++;
+        }
+      }
+      thawQuietly(); // a frozen task dies only once thawed
+      if (System.nanoTime() > deadline) {
+        throw new IOException("cgroup " + dir + " still has " + tasks.size() + " tasks " + tasks
+            + " after SIGKILL; they may be stuck in the kernel (D state)");
+      }
+      sleepBriefly();
+    }
+    return killed;
+  }
+
+  /** The pids in the cgroup (empty when it is gone). */
+  List<Long> tasks() throws IOException {
+    try {
+      return Files.readAllLines(dir.resolve("cgroup.procs")).stream().map(String::strip)
+          .filter(l -> !l.isEmpty()).map(Long::parseLong).toList();
+    } catch (NoSuchFileException e) {
+      return List.of();
     }
   }
 

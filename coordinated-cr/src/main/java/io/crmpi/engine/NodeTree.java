@@ -1,9 +1,11 @@
 package io.crmpi.engine;
 
 import io.crmpi.nativeio.Posix;
+import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * A running node tree: the crmpi-ns process that parents it, the host pid
@@ -12,6 +14,7 @@ import java.util.concurrent.TimeUnit;
  * the tree is gone.
  */
 public final class NodeTree {
+  private static final Logger LOG = Logger.getLogger(NodeTree.class.getName());
   private final Process shim;
   private final long initPid;
   private final Freezer freezer;
@@ -36,6 +39,18 @@ public final class NodeTree {
 
   void healthyProcesses(int n) {
     healthyProcesses = n;
+  }
+
+  /** How many processes the tree has now (0 once it is gone). */
+  public int processes() {
+    if (!isAlive()) {
+      return 0;
+    }
+    try {
+      return freezer.tasks().size();
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   public long initPid() {
@@ -82,6 +97,12 @@ public final class NodeTree {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    try {
+      // Whatever the runtime could not take along (a restore killed half-way) goes too.
+      freezer.killTasks(NodeTreeRuntime.FENCE_WAIT);
+    } catch (IOException e) {
+      LOG.warning("node tree of init " + initPid + ": " + e.getMessage());
     }
     exit.join();
   }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * Starts node trees under crmpi-ns (fresh namespaces, a tiny init, a freezer
@@ -16,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  * a fresh tree for every restart.
  */
 final class NodeTreeRuntime {
+  private static final Logger LOG = Logger.getLogger(NodeTreeRuntime.class.getName());
   private static final long START_TIMEOUT_MS = 30_000;
+  static final java.time.Duration FENCE_WAIT = java.time.Duration.ofSeconds(10);
   private final Path crmpiNs;
 
   NodeTreeRuntime(Path crmpiNs) {
@@ -30,7 +33,7 @@ final class NodeTreeRuntime {
   /** Starts spec's command in a new node tree, with extra environment variables. */
   NodeTree launch(LaunchSpec spec, Map<String, String> extraEnv) throws IOException {
     prepareRuntimeDir(spec);
-    Freezer freezer = Freezer.create(cgroupName(spec));
+    Freezer freezer = fencedFreezer(cgroupName(spec), spec);
     Path pidFile = spec.runtimeDir().resolve("init.pid");
     Files.deleteIfExists(pidFile);
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "run",
@@ -83,6 +86,21 @@ final class NodeTreeRuntime {
       throw new IOException("cannot start " + command.get(0) + " in the node tree of " + spec.node()
           + " (exit " + p.exitValue() + ")" + (err.isEmpty() ? "" : ": " + err));
     }
+  }
+
+  /**
+   * The freezer cgroup of a slot's tree, emptied first: whatever an earlier
+   * copy of the tree left in it (its runtime was killed, a restore was
+   * killed half-way) is killed, so that it never runs beside the new copy.
+   */
+  static Freezer fencedFreezer(String name, LaunchSpec spec) throws IOException {
+    Freezer freezer = Freezer.create(name);
+    int killed = freezer.killTasks(FENCE_WAIT);
+    if (killed > 0) {
+      LOG.warning("job " + spec.job() + ": killed " + killed + " leftover process(es) of an earlier node tree of "
+          + spec.node() + " in " + freezer.dir());
+    }
+    return freezer;
   }
 
   /**

@@ -19,10 +19,11 @@ final class TreeHealth {
 
   /**
    * Throws an IOException naming the first broken process, or when the tree
-   * has fewer processes than at its previous checkpoint (a rank that died
-   * and was reaped while its launcher tears the job down).
+   * has fewer processes than at its previous checkpoint, or than the image
+   * it was restored from (a rank that died and was reaped while its
+   * launcher tears the job down). Returns the number of processes.
    */
-  static void requireWhole(Freezer freezer, NodeTree tree) throws IOException {
+  static int requireWhole(Freezer freezer, NodeTree tree) throws IOException {
     List<String> pids = Files.readAllLines(freezer.dir().resolve("cgroup.procs"));
     if (pids.isEmpty()) {
       throw new IOException("the node tree has no processes left");
@@ -53,5 +54,6 @@ final class TreeHealth {
         }
       }
     }
+    return pids.size();
   }
 }

@@ -11,6 +11,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,6 +31,7 @@ import java.util.logging.Logger;
  */
 public final class AgentHost {
   private static final Logger LOG = Logger.getLogger(AgentHost.class.getName());
+  static final Duration LEASE = Duration.ofSeconds(20);
 
   /** Builds the local agent of the assigned slot. */
   public interface Factory {
@@ -65,6 +67,10 @@ public final class AgentHost {
         30_000);
     s.setTcpNoDelay(true);
     s.setKeepAlive(true);
+    // The lease: the coordinator pings every 5 s and gives a silent node up after 30 s. An agent that has
+    // not heard from it for LEASE ends its tree first, so that a partitioned node's copy of the job is
+    // gone before the job is restored elsewhere.
+    s.setSoTimeout((int) LEASE.toMillis());
     new AgentHost(s).run(token, host, factory);
   }
 
@@ -89,7 +95,7 @@ public final class AgentHost {
         send(m);
       });
       LOG.info("job " + spec.job() + ": agent of node " + slot + " on " + host + " ready");
-      for (ObjectNode m = Wire.read(in); m != null; m = Wire.read(in)) {
+      for (ObjectNode m = readOrLapse(); m != null; m = readOrLapse()) {
         String op = m.path("op").asText();
         if (op.equals("bye")) {
           break;
@@ -110,6 +116,17 @@ public final class AgentHost {
     }
   }
 
+  /** The next message, or null when the coordinator closed the connection or let the lease lapse. */
+  private ObjectNode readOrLapse() throws IOException {
+    try {
+      return Wire.read(in);
+    } catch (SocketTimeoutException e) {
+      LOG.warning("node " + slot + ": no word from the coordinator for " + LEASE.toSeconds()
+          + " s: ending the node tree (its job goes on elsewhere)");
+      return null;
+    }
+  }
+
   private void call(ObjectNode m) {
     ObjectNode result = Wire.message("result");
     result.put("id", m.path("id").asLong());
@@ -121,6 +138,7 @@ public final class AgentHost {
             Wire.value(m.path("image"), NodeImage.class), msg -> log(msg));
         case "exec" -> agent.exec(Arrays.asList(Wire.value(m.path("command"), String[].class)));
         case "kill" -> agent.kill();
+        case "processes" -> result.put("processes", agent.processes());
         default -> throw new IOException("unknown call '" + m.path("call").asText() + "'");
       }
     } catch (IOException | RuntimeException e) {

@@ -193,9 +193,17 @@ public final class RemoteAgent implements NodeHandle {
     return f;
   }
 
-  private void await(CompletableFuture<ObjectNode> f, String what) throws IOException {
+  @Override
+  public int processes() throws IOException {
+    if (closed) {
+      return 0;
+    }
+    return await(call(withCall("processes")), "count its processes").path("processes").asInt(0);
+  }
+
+  private ObjectNode await(CompletableFuture<ObjectNode> f, String what) throws IOException {
     try {
-      f.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return f.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted: " + what + " on node " + slot);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Where a job's global checkpoints live. An epoch is begun (a fresh, empty
@@ -55,5 +56,13 @@ public interface CheckpointStore {
    * one (debris of a crash). The manifest goes first, so an epoch is never
    * seen half-deleted as committed. Returns the epochs removed.
    */
-  List<Long> retain(int keep) throws IOException;
+  default List<Long> retain(int keep) throws IOException {
+    return retain(keep, Set.of());
+  }
+
+  /**
+   * Like {@link #retain(int)}, but never deletes a committed epoch in
+   * {@code pinned} (they are kept in addition to the newest {@code keep}).
+   */
+  List<Long> retain(int keep, Set<Long> pinned) throws IOException;
 }

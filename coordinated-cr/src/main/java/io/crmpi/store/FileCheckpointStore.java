@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -168,7 +169,7 @@ public final class FileCheckpointStore implements CheckpointStore {
    * comment).
    */
   @Override
-  public synchronized List<Long> retain(int keep) throws IOException {
+  public synchronized List<Long> retain(int keep, Set<Long> pinned) throws IOException {
     if (keep < 1) {
       throw new IllegalArgumentException(
           "keep < 1: " + keep + " (retention never deletes the newest epoch)");
@@ -190,7 +191,7 @@ public final class FileCheckpointStore implements CheckpointStore {
     long oldestKept = committed.get(Math.max(0, committed.size() - keep));
     List<Long> removed = new ArrayList<>();
     for (long epoch : ids) {
-      boolean debris = pending.contains(epoch) ? epoch < newest : epoch < oldestKept;
+      boolean debris = pending.contains(epoch) ? epoch < newest : epoch < oldestKept && !pinned.contains(epoch);
       if (debris) {
         delete(epoch);
         removed.add(epoch);

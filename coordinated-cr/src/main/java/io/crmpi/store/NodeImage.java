@@ -3,6 +3,7 @@ package io.crmpi.store;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 
 /**
  * The image of one node tree inside a global checkpoint.
@@ -39,6 +40,22 @@ public record NodeImage(
     if ((workdirDir == null) != (workdir == null)) {
       throw new IllegalArgumentException("workdirDir and workdir go together: " + workdirDir + ", " + workdir);
     }
+  }
+
+  /**
+   * The attribute with the number of processes of the tree when it was
+   * dumped (engines that restore processes record it): a restored tree
+   * must have as many to be healthy.
+   */
+  public static final String ATTR_PROCESSES = "processes";
+
+  /** The number of processes in the image, when the engine recorded it. */
+  public static OptionalInt processes(Map<String, String> attributes) {
+    String n = attributes.get(ATTR_PROCESSES);
+    if (n == null || !n.matches("[0-9]{1,9}")) {
+      return OptionalInt.empty();
+    }
+    return OptionalInt.of(Integer.parseInt(n));
   }
 
   /** Total bytes of the image files and the working-directory snapshot. */

@@ -341,6 +341,35 @@ class CheckpointCoordinatorTest {
     }
   }
 
+  @Test
+  void aPinnedEpochOutlivesTheNextCommitOnlyAndIsThenReleased() throws IOException {
+    EpochPins pins = new EpochPins();
+    coordinator = new CheckpointCoordinator(new CoordinatorConfig(JOB, "criu", 1, SHORT, SHORT, SHORT),
+        store, List.of(b, a), Faults.none(), Clock.fixed(NOW, ZoneOffset.UTC), System::nanoTime, heard::add, pins);
+    committed(coordinator.checkpoint("periodic"));
+    committed(coordinator.checkpoint("periodic"));
+    pins.pin("restored from", 2);
+    pins.pinIfAbsent("before the failures", 1); // already deleted by retention: pinning cannot bring it back
+    committed(coordinator.checkpoint("periodic"));
+
+    assertEquals(List.of(2L, 3L), committedEpochs());
+    assertEquals(java.util.Set.of(), pins.epochs());
+    committed(coordinator.checkpoint("periodic"));
+    assertEquals(List.of(4L), committedEpochs());
+  }
+
+  @Test
+  void theStartOfAFailureStreakStaysPinnedUnderLaterPins() {
+    EpochPins pins = new EpochPins();
+    pins.pinIfAbsent("streak", 7);
+    pins.pinIfAbsent("streak", 5);
+    pins.pin("restored from", 6);
+    pins.pin("restored from", 4);
+    assertEquals(java.util.Set.of(4L, 7L), pins.epochs());
+    pins.pin("never committed", 0);
+    assertEquals(java.util.Set.of(4L, 7L), pins.epochs());
+  }
+
   // ---- one epoch at a time, shutdown, listener, failure count ----
 
   @Test

@@ -95,9 +95,10 @@ class RemoteAgentTest {
     assertInstanceOf(AgentReply.Persisted.class, persisted);
     assertEquals(RecordingNode.IMAGE, ((AgentReply.Persisted) persisted).image());
     agent.restore(Path.of("/state/epochs/3"), 3, RecordingNode.IMAGE, m -> { });
+    assertEquals(7, agent.processes());
     agent.kill();
     assertEquals(List.of("launch", "exec [/bin/sh, -c, orted -mca x \"a b\"]", "Prepare", "Persist",
-        "restore 3 /state/epochs/3 " + RecordingNode.IMAGE.imageDir(), "kill"), node.calls);
+        "restore 3 /state/epochs/3 " + RecordingNode.IMAGE.imageDir(), "processes", "kill"), node.calls);
   }
 
   @Test
@@ -212,6 +213,12 @@ class RemoteAgentTest {
     @Override
     public void kill() {
       calls.add("kill");
+    }
+
+    @Override
+    public int processes() {
+      calls.add("processes");
+      return 7;
     }
 
     @Override

@@ -178,6 +178,18 @@ abstract class CheckpointStoreContractTest {
   }
 
   @Test
+  void retentionKeepsPinnedEpochsBeyondTheNewestN() throws IOException {
+    long e1 = commitNewEpoch();
+    long e2 = commitNewEpoch();
+    long e3 = commitNewEpoch();
+    long e4 = commitNewEpoch();
+    assertEquals(List.of(e1, e3), store.retain(1, java.util.Set.of(e2)));
+    assertEquals(List.of(e2, e4), epochs(store.committed()));
+    assertEquals(List.of(), store.verify(store.get(e2).orElseThrow()));
+    assertEquals(List.of(e2), store.retain(1, java.util.Set.of()));
+  }
+
+  @Test
   void retentionNeverDeletesTheNewestEpoch() throws IOException {
     commitNewEpoch();
     long newest = commitNewEpoch();

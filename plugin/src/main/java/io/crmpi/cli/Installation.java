@@ -24,8 +24,9 @@ final class Installation {
     return Path.of(p);
   }
 
-  static LocalJob.Settings settings(Duration prepare, Duration dump) {
-    return new LocalJob.Settings(crmpiNs(), prepare, dump, dump, Faults.fromEnvironment(), Installation::requeue);
+  static LocalJob.Settings settings(Duration prepare, Duration dump, Duration restoreProbation) {
+    return new LocalJob.Settings(crmpiNs(), prepare, dump, dump, restoreProbation, Faults.fromEnvironment(),
+        Installation::requeue);
   }
 
   /** After a vacate inside a Slurm job: put the job back in the queue (a clean exit would end it). */

@@ -75,6 +75,8 @@ final class StatusCommand implements Callable<Integer> {
             e.reason() + ": " + abbreviate(e.detail()));
         case "restart" -> t.add(e.epoch() == 0 ? "-" : e.epoch(), "restored", TIME.format(e.time()), "-", "-", "-",
             "-", "-", e.epoch() == 0 ? "started over: " + e.detail() : abbreviate(e.detail()));
+        case "restore-failed" -> t.add(e.epoch(), "bad restore", TIME.format(e.time()), "-", "-", "-", "-", "-",
+            abbreviate(e.detail()));
         default -> { }
       }
     }

@@ -5,7 +5,7 @@ import java.time.Instant;
 /**
  * One line of a job's history: an epoch's outcome or a restart.
  *
- * @param kind "committed", "aborted", "skipped" or "restart"
+ * @param kind "committed", "aborted", "skipped", "restart" or "restore-failed"
  * @param epoch the epoch (for a restart, the one restored; 0 for a fresh start)
  */
 public record HistoryEntry(Instant time, String kind, long epoch, String trigger, String reason,

@@ -51,6 +51,11 @@ public final class JobHistory implements CheckpointListener {
     append(new HistoryEntry(clock.instant(), "restart", epoch, null, null, detail, 0, 0, 0, 0, 0));
   }
 
+  /** A restore that came up but was not healthy (see RestoreProbation): the epoch is not used. */
+  public void restoreFailed(long epoch, String problem) {
+    append(new HistoryEntry(clock.instant(), "restore-failed", epoch, null, null, problem, 0, 0, 0, 0, 0));
+  }
+
   public List<HistoryEntry> read() throws IOException {
     List<HistoryEntry> entries = new ArrayList<>();
     if (!Files.exists(file)) {

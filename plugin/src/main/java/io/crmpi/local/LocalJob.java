@@ -8,6 +8,7 @@ import io.crmpi.agent.RankChannel;
 import io.crmpi.coordinator.CheckpointCoordinator;
 import io.crmpi.coordinator.CheckpointOutcome;
 import io.crmpi.coordinator.CoordinatorConfig;
+import io.crmpi.coordinator.EpochPins;
 import io.crmpi.engine.AppEngine;
 import io.crmpi.engine.CriuEngine;
 import io.crmpi.engine.Engine;
@@ -66,6 +67,8 @@ public final class LocalJob {
   private final CountDownLatch done = new CountDownLatch(1);
   private volatile boolean stopping;
   private volatile boolean vacating;
+  /** Epochs retention keeps beyond --keep: the one restored from, the last before a failure streak. */
+  private final EpochPins pins = new EpochPins();
   private FileCheckpointStore store;
   private NodeSlots nodes;
   private CheckpointCoordinator coordinator;
@@ -74,7 +77,7 @@ public final class LocalJob {
 
   /** Tunables of a run; defaults suit a laptop and a cluster alike. */
   public record Settings(Path crmpiNs, Duration prepareTimeout, Duration dumpTimeout, Duration persistTimeout,
-      Faults faults, Runnable onVacated) {}
+      Duration restoreProbation, Faults faults, Runnable onVacated) {}
 
   /** A tree of one slot ended. */
   private record SlotExit(int slot, TreeExit exit) {}
@@ -135,7 +138,7 @@ public final class LocalJob {
       coordinator = new CheckpointCoordinator(
           new CoordinatorConfig(spec.name(), engine.name(), spec.keep(), settings.prepareTimeout(),
               settings.dumpTimeout(), settings.persistTimeout()),
-          store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history);
+          store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history, pins);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       VacateSignal.install(() -> {
@@ -220,6 +223,8 @@ public final class LocalJob {
               + ") and has used all " + spec.maxRestarts() + " restarts (--max-restarts); its checkpoints are"
               + " kept: 'crmpi restart " + spec.name() + "' resumes it");
         }
+        // Until the job has a newer epoch from a healthy tree, the newest one from before the failures stays.
+        pins.pinIfAbsent("the last epoch before the failures", newestCommitted());
         state = state.restarted("restarting after " + exit.describe(), clock.instant());
         LOG.warning("job " + spec.name() + ": node tree of " + nodes.get(slotExit.slot()).node() + " ended ("
             + exit.describe() + "); restart "
@@ -277,10 +282,26 @@ public final class LocalJob {
       try {
         LOG.info("job " + spec.name() + " epoch " + epoch + ": restoring (" + why + ")");
         nodes.restoreAll(store.epochDir(epoch), epoch, images);
+        RestoreProbation.Verdict verdict = probation().watch(nodes.all(), expectedProcesses(m.get()));
+        if (verdict instanceof RestoreProbation.Verdict.Broken broken) {
+          // Never checkpoint a job that broke on its restore: that would replace good epochs with bad ones.
+          LOG.warning("job " + spec.name() + " epoch " + epoch + ": the restored job is not healthy: "
+              + broken.problem() + "; trying the previous epoch");
+          history.restoreFailed(epoch, broken.problem());
+          nodes.killAll();
+          exits.clear();
+          continue;
+        }
         lastRestored = epoch;
+        pins.pin("restored from", epoch);
         history.restarted(epoch, why);
-        LOG.info("job " + spec.name() + " epoch " + epoch + ": restored; the job continues");
+        LOG.info("job " + spec.name() + " epoch " + epoch + ": restored; the job continues (every node tree"
+            + " kept its processes for " + Units.duration(settings.restoreProbation()) + ")");
         return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new JobException("job " + spec.name() + ": interrupted while restoring epoch " + epoch,
+            ExitCodes.STOPPED);
       } catch (IOException e) {
         LOG.warning("job " + spec.name() + " epoch " + epoch + ": restore failed: " + e.getMessage()
             + "; trying the previous epoch");
@@ -292,6 +313,18 @@ public final class LocalJob {
     lastRestored = 0;
     history.restarted(0, why);
     nodes.launchAll();
+  }
+
+  private RestoreProbation probation() {
+    return new RestoreProbation(settings.restoreProbation(), Duration.ofSeconds(3), Duration.ofMillis(200),
+        System::nanoTime, d -> Thread.sleep(d.toMillis()));
+  }
+
+  /** The process count of every node's image, where the engine recorded one. */
+  private static Map<String, Integer> expectedProcesses(Manifest m) {
+    Map<String, Integer> expected = new HashMap<>();
+    m.nodes().forEach(n -> NodeImage.processes(n.attributes()).ifPresent(c -> expected.put(n.node(), c)));
+    return expected;
   }
 
   /** What slot i's tree is: the job's command in slot 0, an empty tree that launchers fill elsewhere. */
