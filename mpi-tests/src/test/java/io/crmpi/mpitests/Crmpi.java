@@ -148,6 +148,40 @@ final class Crmpi {
     }
   }
 
+  /** Waits until the job's history shows a restore. */
+  void awaitRestored(String job, Process crmpi) throws Exception {
+    Path h = jobDir(job).resolve("history.jsonl");
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!(Files.exists(h) && Files.readString(h).contains("\"kind\":\"restart\""))) {
+      if (!crmpi.isAlive()) {
+        fail("crmpi ended (exit " + crmpi.exitValue() + ") before the job was restored");
+      }
+      if (System.nanoTime() > deadline) {
+        fail("no restore within 2 minutes");
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** SIGSTOPs every process first, so that none can react to another's death, then SIGKILLs them. */
+  static void killAtOnce(List<ProcessHandle> victims) throws Exception {
+    for (ProcessHandle p : victims) {
+      new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).inheritIO().start().waitFor();
+    }
+    for (ProcessHandle p : victims) {
+      kill9(p.pid());
+    }
+  }
+
+  /** Whether the process is gone within the given seconds. */
+  static boolean awaitGone(ProcessHandle p, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+    while (p.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    return !p.isAlive();
+  }
+
   /** The committed epoch directories, oldest first. */
   List<Path> committedEpochs(String job) throws IOException {
     Path epochs = jobDir(job).resolve("checkpoints/epochs");

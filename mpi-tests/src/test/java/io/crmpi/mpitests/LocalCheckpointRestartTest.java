@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalCheckpointRestartTest {
   private static final int RANKS = 4;
   private static final String RING_ITERS = "2500";
+  private static final String LONG_RING_ITERS = "5000";
   private static final String HALO_ITERS = "2500";
 
   @TempDir Path tmp;
@@ -56,6 +57,32 @@ class LocalCheckpointRestartTest {
     assertEquals(0, r.exitCode(), r.describe());
     assertTrue(r.stderr().contains("restored; the job continues"), "no restore happened:\n" + r.describe());
     assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", RING_ITERS),
+        Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
+  @Test
+  void aNodeTreeNeverOutlivesItsRuntimeBeforeOrAfterARestore() throws Exception {
+    Crmpi c = new Crmpi(tmp);
+    List<String> args = new ArrayList<>(List.of("run", "--name", "ring", "--interval", "1s", "--restore-probation",
+        "1s", "--"));
+    args.addAll(Crmpi.mpirun(RANKS, "ring", LONG_RING_ITERS));
+    Process crmpi = c.start("run", Map.of(), args);
+    c.awaitCommitted("ring", 2, crmpi);
+    Crmpi.kill9(Crmpi.awaitRanks(crmpi, "ring", RANKS).get(0).pid());
+    c.awaitRestored("ring", crmpi);
+    // The restored tree runs under crmpi-ns restore. SIGKILL that and crmpi at once, as a node whose control
+    // processes die: nothing is left to kill the tree, so it must die by itself (fencing).
+    List<ProcessHandle> restored = Crmpi.awaitRanks(crmpi, "ring", RANKS);
+    List<ProcessHandle> runtimes = crmpi.children()
+        .filter(p -> p.info().command().map(cmd -> cmd.endsWith("crmpi-ns")).orElse(false)).toList();
+    assertEquals(1, runtimes.size(), "crmpi-ns processes under crmpi: " + runtimes);
+    Crmpi.killAtOnce(List.of(crmpi.toHandle(), runtimes.get(0)));
+    for (ProcessHandle rank : restored) {
+      assertTrue(Crmpi.awaitGone(rank, 5), "rank " + rank.pid() + " outlived its node tree's runtime by 5 s");
+    }
+    Crmpi.Result r = c.run("restart", Map.of(), List.of("restart", "ring"));
+    assertEquals(0, r.exitCode(), r.describe());
+    assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", LONG_RING_ITERS),
         Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
   }
 
