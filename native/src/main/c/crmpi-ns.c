@@ -25,7 +25,7 @@
  *       and stderr, as an orphan that the tree's init adopts (so CRIU dumps
  *       it with the tree). Exits 0 once CMD is executing.
  *
- *   crmpi-ns restore --pid-file F -- CRIU-CMD restore ARGS...
+ *   crmpi-ns restore --pid-file F [--cgroup DIR] -- CRIU-CMD restore ARGS...
  *       Runs the given CRIU restore command (which must use
  *       --restore-detached, --restore-sibling and --pidfile F) as a child
  *       subreaper, then waits for the restored init (our child) and exits
@@ -118,7 +118,7 @@ static void usage(void)
 		"usage: crmpi-ns run --root-dir DIR [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
 		"       crmpi-ns run ... --veth OUTER --address CIDR [--bridge BR] -- CMD [ARG]...\n"
 		"       crmpi-ns exec --pid INIT [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
-		"       crmpi-ns restore --root-dir DIR --pid-file FILE -- CRIU restore --root DIR ... --restore-detached --restore-sibling --pidfile FILE\n");
+		"       crmpi-ns restore --root-dir DIR --pid-file FILE [--cgroup DIR] -- CRIU restore --root DIR ... --restore-detached --restore-sibling --pidfile FILE\n");
 	_exit(EXIT_SETUP);
 }
 
@@ -131,11 +131,42 @@ static int status_to_code(int status)
 	return EXIT_SETUP;
 }
 
+/*
+ * The freezer file of the tree's cgroup and the value that thaws it. A tree
+ * that is frozen (for a checkpoint) when its agent dies would otherwise
+ * keep its SIGKILL pending forever in a cgroup v1 freezer, holding the
+ * slot's address on the job network.
+ */
+static char thaw_path[4096];
+static const char *thaw_value;
+
+static void set_thaw_path(const char *cgroup)
+{
+	snprintf(thaw_path, sizeof(thaw_path), "%s/freezer.state", cgroup);
+	thaw_value = "THAWED";
+	if (access(thaw_path, W_OK) == 0)
+		return;
+	snprintf(thaw_path, sizeof(thaw_path), "%s/cgroup.freeze", cgroup);
+	thaw_value = "0";
+}
+
+/* Async-signal-safe: kill and thaw, so that a frozen tree dies too. */
 static void kill_tree(int sig)
 {
+	int fd, saved = errno;
+
 	(void)sig;
 	if (tree_pid > 0)
 		kill(tree_pid, SIGKILL);
+	if (thaw_path[0]) {
+		fd = open(thaw_path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, thaw_value, strlen(thaw_value)) < 0)
+				(void)0;
+			close(fd);
+		}
+	}
+	errno = saved;
 }
 
 /* The shim forwards termination to the tree and dies with its parent. */
@@ -590,6 +621,8 @@ static int run_main(int argc, char **argv)
 		errno = 0;
 		die("interface name %s is longer than %d characters", o.veth, IFNAMSIZ - 1);
 	}
+	if (o.cgroup)
+		set_thaw_path(o.cgroup);
 	become_guardian();
 	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(lifeline, O_CLOEXEC) < 0)
 		die("pipe");
@@ -781,6 +814,8 @@ static int restore_main(int argc, char **argv)
 			pid_file = argv[++i];
 		} else if (i + 1 < argc && !strcmp(argv[i], "--root-dir")) {
 			root_dir = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--cgroup")) {
+			set_thaw_path(argv[++i]);
 		} else {
 			usage();
 		}

@@ -107,7 +107,20 @@ public final class NodeAgent implements NodeHandle {
     }
     NodeTree restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image.attributes(), epoch);
     attach(restored);
-    engine.thaw(restored);
+  }
+
+  @Override
+  public void fence() throws IOException {
+    kill();
+    engine.fence(spec);
+  }
+
+  @Override
+  public void thaw() throws IOException {
+    NodeTree t = tree;
+    if (t != null) {
+      engine.thaw(t);
+    }
   }
 
   private void attach(NodeTree t) {

@@ -19,8 +19,22 @@ public interface NodeHandle extends AgentChannel, AutoCloseable {
   /** Starts the node tree afresh. */
   void launch() throws IOException;
 
-  /** Restores the node tree (and the working-directory snapshot it holds) from image. */
+  /**
+   * Ends the slot's tree and anything an earlier copy of it left on the
+   * node (processes, its job-network interface). Every slot is fenced
+   * before any is restored.
+   */
+  void fence() throws IOException;
+
+  /**
+   * Restores the node tree (and the working-directory snapshot it holds)
+   * from image. The tree may stay frozen until {@link #thaw}: a job's slots
+   * run again together, once every one is restored.
+   */
   void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException;
+
+  /** Lets the restored tree run. */
+  void thaw() throws IOException;
 
   /** Starts command as a process of the running tree. */
   void exec(List<String> command) throws IOException;

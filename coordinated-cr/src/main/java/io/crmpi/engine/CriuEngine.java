@@ -90,6 +90,11 @@ public final class CriuEngine implements Engine {
   }
 
   @Override
+  public void fence(LaunchSpec spec) throws IOException {
+    runtime.fence(spec);
+  }
+
+  @Override
   public NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
       throws IOException {
     NodeTreeRuntime.prepareRuntimeDir(spec);
@@ -106,7 +111,7 @@ public final class CriuEngine implements Engine {
     Path root = spec.runtimeDir().resolve("restore-root");
     String log = "restore-" + epoch + ".log";
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "restore",
-        "--root-dir", root.toString(), "--pid-file", pidFile.toString(), "--",
+        "--root-dir", root.toString(), "--pid-file", pidFile.toString(), "--cgroup", freezer.dir().toString(), "--",
         criu.installation().binary().toString(), "restore",
         "--images-dir", imageDir.toString(),
         "--work-dir", work.toString(),

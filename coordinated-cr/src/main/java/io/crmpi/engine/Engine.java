@@ -45,7 +45,19 @@ public interface Engine {
   /** Starts command as a process of the running tree (a launcher's daemon for this node). */
   void exec(NodeTree tree, LaunchSpec spec, java.util.List<String> command) throws IOException;
 
-  /** Restores a tree from imageDir with the attributes its dump returned. */
+  /**
+   * Makes sure nothing of an earlier copy of spec's tree runs on this node
+   * or holds the slot's job-network interface: its processes are killed
+   * (thawed first) and a stale interface is deleted. Called on every slot
+   * of a job before any of them is restored, so that no restored tree
+   * talks to a stale copy of another.
+   */
+  default void fence(LaunchSpec spec) throws IOException {}
+
+  /**
+   * Restores a tree from imageDir with the attributes its dump returned. The
+   * tree may come back frozen; the agent thaws it once every node is restored.
+   */
   NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
       throws IOException;
 }

@@ -103,6 +103,14 @@ final class NodeTreeRuntime {
     return freezer;
   }
 
+  /** See {@link Engine#fence}. */
+  void fence(LaunchSpec spec) throws IOException {
+    fencedFreezer(cgroupName(spec), spec);
+    if (spec.network() != null) {
+      spec.network().awaitHostInterfaceFree(java.time.Duration.ofSeconds(10));
+    }
+  }
+
   /**
    * The node tree keeps the host's name in its own UTS namespace: launchers
    * compare it with the scheduler's allocation (Open MPI inside Slurm).

@@ -138,6 +138,8 @@ public final class AgentHost {
             Wire.value(m.path("image"), NodeImage.class), msg -> log(msg));
         case "exec" -> agent.exec(Arrays.asList(Wire.value(m.path("command"), String[].class)));
         case "kill" -> agent.kill();
+        case "fence" -> agent.fence();
+        case "thaw" -> agent.thaw();
         case "processes" -> result.put("processes", agent.processes());
         default -> throw new IOException("unknown call '" + m.path("call").asText() + "'");
       }

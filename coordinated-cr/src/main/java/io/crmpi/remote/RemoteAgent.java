@@ -126,6 +126,16 @@ public final class RemoteAgent implements NodeHandle {
   }
 
   @Override
+  public void fence() throws IOException {
+    await(call(withCall("fence")), "fence its node tree");
+  }
+
+  @Override
+  public void thaw() throws IOException {
+    await(call(withCall("thaw")), "thaw its node tree");
+  }
+
+  @Override
   public void exec(List<String> command) throws IOException {
     ObjectNode m = withCall("exec");
     m.set("command", Wire.MAPPER.valueToTree(command));

@@ -94,11 +94,14 @@ class RemoteAgentTest {
     AgentReply persisted = agent.send(new AgentRequest.Persist(3)).get(10, TimeUnit.SECONDS);
     assertInstanceOf(AgentReply.Persisted.class, persisted);
     assertEquals(RecordingNode.IMAGE, ((AgentReply.Persisted) persisted).image());
+    agent.fence();
     agent.restore(Path.of("/state/epochs/3"), 3, RecordingNode.IMAGE, m -> { });
+    agent.thaw();
     assertEquals(7, agent.processes());
     agent.kill();
     assertEquals(List.of("launch", "exec [/bin/sh, -c, orted -mca x \"a b\"]", "Prepare", "Persist",
-        "restore 3 /state/epochs/3 " + RecordingNode.IMAGE.imageDir(), "processes", "kill"), node.calls);
+        "fence", "restore 3 /state/epochs/3 " + RecordingNode.IMAGE.imageDir(), "thaw", "processes", "kill"),
+        node.calls);
   }
 
   @Test
@@ -213,6 +216,16 @@ class RemoteAgentTest {
     @Override
     public void kill() {
       calls.add("kill");
+    }
+
+    @Override
+    public void fence() {
+      calls.add("fence");
+    }
+
+    @Override
+    public void thaw() {
+      calls.add("thaw");
     }
 
     @Override

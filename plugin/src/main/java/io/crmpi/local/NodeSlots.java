@@ -58,15 +58,31 @@ final class NodeSlots implements AutoCloseable {
   }
 
   /**
-   * Restores every slot at once (their TCP connections to each other come
-   * back together) and waits for all of them; the first failure is thrown.
+   * Restores every slot from one epoch, in three steps that each finish on
+   * every slot before the next begins: fence (nothing of an earlier copy of
+   * any slot still runs or holds its address on the job network, where it
+   * would answer the restored peers with resets), restore (CRIU re-creates
+   * each tree with its TCP connections), thaw (the ranks run again
+   * together). The first failure is thrown.
    */
   void restoreAll(Path epochDir, long epoch, Map<String, NodeImage> images) throws IOException {
+    onEvery(NodeHandle::fence);
+    onEvery(n -> n.restore(epochDir, epoch, images.get(n.node()), msg -> LOG.info("job " + job + " epoch " + epoch
+        + ": " + msg)));
+    onEvery(NodeHandle::thaw);
+  }
+
+  /** What a step does to one slot. */
+  private interface SlotStep {
+    void apply(NodeHandle n) throws IOException;
+  }
+
+  /** Runs step on every slot at once and waits for all of them; the first failure is thrown. */
+  private void onEvery(SlotStep step) throws IOException {
     List<CompletableFuture<Void>> all = nodes.stream()
         .map(n -> CompletableFuture.runAsync(() -> {
           try {
-            n.restore(epochDir, epoch, images.get(n.node()), msg -> LOG.info("job " + job + " epoch " + epoch
-                + ": " + msg));
+            step.apply(n);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }

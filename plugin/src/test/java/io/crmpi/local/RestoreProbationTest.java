@@ -64,6 +64,12 @@ class RestoreProbationTest {
     public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) {}
 
     @Override
+    public void fence() {}
+
+    @Override
+    public void thaw() {}
+
+    @Override
     public void exec(List<String> command) {}
 
     @Override
