@@ -1,6 +1,7 @@
 package io.crmpi.mpitests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,7 +34,7 @@ class SlurmMultiNodeTest {
 
   @BeforeAll
   static void up() throws Exception {
-    CLUSTER.up(3);
+    CLUSTER.up(4);
   }
 
   @AfterAll
@@ -71,9 +72,50 @@ class SlurmMultiNodeTest {
         && !status.contains("skipping"), status);
   }
 
-  /** Last: the killed node stays down for the rest of the class. */
+  /**
+   * The control processes of node1's host die (slurmd, the agent's step,
+   * the agent, crmpi-ns), its ranks do not: the tree must end by itself
+   * (fencing), and the job resumes on healthy nodes. The host stays down.
+   */
   @Test
   @Order(2)
+  void aNodeWhoseControlProcessesDieLeavesNothingRunningAndTheJobResumes() throws Exception {
+    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-control-kill"));
+    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "4000");
+    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
+    SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
+    Path out = base.resolve("job-" + job + ".out");
+    List<String> hosts = slotHosts(SlurmTestCluster.read(out));
+    List<ProcessHandle> before = jobProcesses(base.resolve("work"));
+    assertTrue(before.size() >= 4, "the job's processes were not found: " + before);
+    CLUSTER.killControl(hosts.get(0));
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+    while (before.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(List.of(), before.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList(),
+        "processes of the job's first run outlived its control processes by 15 s");
+    CLUSTER.awaitCompleted(job, base, 300, true);
+    String log = SlurmTestCluster.read(out);
+    assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
+    assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
+        "ring.out differs from an uninterrupted run");
+  }
+
+  /** The processes whose working directory is dir: the job's node trees on every node. */
+  private static List<ProcessHandle> jobProcesses(Path dir) {
+    return ProcessHandle.allProcesses().filter(p -> {
+      try {
+        return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).equals(dir);
+      } catch (java.io.IOException | UnsupportedOperationException e) {
+        return false;
+      }
+    }).toList();
+  }
+
+  /** Last: the killed node stays down for the rest of the class. */
+  @Test
+  @Order(3)
   void aJobWhoseNodeDiesIsRequeuedAndRestoredOnTheRemainingNodes() throws Exception {
     Path base = Files.createDirectories(CLUSTER.dir().resolve("it-node-failure"));
     Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "4000");

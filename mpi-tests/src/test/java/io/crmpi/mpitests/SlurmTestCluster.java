@@ -62,6 +62,14 @@ final class SlurmTestCluster {
         "kill-node " + node + ": " + new String(p.getErrorStream().readAllBytes()));
   }
 
+  /** The control processes of a node die (slurmd, step daemons, crmpi's agent and crmpi-ns); its node trees do not. */
+  void killControl(String node) throws Exception {
+    Process p = script("kill-control", node);
+    p.getInputStream().readAllBytes();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0,
+        "kill-control " + node + ": " + new String(p.getErrorStream().readAllBytes()));
+  }
+
   private Process script(String... args) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(SCRIPT.toString());
     pb.command().addAll(List.of(args));
