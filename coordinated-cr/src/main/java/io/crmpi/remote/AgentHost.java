@@ -5,14 +5,10 @@ import io.crmpi.agent.NodeHandle;
 import io.crmpi.agent.OutputSink;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.store.NodeImage;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -39,9 +35,8 @@ public final class AgentHost {
         throws IOException;
   }
 
-  private final OutputStream out;
-  private final BufferedReader in;
   private final Socket socket;
+  private SecureChannel channel;
   private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "crmpi-agent-call");
     t.setDaemon(true);
@@ -52,8 +47,6 @@ public final class AgentHost {
 
   private AgentHost(Socket socket) throws IOException {
     this.socket = socket;
-    this.in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-    this.out = socket.getOutputStream();
   }
 
   /** Connects to endpoint (host:port) as host, and serves the job until it ends. */
@@ -75,14 +68,11 @@ public final class AgentHost {
   }
 
   private void run(String token, String host, Factory factory) throws IOException {
-    ObjectNode hello = Wire.message("hello");
-    hello.put("token", token);
-    hello.put("host", host);
-    Wire.write(out, hello);
     try {
-      ObjectNode assign = Wire.read(in);
+      channel = SecureChannel.agent(socket.getInputStream(), socket.getOutputStream(), token, host);
+      ObjectNode assign = channel.receive();
       if (assign == null || !assign.path("op").asText().equals("assign")) {
-        throw new IOException("the coordinator refused this agent (wrong job token?)");
+        throw new IOException("the coordinator refused this agent (wrong job key?)");
       }
       LaunchSpec spec = Wire.value(assign.path("spec"), LaunchSpec.class);
       slot = spec.node();
@@ -119,7 +109,7 @@ public final class AgentHost {
   /** The next message, or null when the coordinator closed the connection or let the lease lapse. */
   private ObjectNode readOrLapse() throws IOException {
     try {
-      return Wire.read(in);
+      return channel.receive();
     } catch (SocketTimeoutException e) {
       LOG.warning("node " + slot + ": no word from the coordinator for " + LEASE.toSeconds()
           + " s: ending the node tree (its job goes on elsewhere)");
@@ -164,7 +154,7 @@ public final class AgentHost {
 
   private void send(ObjectNode m) {
     try {
-      Wire.write(out, m);
+      channel.send(m);
     } catch (IOException e) {
       LOG.fine(() -> "node " + slot + ": cannot reach the coordinator: " + e.getMessage());
     }

@@ -1,19 +1,13 @@
 package io.crmpi.remote;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crmpi.agent.OutputSink;
 import io.crmpi.engine.LaunchSpec;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +29,7 @@ public final class AgentServer implements AutoCloseable {
   private final String job;
 
   /** An agent that has said hello: its host and its open connection. */
-  public record Hello(String host, Socket socket, BufferedReader in, OutputStream out) {}
+  public record Hello(String host, Socket socket, SecureChannel channel) {}
 
   private AgentServer(ServerSocket server, String token, String job) {
     this.server = server;
@@ -99,21 +93,9 @@ public final class AgentServer implements AutoCloseable {
     s.setSoTimeout(HELLO_TIMEOUT_MS);
     s.setTcpNoDelay(true);
     s.setKeepAlive(true);
-    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-    ObjectNode m = Wire.read(in);
-    if (m == null || !m.path("op").asText().equals("hello")) {
-      throw new IOException("no hello");
-    }
-    byte[] given = m.path("token").asText("").getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8))) {
-      throw new IOException("wrong job token");
-    }
-    String host = m.path("host").asText("");
-    if (!host.matches("[A-Za-z0-9._-]+")) {
-      throw new IOException("bad host name '" + host + "'");
-    }
+    SecureChannel channel = SecureChannel.coordinator(s.getInputStream(), s.getOutputStream(), token);
     s.setSoTimeout(0);
-    return new Hello(host, s, in, s.getOutputStream());
+    return new Hello(channel.host(), s, channel);
   }
 
   /** Makes the agent that said hello the holder of a slot, and sends it its assignment. */

@@ -9,9 +9,7 @@ import io.crmpi.engine.TreeExit;
 import io.crmpi.protocol.AgentReply;
 import io.crmpi.protocol.AgentRequest;
 import io.crmpi.store.NodeImage;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +44,7 @@ public final class RemoteAgent implements NodeHandle {
   private final String host;
   private final String job;
   private final Socket socket;
-  private final BufferedReader in;
-  private final OutputStream out;
+  private final SecureChannel channel;
   private final OutputSink sink;
   private final Map<Long, CompletableFuture<ObjectNode>> calls = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
@@ -64,8 +61,7 @@ public final class RemoteAgent implements NodeHandle {
     this.host = hello.host();
     this.job = job;
     this.socket = hello.socket();
-    this.in = hello.in();
-    this.out = hello.out();
+    this.channel = hello.channel();
     this.sink = sink;
     this.reader = new Thread(this::readLoop, "crmpi-remote-" + slot);
     this.reader.setDaemon(true);
@@ -80,7 +76,7 @@ public final class RemoteAgent implements NodeHandle {
     m.put("engine", engine);
     m.put("quiesceTimeoutMillis", quiesceTimeout.toMillis());
     m.put("faults", faults == null ? "" : faults);
-    Wire.write(out, m);
+    channel.send(m);
     reader.start();
     heartbeat.start();
   }
@@ -173,7 +169,7 @@ public final class RemoteAgent implements NodeHandle {
     }
     closed = true;
     try {
-      Wire.write(out, Wire.message("bye"));
+      channel.send(Wire.message("bye"));
     } catch (IOException e) {
       LOG.fine(() -> "job " + job + " node " + slot + ": bye: " + e.getMessage());
     }
@@ -195,7 +191,7 @@ public final class RemoteAgent implements NodeHandle {
       if (closed) {
         throw new IOException("the connection to node " + slot + " (" + host + ") is closed");
       }
-      Wire.write(out, m);
+      channel.send(m);
     } catch (IOException e) {
       calls.remove(id);
       f.completeExceptionally(e);
@@ -228,7 +224,7 @@ public final class RemoteAgent implements NodeHandle {
   private void readLoop() {
     String why = "the connection closed";
     try {
-      for (ObjectNode m = Wire.read(in); m != null; m = Wire.read(in)) {
+      for (ObjectNode m = channel.receive(); m != null; m = channel.receive()) {
         lastHeard = System.nanoTime();
         handle(m);
       }
@@ -269,7 +265,7 @@ public final class RemoteAgent implements NodeHandle {
     while (!closed) {
       try {
         Thread.sleep(HEARTBEAT.toMillis());
-        Wire.write(out, Wire.message("ping"));
+        channel.send(Wire.message("ping"));
       } catch (InterruptedException e) {
         return;
       } catch (IOException e) {

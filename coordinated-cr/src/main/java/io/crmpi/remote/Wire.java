@@ -8,9 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crmpi.protocol.AgentReply;
 import io.crmpi.protocol.AgentRequest;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -35,28 +33,13 @@ final class Wire {
     return n;
   }
 
-  static void write(OutputStream out, ObjectNode message) throws IOException {
-    byte[] line = MAPPER.writeValueAsBytes(message);
-    synchronized (out) {
-      out.write(line);
-      out.write('\n');
-      out.flush();
-    }
-  }
-
-  /** The next message, or null at the end of the stream. */
-  static ObjectNode read(BufferedReader in) throws IOException {
-    String line = in.readLine();
-    if (line == null) {
-      return null;
-    }
-    if (line.length() > MAX_LINE) {
-      throw new IOException("message longer than " + MAX_LINE + " bytes");
-    }
+  /** Parses one message (a JSON object with an "op"); see {@link SecureChannel} for how lines travel. */
+  static ObjectNode parse(byte[] json) throws IOException {
     try {
-      JsonNode n = MAPPER.readTree(line);
+      JsonNode n = MAPPER.readTree(json);
       if (!(n instanceof ObjectNode o) || !o.hasNonNull("op")) {
-        throw new IOException("not a crmpi message: " + abbreviate(line));
+        throw new IOException("not a crmpi message: "
+            + abbreviate(new String(json, 0, Math.min(json.length, 100), StandardCharsets.UTF_8)));
       }
       return o;
     } catch (JsonProcessingException e) {

@@ -133,9 +133,15 @@ class RemoteAgentTest {
     int colon = server.endpoint().lastIndexOf(':');
     try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(),
         Integer.parseInt(server.endpoint().substring(colon + 1)))) {
-      raw.getOutputStream().write(("{\"op\":\"hello\",\"token\":\"" + server.token()
-          + "\",\"host\":\"n3\"}\n").getBytes());
+      CompletableFuture<SecureChannel> handshake = CompletableFuture.supplyAsync(() -> {
+        try {
+          return SecureChannel.agent(raw.getInputStream(), raw.getOutputStream(), server.token(), "n3");
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
       AgentServer.Hello hello = server.awaitAgents(1, Duration.ofSeconds(10)).get(0);
+      handshake.get(10, TimeUnit.SECONDS);
       RemoteAgent agent = AgentServer.assign(hello, "node1", SPEC, "criu", Duration.ofSeconds(3), "", sink);
       LinkedBlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
       agent.onTreeExit(exits::add);
@@ -153,7 +159,7 @@ class RemoteAgentTest {
     server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
     Thread t = new Thread(() -> {
       try {
-        AgentHost.serve(server.endpoint(), "wrong", "n9", (spec, engine, quiesce, faults, out) -> node);
+        AgentHost.serve(server.endpoint(), "0".repeat(48), "n9", (spec, engine, quiesce, faults, out) -> node);
       } catch (IOException e) {
         assigned.add(e);
       }
@@ -164,6 +170,35 @@ class RemoteAgentTest {
     assertTrue(e.getMessage().contains("0 of 1 node agents connected"), e.getMessage());
     Object hostSide = assigned.poll(10, TimeUnit.SECONDS);
     assertInstanceOf(IOException.class, hostSide);
+  }
+
+  @Test
+  void anOversizedOrMalformedHelloIsRefusedAndTheServerKeepsServing() throws Exception {
+    server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
+    int port = Integer.parseInt(server.endpoint().substring(server.endpoint().lastIndexOf(':') + 1));
+    try (java.net.Socket big = new java.net.Socket(InetAddress.getLoopbackAddress(), port);
+        java.net.Socket junk = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+      big.getOutputStream().write(new byte[64 << 10]); // 64 KiB without a newline, before any authentication
+      junk.getOutputStream().write("{\"op\":\"hello\",\"host\":\"n3\",\"nonce\":\"zz\"}\n".getBytes());
+      Thread t = new Thread(() -> {
+        try {
+          AgentHost.serve(server.endpoint(), server.token(), "n2", (spec, engine, quiesce, faults, out) -> node);
+        } catch (IOException e) {
+          assigned.add(e);
+        }
+      });
+      t.setDaemon(true);
+      t.start();
+      List<AgentServer.Hello> hellos = server.awaitAgents(1, Duration.ofSeconds(20));
+      assertEquals("n2", hellos.get(0).host());
+      hellos.forEach(h -> {
+        try {
+          h.socket().close();
+        } catch (IOException e) {
+          // closing
+        }
+      });
+    }
   }
 
   /** A node handle that records the calls it gets. */
