@@ -3,14 +3,13 @@ package io.crmpi.agent;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import io.crmpi.security.PrivateSockets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,10 +78,7 @@ public final class RankChannel implements AutoCloseable {
     if (server != null && server.isOpen()) {
       return;
     }
-    Files.createDirectories(path.getParent());
-    Files.deleteIfExists(path);
-    ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    s.bind(UnixDomainSocketAddress.of(path));
+    ServerSocketChannel s = PrivateSockets.listen(path);
     server = s;
     Thread t = new Thread(() -> acceptLoop(s), "crmpi-ranks-accept");
     t.setDaemon(true);
@@ -119,6 +115,11 @@ public final class RankChannel implements AutoCloseable {
   private void serve(SocketChannel ch) {
     Rank rank = null;
     try (ch) {
+      String refusal = PrivateSockets.refusal(ch);
+      if (refusal != null) {
+        LOG.warning("job " + job + ": rank socket " + path + ": refused a connection: " + refusal);
+        return;
+      }
       BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
           StandardCharsets.UTF_8));
       for (String line; (line = in.readLine()) != null; ) {

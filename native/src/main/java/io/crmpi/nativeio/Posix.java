@@ -76,6 +76,11 @@ public final class Posix {
     return LibC.INSTANCE.geteuid() == 0;
   }
 
+  /** The effective user id of this process. */
+  public static int uid() {
+    return LibC.INSTANCE.geteuid();
+  }
+
   public static String strerror(int errno) {
     return LibC.INSTANCE.strerror(errno);
   }

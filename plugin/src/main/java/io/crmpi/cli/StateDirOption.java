@@ -30,6 +30,16 @@ final class StateDirOption {
     } catch (IllegalArgumentException e) {
       throw new JobException(e.getMessage(), ExitCodes.USAGE);
     }
+    if (java.nio.file.Files.isDirectory(dir.dir()) && !java.nio.file.Files.isReadable(dir.dir())) {
+      String owner;
+      try {
+        owner = java.nio.file.Files.getOwner(dir.dir()).getName();
+      } catch (java.io.IOException e) {
+        owner = "another user";
+      }
+      throw new JobException("job '" + name + "' belongs to " + owner + ": only its owner (or root) can see or"
+          + " control it", ExitCodes.USAGE);
+    }
     if (!dir.exists()) {
       throw new JobException("no job named '" + name + "' in " + root().toAbsolutePath()
           + " ('crmpi status' lists the jobs there; --state-dir chooses another place)", ExitCodes.USAGE);

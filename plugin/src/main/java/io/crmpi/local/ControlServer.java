@@ -4,12 +4,11 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import io.crmpi.security.PrivateSockets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
@@ -38,9 +37,7 @@ public final class ControlServer implements AutoCloseable {
 
   /** Listens on path; handler maps a request line to the answer's last line. */
   public static ControlServer start(Path path, Function<String, String> handler) throws IOException {
-    Files.deleteIfExists(path);
-    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    server.bind(UnixDomainSocketAddress.of(path));
+    ServerSocketChannel server = PrivateSockets.listen(path);
     ControlServer s = new ControlServer(path, server, handler);
     s.acceptor.start();
     return s;
@@ -65,6 +62,12 @@ public final class ControlServer implements AutoCloseable {
   private void serve(SocketChannel ch) {
     active.incrementAndGet();
     try (ch) {
+      String refusal = PrivateSockets.refusal(ch);
+      if (refusal != null) {
+        LOG.warning("socket " + path + ": refused a connection: " + refusal);
+        Channels.newOutputStream(ch).write(("ERR refused: " + refusal + "\n").getBytes(StandardCharsets.UTF_8));
+        return;
+      }
       BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
           StandardCharsets.UTF_8));
       String request = in.readLine();

@@ -6,6 +6,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import io.crmpi.nativeio.Posix;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -84,39 +85,48 @@ public final class JobDirectory {
   }
 
   /**
-   * The control socket's path: inside the job directory, or under /tmp when
-   * that path is too long for a Unix socket address (108 bytes).
+   * The private directory of the job's Unix sockets (see PrivateSockets):
+   * sock/ in the job directory, or, when a socket path there would not fit
+   * a Unix socket address (108 bytes), /tmp/crmpi-UID/HASH, the same path on
+   * every node and for every run of the job (restored ranks reconnect to
+   * the path they knew). Never a name in /tmp that another user could take.
    */
-  public Path controlSocket() {
-    return shortSocket(dir.resolve("control.sock"), "control");
-  }
-
-  private Path shortSocket(Path p, String what) {
-    if (p.toString().getBytes(StandardCharsets.UTF_8).length < 100) {
-      return p;
+  public Path socketDir() {
+    Path inside = dir.resolve("sock");
+    if (inside.resolve("ranks-node9999.sock").toString().getBytes(StandardCharsets.UTF_8).length < 100) {
+      return inside;
     }
     try {
       byte[] h = MessageDigest.getInstance("SHA-256").digest(dir.toString().getBytes(StandardCharsets.UTF_8));
-      return Path.of("/tmp", "crmpi-" + HexFormat.of().formatHex(h, 0, 8) + "-" + what + ".sock");
+      return Path.of("/tmp", "crmpi-" + Posix.uid(), HexFormat.of().formatHex(h, 0, 8));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
 
+  /** The control socket (crmpi checkpoint, vacate, status). */
+  public Path controlSocket() {
+    return socketDir().resolve("control.sock");
+  }
+
   /** The socket crmpi-rsh in node's tree asks to start launcher daemons on other nodes. */
   public Path launchSocket(String node) {
-    return shortSocket(runtime(node).resolve("launch.sock"), "launch-" + node);
+    return socketDir().resolve("launch-" + node + ".sock");
   }
 
   /** The socket the ranks of node connect to (libcrmpi's CRMPI_AGENT_SOCKET). */
   public Path rankSocket(String node) {
-    return shortSocket(runtime(node).resolve("ranks.sock"), "ranks-" + node);
+    return socketDir().resolve("ranks-" + node + ".sock");
   }
 
   /** Creates the directory; fails with a clear message when it cannot be written. */
   public void create() throws IOException {
     try {
       Files.createDirectories(dir);
+      // The job's images, environment and sockets are its owner's alone.
+      if (Files.getOwner(dir).equals(io.crmpi.security.PrivateSockets.owner())) {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      }
       Files.createDirectories(checkpoints());
     } catch (AccessDeniedException e) {
       throw new JobException("cannot create the job directory " + dir + ": permission denied"
