@@ -510,16 +510,39 @@ static int init_main(int argc, char **argv)
 	return status_to_code(status);
 }
 
-/* Runs a setup command (ip, nsenter) and dies naming it when it fails. */
+/*
+ * The system's copy of a setup tool (ip, nsenter): looked up in fixed
+ * system directories, never through the job's PATH.
+ */
+static const char *system_tool(const char *name)
+{
+	static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
+	static char path[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		if (access(path, X_OK) == 0)
+			return path;
+	}
+	errno = ENOENT;
+	die("%s not found in /usr/sbin, /usr/bin, /sbin or /bin", name);
+	return NULL;
+}
+
+/* Runs a setup command (ip, nsenter) with a fixed environment and dies naming it when it fails. */
 static void run_tool(char *const argv[])
 {
+	static char *const clean_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 	int status;
 	pid_t p = fork();
 
 	if (p < 0)
 		die("fork of %s", argv[0]);
 	if (p == 0) {
-		execvp(argv[0], argv);
+		const char *tool = system_tool(argv[0]);
+
+		execve(tool, argv, clean_env);
 		fprintf(stderr, "crmpi-ns: cannot execute %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}

@@ -56,8 +56,11 @@ public record JobNetwork(String hostInterface, String bridge, String address) {
       return;
     }
     try {
-      new ProcessBuilder("ip", "link", "delete", hostInterface).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+      ProcessBuilder pb = new ProcessBuilder(systemIp(), "link", "delete", hostInterface).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().clear();
+      pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+      pb.start().waitFor();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -68,6 +71,17 @@ public record JobNetwork(String hostInterface, String bridge, String address) {
       throw new IOException("the job network interface " + hostInterface + " is still in use on this"
           + " host (a previous node tree of the slot?); 'ip link delete " + hostInterface + "' frees it");
     }
+  }
+
+  /** The system's ip, never one found through the caller's PATH. */
+  private static String systemIp() throws IOException {
+    for (String dir : new String[] {"/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
+      Path ip = Path.of(dir, "ip");
+      if (Files.isExecutable(ip)) {
+        return ip.toString();
+      }
+    }
+    throw new IOException("ip (iproute2) not found in /usr/sbin, /usr/bin, /sbin or /bin: install iproute2");
   }
 
   private static void sleep() throws IOException {
