@@ -29,22 +29,24 @@ public final class Freezer {
 
   /** Creates (or reuses) the cgroup crmpi/NAME under the freezer hierarchy. */
   public static Freezer create(String name) throws IOException {
+    if (Files.isDirectory(V1)) {
+      return create(V1, false, name);
+    } else if (Files.exists(V2.resolve("cgroup.controllers"))) {
+      return create(V2, true, name);
+    }
+    throw new IOException("no freezer cgroup: neither " + V1 + " (cgroup v1) nor "
+        + V2 + "/cgroup.controllers (cgroup v2) exists; mount the freezer controller");
+  }
+
+  /**
+   * Creates (or reuses) the cgroup crmpi/NAME under hierarchy: a cgroup v1
+   * freezer mount, or (v2) any cgroup2 mount, where freezing is built in.
+   */
+  static Freezer create(Path hierarchy, boolean v2, String name) throws IOException {
     if (!name.matches("[A-Za-z0-9._-]+")) {
       throw new IllegalArgumentException("cgroup name must be [A-Za-z0-9._-]+: " + name);
     }
-    boolean v2;
-    Path base;
-    if (Files.isDirectory(V1)) {
-      v2 = false;
-      base = V1;
-    } else if (Files.exists(V2.resolve("cgroup.controllers"))) {
-      v2 = true;
-      base = V2;
-    } else {
-      throw new IOException("no freezer cgroup: neither " + V1 + " (cgroup v1) nor "
-          + V2 + "/cgroup.controllers (cgroup v2) exists; mount the freezer controller");
-    }
-    Path dir = base.resolve("crmpi").resolve(name);
+    Path dir = hierarchy.resolve("crmpi").resolve(name);
     Files.createDirectories(dir);
     Freezer f = new Freezer(dir, v2);
     f.thaw();
@@ -101,6 +103,11 @@ public final class Freezer {
     int killed = 0;
     long deadline = System.nanoTime() + wait.toNanos();
     for (List<Long> tasks = tasks(); !tasks.isEmpty(); tasks = tasks()) {
+      if (v2 && Files.exists(dir.resolve("cgroup.kill"))) {
+        Files.writeString(dir.resolve("cgroup.kill"), "1"); // the whole cgroup at once, frozen or not
+        killed += tasks.size();
+        tasks = List.of();
+      }
       for (long pid : tasks) {
         if (Posix.kill(pid, Posix.SIGKILL)) {
           killed++;
