@@ -103,11 +103,7 @@ public final class CriuEngine implements Engine {
     Path pidFile = spec.runtimeDir().resolve("restored.pid");
     Files.deleteIfExists(pidFile);
     String cgroup = require(attributes, ATTR_CGROUP);
-    Freezer freezer = NodeTreeRuntime.fencedFreezer(Path.of(cgroup).getFileName().toString(), spec);
-    if (!freezer.dir().equals(Path.of(cgroup))) {
-      throw new IOException("the image's freezer cgroup " + cgroup + " is not crmpi's " + freezer.dir()
-          + " on this node: it was made on a host with another cgroup layout");
-    }
+    Freezer freezer = NodeTreeRuntime.fence(Freezer.forImage(Path.of(cgroup)), spec);
     Path root = spec.runtimeDir().resolve("restore-root");
     String log = "restore-" + epoch + ".log";
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "restore",

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A freezer cgroup holding one node tree, so that every node tree of a job
@@ -16,7 +17,8 @@ import java.util.List;
  */
 public final class Freezer {
   private static final Path V1 = Path.of("/sys/fs/cgroup/freezer");
-  private static final Path V2 = Path.of("/sys/fs/cgroup");
+  private static final List<Path> V2_CANDIDATES = List.of(Path.of("/sys/fs/cgroup"),
+      Path.of("/sys/fs/cgroup/unified"));
   private static final Duration SETTLE = Duration.ofSeconds(10);
 
   private final Path dir;
@@ -27,15 +29,48 @@ public final class Freezer {
     this.v2 = v2;
   }
 
-  /** Creates (or reuses) the cgroup crmpi/NAME under the freezer hierarchy. */
+  /**
+   * Creates (or reuses) the cgroup crmpi/NAME. cgroup v2 is preferred where
+   * a writable cgroup2 hierarchy is mounted (pure v2 at /sys/fs/cgroup, or
+   * the unified hierarchy of a hybrid setup): a frozen v2 task dies on
+   * SIGKILL, so a tree frozen for a checkpoint is still fenced when its
+   * runtime is killed, and in a hybrid setup the tree stays in the job's v1
+   * controller cgroups. Else the v1 freezer.
+   */
   public static Freezer create(String name) throws IOException {
+    Optional<Path> v2 = v2Hierarchy();
+    if (v2.isPresent()) {
+      return create(v2.get(), true, name);
+    }
     if (Files.isDirectory(V1)) {
       return create(V1, false, name);
-    } else if (Files.exists(V2.resolve("cgroup.controllers"))) {
-      return create(V2, true, name);
     }
-    throw new IOException("no freezer cgroup: neither " + V1 + " (cgroup v1) nor "
-        + V2 + "/cgroup.controllers (cgroup v2) exists; mount the freezer controller");
+    throw new IOException("no freezer cgroup: neither a cgroup2 hierarchy (" + V2_CANDIDATES + ") nor " + V1
+        + " (cgroup v1) is mounted and writable; mount one");
+  }
+
+  /** The freezer of the cgroup a dump recorded (crmpi/NAME under the hierarchy it was made on). */
+  public static Freezer forImage(Path recorded) throws IOException {
+    String name = recorded.getFileName().toString();
+    Path hierarchy = recorded.getParent() == null ? null : recorded.getParent().getParent();
+    if (hierarchy != null && hierarchy.equals(V1) && Files.isDirectory(V1)) {
+      return create(V1, false, name);
+    }
+    for (Path candidate : V2_CANDIDATES) {
+      if (candidate.equals(hierarchy) && isV2(candidate)) {
+        return create(candidate, true, name);
+      }
+    }
+    throw new IOException("the image's freezer cgroup " + recorded + " is on a cgroup hierarchy this host does"
+        + " not have (it was made on a host with another cgroup layout)");
+  }
+
+  private static Optional<Path> v2Hierarchy() {
+    return V2_CANDIDATES.stream().filter(Freezer::isV2).findFirst();
+  }
+
+  private static boolean isV2(Path p) {
+    return Files.exists(p.resolve("cgroup.controllers")) && Files.isWritable(p);
   }
 
   /**

@@ -94,7 +94,11 @@ final class NodeTreeRuntime {
    * killed half-way) is killed, so that it never runs beside the new copy.
    */
   static Freezer fencedFreezer(String name, LaunchSpec spec) throws IOException {
-    Freezer freezer = Freezer.create(name);
+    return fence(Freezer.create(name), spec);
+  }
+
+  /** Empties freezer of whatever an earlier copy of spec's tree left in it (see fencedFreezer). */
+  static Freezer fence(Freezer freezer, LaunchSpec spec) throws IOException {
     int killed = freezer.killTasks(FENCE_WAIT);
     if (killed > 0) {
       LOG.warning("job " + spec.job() + ": killed " + killed + " leftover process(es) of an earlier node tree of "
