@@ -27,10 +27,20 @@ final class NodeSlots implements AutoCloseable {
 
   /** @param remotes the remote slots (nodes 1..n), or null for a single-node job */
   NodeSlots(String job, NodeHandle local, RemoteSlots remotes) {
+    this(job, remotes == null ? List.of(local)
+        : java.util.stream.Stream.concat(java.util.stream.Stream.of(local), remotes.agents().stream()).toList(),
+        remotes);
+  }
+
+  /** Slots without remote launching (tests, single-node jobs). */
+  NodeSlots(String job, List<NodeHandle> nodes) {
+    this(job, nodes, null);
+  }
+
+  private NodeSlots(String job, List<NodeHandle> nodes, RemoteSlots remotes) {
     this.job = job;
+    this.nodes = List.copyOf(nodes);
     this.remotes = remotes;
-    this.nodes = remotes == null ? List.of(local)
-        : java.util.stream.Stream.concat(java.util.stream.Stream.of(local), remotes.agents().stream()).toList();
   }
 
   List<NodeHandle> all() {

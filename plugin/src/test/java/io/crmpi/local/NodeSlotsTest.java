@@ -1,0 +1,139 @@
+package io.crmpi.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crmpi.agent.NodeHandle;
+import io.crmpi.engine.TreeExit;
+import io.crmpi.protocol.AgentReply;
+import io.crmpi.protocol.AgentRequest;
+import io.crmpi.store.NodeImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class NodeSlotsTest {
+  private final List<String> events = new CopyOnWriteArrayList<>();
+
+  /** A slot that records what it is asked to do, and can fail one step. */
+  private final class Slot implements NodeHandle {
+    private final String node;
+    private final String failing;
+
+    Slot(String node, String failing) {
+      this.node = node;
+      this.failing = failing;
+    }
+
+    private void step(String what) throws IOException {
+      events.add(what + " " + node);
+      if (what.equals(failing)) {
+        throw new IOException(what + " of " + node + " failed");
+      }
+    }
+
+    @Override
+    public String node() {
+      return node;
+    }
+
+    @Override
+    public void fence() throws IOException {
+      step("fence");
+    }
+
+    @Override
+    public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+      step("restore");
+    }
+
+    @Override
+    public void thaw() throws IOException {
+      step("thaw");
+    }
+
+    @Override
+    public CompletableFuture<AgentReply> send(AgentRequest request) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void launch() {}
+
+    @Override
+    public void exec(List<String> command) {}
+
+    @Override
+    public int processes() {
+      return 0;
+    }
+
+    @Override
+    public boolean isRunning() {
+      return true;
+    }
+
+    @Override
+    public void kill() {
+      events.add("kill " + node);
+    }
+
+    @Override
+    public void onTreeExit(Consumer<TreeExit> listener) {}
+
+    @Override
+    public void close() {}
+  }
+
+  private static int last(List<String> events, String step) {
+    int at = -1;
+    for (int i = 0; i < events.size(); i++) {
+      if (events.get(i).startsWith(step + " ")) {
+        at = i;
+      }
+    }
+    return at;
+  }
+
+  private static int first(List<String> events, String step) {
+    for (int i = 0; i < events.size(); i++) {
+      if (events.get(i).startsWith(step + " ")) {
+        return i;
+      }
+    }
+    return Integer.MAX_VALUE;
+  }
+
+  @Test
+  void everySlotIsFencedBeforeAnyIsRestoredAndThawedOnlyOnceAllAreRestored() throws IOException {
+    NodeSlots slots = new NodeSlots("job", List.of(new Slot("node0", ""), new Slot("node1", ""),
+        new Slot("node2", "")));
+    slots.restoreAll(Path.of("/epochs/4"), 4, Map.of());
+    assertEquals(9, events.size(), events.toString());
+    assertTrue(last(events, "fence") < first(events, "restore"), "a slot was restored before all were fenced: "
+        + events);
+    assertTrue(last(events, "restore") < first(events, "thaw"), "a slot ran before all were restored: " + events);
+  }
+
+  @Test
+  void aSlotThatCannotBeFencedStopsTheRestoreBeforeAnyTreeComesBack() {
+    NodeSlots slots = new NodeSlots("job", List.of(new Slot("node0", ""), new Slot("node1", "fence")));
+    IOException e = assertThrows(IOException.class, () -> slots.restoreAll(Path.of("/epochs/4"), 4, Map.of()));
+    assertEquals("fence of node1 failed", e.getMessage());
+    assertEquals(-1, last(events, "restore"), "a tree was restored although a slot could not be fenced: " + events);
+  }
+
+  @Test
+  void aFailedRestoreThawsNothing() {
+    NodeSlots slots = new NodeSlots("job", List.of(new Slot("node0", "restore"), new Slot("node1", "")));
+    IOException e = assertThrows(IOException.class, () -> slots.restoreAll(Path.of("/epochs/4"), 4, Map.of()));
+    assertEquals("restore of node0 failed", e.getMessage());
+    assertEquals(-1, last(events, "thaw"), "a tree ran although the restore failed: " + events);
+  }
+}
