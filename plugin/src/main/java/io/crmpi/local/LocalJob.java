@@ -21,7 +21,6 @@ import io.crmpi.policy.CheckpointPolicy;
 import io.crmpi.policy.PeriodicCheckpoints;
 import io.crmpi.store.FileCheckpointStore;
 import io.crmpi.store.Manifest;
-import io.crmpi.store.NodeImage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.channels.FileLock;
@@ -255,76 +254,12 @@ public final class LocalJob {
     return store.latest().map(Manifest::epoch).orElse(0L);
   }
 
-  /** Restores the newest epoch that verifies and restores; else starts over. */
+  /** Restores the newest epoch that verifies, restores and stays healthy; else starts over. */
   private void restoreOrStart(long atMost, String why) throws IOException {
-    nodes.killAll();
-    exits.clear();
-    Optional<Manifest> newest = store.latest();
-    if (newest.isPresent() && newest.get().nodes().size() != nodes.size()) {
-      // Starting over on another layout would silently throw the job's progress away.
-      throw new JobException("job " + spec.name() + " was checkpointed on " + newest.get().nodes().size()
-          + " node(s) " + newest.get().nodes().stream().map(NodeImage::node).toList() + ", and this run has "
-          + nodes.size() + ": restart it inside a Slurm allocation of " + newest.get().nodes().size()
-          + " node(s) (sbatch -N" + newest.get().nodes().size() + ")", ExitCodes.USAGE);
-    }
-    RestartPlanner planner = RestartPlanner.newestFirst(store, atMost,
-        msg -> LOG.info("job " + spec.name() + " " + msg),
-        msg -> LOG.warning("job " + spec.name() + ": " + msg));
-    for (Optional<Manifest> m = planner.next(); m.isPresent(); m = planner.next()) {
-      long epoch = m.get().epoch();
-      Map<String, NodeImage> images = new HashMap<>();
-      m.get().nodes().forEach(n -> images.put(n.node(), n));
-      if (!images.keySet().equals(Set.copyOf(nodes.names()))) {
-        LOG.warning("job " + spec.name() + " epoch " + epoch + ": its nodes " + images.keySet()
-            + " are not this run's " + nodes.names() + "; skipped");
-        continue;
-      }
-      try {
-        LOG.info("job " + spec.name() + " epoch " + epoch + ": restoring (" + why + ")");
-        nodes.restoreAll(store.epochDir(epoch), epoch, images);
-        RestoreProbation.Verdict verdict = probation().watch(nodes.all(), expectedProcesses(m.get()));
-        if (verdict instanceof RestoreProbation.Verdict.Broken broken) {
-          // Never checkpoint a job that broke on its restore: that would replace good epochs with bad ones.
-          LOG.warning("job " + spec.name() + " epoch " + epoch + ": the restored job is not healthy: "
-              + broken.problem() + "; trying the previous epoch");
-          history.restoreFailed(epoch, broken.problem());
-          nodes.killAll();
-          exits.clear();
-          continue;
-        }
-        lastRestored = epoch;
-        pins.pin("restored from", epoch);
-        history.restarted(epoch, why);
-        LOG.info("job " + spec.name() + " epoch " + epoch + ": restored; the job continues (every node tree"
-            + " kept its processes for " + Units.duration(settings.restoreProbation()) + ")");
-        return;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new JobException("job " + spec.name() + ": interrupted while restoring epoch " + epoch,
-            ExitCodes.STOPPED);
-      } catch (IOException e) {
-        LOG.warning("job " + spec.name() + " epoch " + epoch + ": restore failed: " + e.getMessage()
-            + "; trying the previous epoch");
-        nodes.killAll();
-        exits.clear();
-      }
-    }
-    LOG.warning("job " + spec.name() + ": no usable checkpoint; starting the job over from the beginning");
-    lastRestored = 0;
-    history.restarted(0, why);
-    nodes.launchAll();
-  }
-
-  private RestoreProbation probation() {
-    return new RestoreProbation(settings.restoreProbation(), Duration.ofSeconds(3), Duration.ofMillis(200),
-        System::nanoTime, d -> Thread.sleep(d.toMillis()));
-  }
-
-  /** The process count of every node's image, where the engine recorded one. */
-  private static Map<String, Integer> expectedProcesses(Manifest m) {
-    Map<String, Integer> expected = new HashMap<>();
-    m.nodes().forEach(n -> NodeImage.processes(n.attributes()).ifPresent(c -> expected.put(n.node(), c)));
-    return expected;
+    RestoreProbation probation = new RestoreProbation(settings.restoreProbation(), Duration.ofSeconds(3),
+        Duration.ofMillis(200), System::nanoTime, d -> Thread.sleep(d.toMillis()));
+    lastRestored = new RestoreSequence(spec.name(), store, nodes, probation, pins, history, exits::clear)
+        .restoreOrStart(atMost, why);
   }
 
   /** What slot i's tree is: the job's command in slot 0, an empty tree that launchers fill elsewhere. */
