@@ -52,12 +52,16 @@ public record JobNetworkPlan(String bridge, int base, int prefix) {
     return new JobNetworkPlan(bridge.strip(), parseIp(parts[0], subnet), prefix);
   }
 
-  /** The slot's place on the job network. */
-  public JobNetwork forSlot(String job, int slot) {
+  /**
+   * The slot's place on the job network. The address block and interface
+   * names come from the job's owner and key together, so that two users'
+   * jobs of the same name never share them.
+   */
+  public JobNetwork forSlot(int owner, String job, int slot) {
     if (slot < 0 || slot >= BLOCK - 2) {
       throw new IllegalArgumentException("a multi-node job has at most " + (BLOCK - 2) + " nodes");
     }
-    byte[] h = hash(job);
+    byte[] h = hash(owner + "/" + job);
     int blocks = 1 << (32 - prefix - 6);
     int block = Math.floorMod(((h[0] & 0xff) << 24) | ((h[1] & 0xff) << 16) | ((h[2] & 0xff) << 8) | (h[3] & 0xff),
         blocks);

@@ -267,7 +267,7 @@ public final class LocalJob {
     String name = nodeCount > 1 ? slotName(slot) : NODE;
     List<String> command = slot == 0 ? spec.command() : List.of("sleep", "infinity");
     return new LaunchSpec(spec.name(), name, command, workdir, jobEnvironment(name, nodeCount),
-        dir.runtime(name), network == null ? null : network.forSlot(spec.name(), slot));
+        dir.runtime(name), network == null ? null : network.forSlot(io.crmpi.nativeio.Posix.uid(), spec.name(), slot));
   }
 
   /** The crmpi command of this installation (the same path on every node). */

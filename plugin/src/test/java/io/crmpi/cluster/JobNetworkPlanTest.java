@@ -19,7 +19,7 @@ class JobNetworkPlanTest {
     Set<String> addresses = new HashSet<>();
     Set<String> interfaces = new HashSet<>();
     for (int slot = 0; slot < 62; slot++) {
-      JobNetwork n = plan.forSlot("slurm-42", slot);
+      JobNetwork n = plan.forSlot(0, "slurm-42", slot);
       assertTrue(n.address().startsWith("10.213.") && n.address().endsWith("/16"), n.address());
       assertTrue(n.hostInterface().length() <= 15, n.hostInterface());
       assertEquals("crbr0", n.bridge());
@@ -28,26 +28,29 @@ class JobNetworkPlanTest {
     }
     assertEquals(62, addresses.size());
     assertEquals(62, interfaces.size());
-    assertEquals(plan.forSlot("slurm-42", 1), plan.forSlot("slurm-42", 1), "a requeue must get the same address");
+    assertEquals(plan.forSlot(0, "slurm-42", 1), plan.forSlot(0, "slurm-42", 1), "a requeue must get the same address");
   }
 
   @Test
   void theBlockNeverUsesItsNetworkOrBroadcastAddress() {
     for (String job : new String[] {"a", "b", "slurm-1", "slurm-2", "slurm-99999"}) {
-      int first = last(plan.forSlot(job, 0).ip());
-      int last = last(plan.forSlot(job, 61).ip());
+      int first = last(plan.forSlot(0, job, 0).ip());
+      int last = last(plan.forSlot(0, job, 61).ip());
       assertEquals(1, first % 64, job);
       assertEquals(62, last % 64, job);
     }
-    assertNotEquals(plan.forSlot("slurm-1", 0).hostInterface(), plan.forSlot("slurm-2", 0).hostInterface());
+    assertNotEquals(plan.forSlot(0, "slurm-1", 0).hostInterface(), plan.forSlot(0, "slurm-2", 0).hostInterface());
+    // Two users' jobs of the same name: other interfaces, and (for these two) another address block.
+    assertNotEquals(plan.forSlot(1000, "ring", 0).hostInterface(), plan.forSlot(1001, "ring", 0).hostInterface());
+    assertNotEquals(plan.forSlot(1000, "ring", 0).ip(), plan.forSlot(1001, "ring", 0).ip());
   }
 
   @Test
   void aConfiguredSubnetIsUsed() {
     JobNetworkPlan p = JobNetworkPlan.fromEnvironment(Map.of("CRMPI_JOB_BRIDGE", "br1",
         "CRMPI_JOB_SUBNET", "192.168.128.0/20"));
-    String ip = p.forSlot("slurm-5", 3).ip();
-    assertTrue(ip.startsWith("192.168.") && p.forSlot("slurm-5", 3).address().endsWith("/20"), ip);
+    String ip = p.forSlot(0, "slurm-5", 3).ip();
+    assertTrue(ip.startsWith("192.168.") && p.forSlot(0, "slurm-5", 3).address().endsWith("/20"), ip);
     int third = Integer.parseInt(ip.split("\\.")[2]);
     assertTrue(third >= 128 && third < 144, ip);
   }
@@ -63,7 +66,7 @@ class JobNetworkPlanTest {
     e = assertThrows(IllegalArgumentException.class, () -> JobNetworkPlan.fromEnvironment(
         Map.of("CRMPI_JOB_BRIDGE", "b", "CRMPI_JOB_SUBNET", "10.0.0.0/30")));
     assertTrue(e.getMessage().contains("/8 to /26"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> plan.forSlot("x", 62));
+    assertThrows(IllegalArgumentException.class, () -> plan.forSlot(0, "x", 62));
   }
 
   private static int last(String ip) {
