@@ -9,6 +9,7 @@
  * until it creates them (gids follow creation order, so they match).
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include "internal.h"
 
 #include <stdio.h>
@@ -116,6 +117,7 @@ void crmpi_app_restart(const char *dir, long epoch)
 {
 	char path[4200];
 	struct pending_msg **tail = &pending_head;
+	long size, pos;
 	FILE *f;
 
 	snprintf(crmpi_S.state_path, sizeof(crmpi_S.state_path), "%.4000s/rank-%d", dir, crmpi_S.world_rank);
@@ -125,6 +127,10 @@ void crmpi_app_restart(const char *dir, long epoch)
 	f = fopen(path, "r");
 	if (!f)
 		return;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return;
+	}
 	for (;;) {
 		char gid[CRMPI_GID_LEN];
 		int32_t src, tag;
@@ -140,6 +146,13 @@ void crmpi_app_restart(const char *dir, long epoch)
 		if (fread(&src, sizeof(src), 1, f) != 1 || fread(&tag, sizeof(tag), 1, f) != 1 ||
 		    fread(&len, sizeof(len), 1, f) != 1)
 			break;
+		/* The length comes from a file: never trust it beyond what the file still holds. */
+		pos = ftell(f);
+		if (pos < 0 || len > (uint64_t)INT_MAX || len > (uint64_t)(size - pos)) {
+			fprintf(stderr, "libcrmpi: %s is damaged (a message of %llu bytes at offset %ld of %ld);"
+				" the saved messages after it are ignored\n", path, (unsigned long long)len, pos, size);
+			break;
+		}
 		m = malloc(sizeof(*m) + len);
 		if (!m)
 			break;

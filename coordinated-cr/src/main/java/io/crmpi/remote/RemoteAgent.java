@@ -226,7 +226,13 @@ public final class RemoteAgent implements NodeHandle {
     try {
       for (ObjectNode m = channel.receive(); m != null; m = channel.receive()) {
         lastHeard = System.nanoTime();
-        handle(m);
+        try {
+          handle(m);
+        } catch (RuntimeException e) {
+          // One bad message (say, output that is not base64) must not deafen the coordinator to the node.
+          LOG.warning("job " + job + " node " + slot + " (" + host + "): ignored a bad '" + m.path("op").asText()
+              + "' message: " + e);
+        }
       }
     } catch (IOException e) {
       why = e.getMessage();

@@ -155,6 +155,42 @@ class RemoteAgentTest {
   }
 
   @Test
+  void aBadMessageFromTheNodeIsIgnoredAndTheNextOnesStillCount() throws Exception {
+    server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
+    int colon = server.endpoint().lastIndexOf(':');
+    try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(),
+        Integer.parseInt(server.endpoint().substring(colon + 1)))) {
+      CompletableFuture<SecureChannel> handshake = CompletableFuture.supplyAsync(() -> {
+        try {
+          return SecureChannel.agent(raw.getInputStream(), raw.getOutputStream(), server.token(), "n3");
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      AgentServer.Hello hello = server.awaitAgents(1, Duration.ofSeconds(10)).get(0);
+      SecureChannel node = handshake.get(10, TimeUnit.SECONDS);
+      RemoteAgent agent = AgentServer.assign(hello, "node1", SPEC, "criu", Duration.ofSeconds(3), "", sink);
+      LinkedBlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
+      agent.onTreeExit(exits::add);
+      com.fasterxml.jackson.databind.node.ObjectNode bad = Wire.message("output");
+      bad.put("stream", "stdout");
+      bad.put("data", "%% not base64 %%");
+      node.send(bad);
+      com.fasterxml.jackson.databind.node.ObjectNode good = Wire.message("output");
+      good.put("stream", "stdout");
+      good.put("data", java.util.Base64.getEncoder().encodeToString("after\n".getBytes()));
+      node.send(good);
+      com.fasterxml.jackson.databind.node.ObjectNode exit = Wire.message("exit");
+      exit.set("exit", Wire.MAPPER.valueToTree(new TreeExit(0, false)));
+      node.send(exit);
+      assertEquals(new TreeExit(0, false), exits.poll(10, TimeUnit.SECONDS), "the node was lost over one bad message");
+      synchronized (output) {
+        assertEquals("after\n", output.toString());
+      }
+    }
+  }
+
+  @Test
   void anAgentWithTheWrongTokenIsRefused() throws Exception {
     server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
     Thread t = new Thread(() -> {

@@ -61,15 +61,28 @@ public final class JobHistory implements CheckpointListener {
     if (!Files.exists(file)) {
       return entries;
     }
-    for (String line : Files.readAllLines(file)) {
+    // Decoded leniently: a line damaged by a crash or by hand (even invalid UTF-8) is skipped, the others count.
+    String text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(java.nio.charset.CodingErrorAction.REPLACE)
+        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPLACE)
+        .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+    int skipped = 0;
+    for (String line : text.split("\n")) {
       if (line.isBlank()) {
         continue;
       }
       try {
-        entries.add(Json.MAPPER.readValue(line, HistoryEntry.class));
-      } catch (IOException e) {
-        // a line cut short by a crash: the others still count
+        HistoryEntry e = Json.MAPPER.readValue(line, HistoryEntry.class);
+        if (e.kind() == null || e.time() == null) {
+          throw new IOException("no kind or time");
+        }
+        entries.add(e);
+      } catch (IOException | RuntimeException e) {
+        skipped++;
       }
+    }
+    if (skipped > 0) {
+      LOG.warning("job " + job + ": skipped " + skipped + " unreadable line(s) of " + file);
     }
     return entries;
   }
