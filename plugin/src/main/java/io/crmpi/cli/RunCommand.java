@@ -79,11 +79,19 @@ final class RunCommand implements Callable<Integer> {
       throw new JobException(problem.get(), ExitCodes.USAGE);
     }
     if (dir.exists() && slurm.isPresent() && jobName.equals(slurm.get().jobKey())) {
-      // The same Slurm job, requeued: it resumes from its newest checkpoint.
-      java.util.logging.Logger.getLogger(RunCommand.class.getName()).info("job " + jobName
-          + ": requeued by Slurm (restart " + slurm.get().restartCount() + "); resuming from its checkpoints");
-      return new LocalJob(dir, dir.readSpec(), timeouts.settings()).run(true, Long.MAX_VALUE, System.out,
-          System.err);
+      java.util.logging.Logger log = java.util.logging.Logger.getLogger(RunCommand.class.getName());
+      if (slurm.get().restartCount() > 0) {
+        // The same Slurm job, requeued: it resumes from its newest checkpoint.
+        log.info("job " + jobName + ": requeued by Slurm (restart " + slurm.get().restartCount()
+            + "); resuming from its checkpoints");
+        return new LocalJob(dir, dir.readSpec(), timeouts.settings()).run(true, Long.MAX_VALUE, System.out,
+            System.err);
+      }
+      // A first run never resumes: the state is an earlier job's that had the same id (a new cluster, or
+      // another cluster sharing this state directory). It is kept aside, untouched.
+      Path aside = dir.setAside(Instant.now());
+      log.warning("job " + jobName + ": " + dir.dir() + " held the state of an earlier Slurm job with the same id;"
+          + " this is the job's first run, so it starts afresh (the old state is kept in " + aside + ")");
     }
     if (dir.exists()) {
       throw new JobException("job '" + jobName + "' already exists in " + dir.dir() + ": 'crmpi restart "

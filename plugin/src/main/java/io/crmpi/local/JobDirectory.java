@@ -191,4 +191,26 @@ public final class JobDirectory {
     lock.get().channel().close();
     return false;
   }
+
+  /**
+   * Moves this job directory out of the way, to NAME.superseded-TIME next
+   * to it, and returns where it went: the state of an earlier job that had
+   * the same key (a Slurm job id that repeats on a new cluster, or on
+   * another cluster sharing the state directory) is kept, but never resumed
+   * by a new job. Refused while a crmpi process runs that job.
+   */
+  public Path setAside(java.time.Instant now) throws IOException {
+    if (isLocked()) {
+      throw new JobException("job " + name + " in " + dir + " is running right now (another cluster sharing this"
+          + " state directory?): give this job its own --state-dir", ExitCodes.USAGE);
+    }
+    String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")
+        .withZone(java.time.ZoneOffset.UTC).format(now);
+    Path aside = dir.resolveSibling(name + ".superseded-" + stamp);
+    for (int i = 2; Files.exists(aside); i++) {
+      aside = dir.resolveSibling(name + ".superseded-" + stamp + "-" + i);
+    }
+    Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return aside;
+  }
 }
