@@ -140,6 +140,7 @@ public final class CriuEngine implements Engine {
     try {
       pid = NodeTreeRuntime.awaitPid(shim, pidFile, "restore");
     } catch (IOException e) {
+      NodeTreeRuntime.discard(shim, freezer);
       throw new IOException(e.getMessage() + Criu.errorLines(work.resolve(log)), e);
     }
     NodeTree tree = new NodeTree(shim, pid, freezer);

@@ -51,7 +51,13 @@ final class NodeTreeRuntime {
     cmd.add("--");
     cmd.addAll(spec.command());
     Process shim = start(cmd, spec, extraEnv);
-    long pid = awaitPid(shim, pidFile, "start");
+    long pid;
+    try {
+      pid = awaitPid(shim, pidFile, "start");
+    } catch (IOException e) {
+      discard(shim, freezer);
+      throw e;
+    }
     return new NodeTree(shim, pid, freezer);
   }
 
@@ -166,6 +172,20 @@ final class NodeTreeRuntime {
         t.setDaemon(true);
         return t;
       });
+
+  /** A tree that never came up: its runtime, anything it started, and its cgroup go. */
+  static void discard(Process shim, Freezer freezer) {
+    shim.destroyForcibly();
+    try {
+      shim.waitFor(10, TimeUnit.SECONDS);
+      freezer.killTasks(FENCE_WAIT);
+    } catch (IOException e) {
+      LOG.warning("cleaning up after a node tree that did not start: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    freezer.destroyQuietly();
+  }
 
   /** Waits until crmpi-ns (or CRIU) has written the tree's pid, or has died trying. */
   static long awaitPid(Process shim, Path pidFile, String what) throws IOException {
