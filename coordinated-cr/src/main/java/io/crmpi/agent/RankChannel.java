@@ -216,6 +216,10 @@ public final class RankChannel implements AutoCloseable {
     } catch (IOException e) {
       abort(epoch);
       throw e;
+    } catch (RuntimeException e) {
+      // A report that does not parse: the ranks must still be let go, and the epoch aborts.
+      abort(epoch);
+      throw new IOException("a rank sent a malformed report during the quiesce of epoch " + epoch + ": " + e, e);
     }
   }
 

@@ -83,6 +83,27 @@ class RankChannelTest {
   }
 
   @Test
+  void aMalformedReportAbortsTheQuiesceAndReleasesEveryRank() throws Exception {
+    Path socket = tmp.resolve("ranks.sock");
+    try (RankChannel channel = RankChannel.listen(socket, "job");
+        FakeRank r0 = new FakeRank(socket, 0, 2, "NEW");
+        FakeRank r1 = new FakeRank(socket, 1, 2, "NEW")) {
+      awaitConnected(channel, 2);
+      CompletableFuture<Integer> q = quiesceAsync(channel, 7);
+      r0.expect("PREPARE 7");
+      r1.expect("PREPARE 7");
+      r0.send("STATE 7 w");
+      r1.send("STATE 7 w=6");
+      java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> q.get(10, TimeUnit.SECONDS));
+      assertTrue(String.valueOf(e.getCause()).contains("malformed report during the quiesce of epoch 7"),
+          String.valueOf(e.getCause()));
+      r0.expect("ABORT 7");
+      r1.expect("ABORT 7");
+    }
+  }
+
+  @Test
   void aQuiesceComputesTargetsAndExpectationsFromEveryRank() throws Exception {
     Path socket = tmp.resolve("ranks.sock");
     try (RankChannel channel = RankChannel.listen(socket, "job");
