@@ -311,12 +311,23 @@ int crmpi_agent_reconnect_and_resume(long epoch, int *outcome)
 	char *reply;
 	int fd;
 	long ms = 1;
+	const char *limit = getenv("CRMPI_RECONNECT_TIMEOUT");
+	long timeout_s = limit && atol(limit) > 0 ? atol(limit) : 600;
+	struct timespec start, now;
 
 	park_helper_and_close();
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		fd = open_socket();
 		if (fd >= 0)
 			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= timeout_s) {
+			/* No agent came back (crmpi is gone): the rank goes on, uncoordinated, as without crmpi. */
+			fprintf(stderr, "libcrmpi: rank %d: no node agent at its socket for %ld s after checkpoint %ld;"
+				" going on without checkpoints\n", crmpi_S.world_rank, timeout_s, epoch);
+			return -ETIMEDOUT;
+		}
 		sleep_ms(ms);
 		if (ms < 20)
 			ms *= 2;
