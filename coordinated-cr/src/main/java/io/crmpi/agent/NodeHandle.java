@@ -42,6 +42,11 @@ public interface NodeHandle extends AgentChannel, AutoCloseable {
   /** How many processes the node tree has now; 0 when none runs. */
   int processes() throws IOException;
 
+  /** Whether the slot's agent can still be reached (false once its node is lost). */
+  default boolean reachable() {
+    return true;
+  }
+
   /** Whether a node tree is running. */
   boolean isRunning();
 

@@ -139,6 +139,11 @@ public final class RemoteAgent implements NodeHandle {
   }
 
   @Override
+  public boolean reachable() {
+    return !lostOnce.get() && !closed;
+  }
+
+  @Override
   public boolean isRunning() {
     return running && !closed;
   }

@@ -164,7 +164,11 @@ public final class LocalJob {
     lifecycle.lock();
     try {
       if (restart) {
-        restoreOrStart(atMostEpoch, "crmpi restart");
+        try {
+          restoreOrStart(atMostEpoch, "crmpi restart");
+        } catch (SlotLostException e) {
+          return requeueWithout(e.node());
+        }
       } else {
         LOG.info("job " + spec.name() + ": starting " + String.join(" ", spec.command()));
         nodes.launchAll();
@@ -189,13 +193,7 @@ public final class LocalJob {
           continue; // a node tree ended by crmpi itself; slot 0 decides how the run ends
         }
         if (exit.nodeLost()) {
-          long epoch = newestCommitted();
-          nodes.killAll();
-          // State and log first: the requeue makes Slurm end this process.
-          int code = finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "node " + nodes.get(slotExit.slot()).node()
-              + " was lost; requeued to resume from epoch " + epoch + " on healthy nodes");
-          settings.onVacated().run();
-          return code;
+          return requeueWithout(nodes.get(slotExit.slot()).node());
         }
         if (slotExit.slot() != 0 && exit.succeeded()) {
           exit = new TreeExit(1, false); // only the job's own command may end the job
@@ -240,6 +238,8 @@ public final class LocalJob {
         lifecycle.lock();
         try {
           restoreOrStart(atMost, "failure: " + exit.describe());
+        } catch (SlotLostException e) {
+          return requeueWithout(e.node());
         } finally {
           lifecycle.unlock();
         }
@@ -249,6 +249,17 @@ public final class LocalJob {
   }
 
   private long lastRestored;
+
+  /** A node is lost: the run ends, and Slurm requeues the job to resume on healthy nodes. */
+  private int requeueWithout(String node) throws IOException {
+    long epoch = newestCommitted();
+    nodes.killAll();
+    // State and log first: the requeue makes Slurm end this process.
+    int code = finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "node " + node + " was lost; requeued to resume"
+        + " from epoch " + epoch + " on healthy nodes");
+    settings.onVacated().run();
+    return code;
+  }
 
   private long newestCommitted() throws IOException {
     return store.latest().map(Manifest::epoch).orElse(0L);

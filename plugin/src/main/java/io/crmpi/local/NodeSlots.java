@@ -113,6 +113,11 @@ final class NodeSlots implements AutoCloseable {
     }
   }
 
+  /** The first slot whose agent cannot be reached any more (its node is lost), if any. */
+  java.util.Optional<String> unreachable() {
+    return nodes.stream().filter(n -> !n.reachable()).map(NodeHandle::node).findFirst();
+  }
+
   void killAll() {
     nodes.forEach(NodeHandle::kill);
   }

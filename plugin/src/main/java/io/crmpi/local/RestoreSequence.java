@@ -49,10 +49,13 @@ final class RestoreSequence {
    * Restores the newest usable epoch no newer than atMost, or starts the job over.
    *
    * @return the epoch restored, 0 when the job was started over
+   * @throws SlotLostException when a node is lost meanwhile: the job must
+   *     be requeued, and no epoch was skipped for it
    */
   long restoreOrStart(long atMost, String why) throws IOException {
     nodes.killAll();
     forgetExits.run();
+    requireEveryNode("before the restore");
     Optional<Manifest> newest = store.latest();
     if (newest.isPresent() && newest.get().nodes().size() != nodes.size()) {
       // Starting over on another layout would silently throw the job's progress away.
@@ -69,6 +72,7 @@ final class RestoreSequence {
         return m.get().epoch();
       }
     }
+    requireEveryNode("before starting over");
     LOG.warning("job " + job + ": no usable checkpoint; starting the job over from the beginning");
     history.restarted(0, why);
     nodes.launchAll();
@@ -104,6 +108,8 @@ final class RestoreSequence {
       Thread.currentThread().interrupt();
       throw new JobException("job " + job + ": interrupted while restoring epoch " + epoch, ExitCodes.STOPPED);
     } catch (IOException e) {
+      // A node that went away is no fault of the epoch: never skip a good epoch for it.
+      requireEveryNode("during the restore of epoch " + epoch + " (" + e.getMessage() + ")");
       LOG.warning("job " + job + " epoch " + epoch + ": restore failed: " + e.getMessage()
           + "; trying the previous epoch");
       undo();
@@ -114,6 +120,13 @@ final class RestoreSequence {
     LOG.info("job " + job + " epoch " + epoch + ": restored; the job continues (every node tree kept its"
         + " processes for " + Units.duration(probation.window()) + ")");
     return true;
+  }
+
+  private void requireEveryNode(String when) throws SlotLostException {
+    Optional<String> lost = nodes.unreachable();
+    if (lost.isPresent()) {
+      throw new SlotLostException(lost.get(), when);
+    }
   }
 
   private void undo() {

@@ -50,6 +50,8 @@ class RestoreSequenceTest {
     private final Map<Long, Integer> restoredProcesses;
     private int processes;
     private boolean running;
+    private boolean lostOnRestore;
+    private boolean lost;
 
     Slot(Map<Long, Integer> restoredProcesses) {
       this.restoredProcesses = restoredProcesses;
@@ -66,6 +68,10 @@ class RestoreSequenceTest {
     @Override
     public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
       events.add("restore " + epoch);
+      if (lostOnRestore) {
+        lost = true; // the node dies under the restore
+        throw new IOException("the connection to node node1 (n2) is closed");
+      }
       Integer n = restoredProcesses.get(epoch);
       if (n == null) {
         throw new IOException("criu restore failed");
@@ -91,6 +97,11 @@ class RestoreSequenceTest {
     @Override
     public boolean isRunning() {
       return running;
+    }
+
+    @Override
+    public boolean reachable() {
+      return !lost;
     }
 
     @Override
@@ -163,6 +174,26 @@ class RestoreSequenceTest {
     assertEquals(List.of("restore 3", "restore 2", "restore 1", "launch"), events);
     assertEquals(List.of("restore-failed 2", "restart 0"), historyKinds());
     assertEquals(Set.of(), pins.epochs());
+  }
+
+  @Test
+  void aNodeLostDuringTheRestoreSkipsNoEpochAndAsksForARequeue() throws IOException {
+    Slot slot = new Slot(Map.of(1L, 6, 2L, 6, 3L, 6));
+    slot.lostOnRestore = true;
+    SlotLostException e = org.junit.jupiter.api.Assertions.assertThrows(SlotLostException.class,
+        () -> restore(slot, Long.MAX_VALUE));
+    assertEquals("local", e.node());
+    assertEquals(List.of("restore 3"), events);
+    assertEquals(List.of(), historyKinds());
+    assertEquals(3, store.committed().size());
+  }
+
+  @Test
+  void aNodeLostBeforeTheRestoreTriesNothing() {
+    Slot slot = new Slot(Map.of(3L, 6));
+    slot.lost = true;
+    org.junit.jupiter.api.Assertions.assertThrows(SlotLostException.class, () -> restore(slot, Long.MAX_VALUE));
+    assertEquals(List.of(), events);
   }
 
   @Test
