@@ -65,12 +65,12 @@ for l in ${LAYOUTS//,/ }; do [ "$l" -gt "$MAXN" ] && MAXN=$l; done
 eval "$("$CLUSTER" up $((MAXN + 1)))"
 CLUSTER_NODES=$((MAXN + 1))
 
-# reference RANKS: ring.out of the same ring without crmpi or Slurm
+# reference RANKS ITERATIONS: ring.out of the same ring without crmpi or Slurm
 reference() {
-  local r="$B/reference-$1-$ITER"
+  local r="$B/reference-$1-$2"
   if [ ! -f "$r/ring.out" ]; then
     mkdir -p "$r"
-    (cd "$r" && mpirun --oversubscribe -np "$1" "$RING" "$ITER" >/dev/null)
+    (cd "$r" && mpirun --oversubscribe -np "$1" "$RING" "$2" >/dev/null)
   fi
   echo "$r/ring.out"
 }
@@ -141,7 +141,7 @@ run_once() {
     eval "$("$CLUSTER" up "$CLUSTER_NODES")"
   fi
   [ "$s" = COMPLETED ] || { echo "job ended $s"; return 1; }
-  cmp -s "$(reference $((2 * nodes)))" "$d/work/ring.out" || { echo "ring.out differs from the run without crmpi"; return 1; }
+  cmp -s "$(reference $((2 * nodes)) "$iter")" "$d/work/ring.out" || { echo "ring.out differs from the run without crmpi"; return 1; }
   case $sc in
     periodic) grep -q "committed" "$d/job.out" || { echo "no checkpoint"; return 1; } ;;
     preempt|walltime) grep -q "vacated after its checkpoint" "$d/job.out" && grep -q "restored; the job continues" "$d/job.out" ||
