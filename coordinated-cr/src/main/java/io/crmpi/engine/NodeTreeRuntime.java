@@ -115,7 +115,8 @@ final class NodeTreeRuntime {
 
   /** See {@link Engine#fence}. */
   void fence(LaunchSpec spec) throws IOException {
-    fencedFreezer(cgroupName(spec), spec);
+    // Emptied, then removed: the tree that comes next creates it again (a lost job leaves no cgroup behind).
+    fencedFreezer(cgroupName(spec), spec).destroyQuietly();
     if (spec.network() != null) {
       spec.network().awaitHostInterfaceFree(java.time.Duration.ofSeconds(10));
     }
