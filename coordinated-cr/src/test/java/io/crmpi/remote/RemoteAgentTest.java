@@ -127,22 +127,33 @@ class RemoteAgentTest {
     assertTrue(e.getMessage().contains("node1") && e.getMessage().contains("no tree for you"), e.getMessage());
   }
 
+  /** A node's end driven by the test itself: the raw socket, connected to the server. */
+  private java.net.Socket rawNode() throws IOException {
+    int colon = server.endpoint().lastIndexOf(':');
+    return new java.net.Socket(InetAddress.getLoopbackAddress(), Integer.parseInt(server.endpoint().substring(colon + 1)));
+  }
+
+  private record Connected(AgentServer.Hello hello, SecureChannel node) {}
+
+  /** Both ends of the handshake over raw: the server's view of the agent, and the node's channel. */
+  private Connected handshake(java.net.Socket raw) throws Exception {
+    CompletableFuture<SecureChannel> node = CompletableFuture.supplyAsync(() -> {
+      try {
+        return SecureChannel.agent(raw.getInputStream(), raw.getOutputStream(), server.token(), "n3");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    AgentServer.Hello hello = server.awaitAgents(1, Duration.ofSeconds(10)).get(0);
+    return new Connected(hello, node.get(10, TimeUnit.SECONDS));
+  }
+
   @Test
   void aBrokenConnectionIsALostNode() throws Exception {
     server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
-    int colon = server.endpoint().lastIndexOf(':');
-    try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(),
-        Integer.parseInt(server.endpoint().substring(colon + 1)))) {
-      CompletableFuture<SecureChannel> handshake = CompletableFuture.supplyAsync(() -> {
-        try {
-          return SecureChannel.agent(raw.getInputStream(), raw.getOutputStream(), server.token(), "n3");
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
-      AgentServer.Hello hello = server.awaitAgents(1, Duration.ofSeconds(10)).get(0);
-      handshake.get(10, TimeUnit.SECONDS);
-      RemoteAgent agent = AgentServer.assign(hello, "node1", SPEC, "criu", Duration.ofSeconds(3), "", sink);
+    try (java.net.Socket raw = rawNode()) {
+      RemoteAgent agent = AgentServer.assign(handshake(raw).hello(), "node1", SPEC, "criu", Duration.ofSeconds(3),
+          "", sink);
       LinkedBlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
       agent.onTreeExit(exits::add);
       CompletableFuture<AgentReply> pending = agent.send(new AgentRequest.Prepare(5)); // never answered
@@ -157,19 +168,11 @@ class RemoteAgentTest {
   @Test
   void aBadMessageFromTheNodeIsIgnoredAndTheNextOnesStillCount() throws Exception {
     server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
-    int colon = server.endpoint().lastIndexOf(':');
-    try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(),
-        Integer.parseInt(server.endpoint().substring(colon + 1)))) {
-      CompletableFuture<SecureChannel> handshake = CompletableFuture.supplyAsync(() -> {
-        try {
-          return SecureChannel.agent(raw.getInputStream(), raw.getOutputStream(), server.token(), "n3");
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
-      AgentServer.Hello hello = server.awaitAgents(1, Duration.ofSeconds(10)).get(0);
-      SecureChannel node = handshake.get(10, TimeUnit.SECONDS);
-      RemoteAgent agent = AgentServer.assign(hello, "node1", SPEC, "criu", Duration.ofSeconds(3), "", sink);
+    try (java.net.Socket raw = rawNode()) {
+      Connected connected = handshake(raw);
+      SecureChannel node = connected.node();
+      RemoteAgent agent = AgentServer.assign(connected.hello(), "node1", SPEC, "criu", Duration.ofSeconds(3), "",
+          sink);
       LinkedBlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
       agent.onTreeExit(exits::add);
       com.fasterxml.jackson.databind.node.ObjectNode bad = Wire.message("output");
