@@ -4,16 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.crmpi.agent.NodeHandle;
-import io.crmpi.engine.TreeExit;
-import io.crmpi.protocol.AgentReply;
-import io.crmpi.protocol.AgentRequest;
 import io.crmpi.store.NodeImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -22,25 +17,19 @@ class NodeSlotsTest {
   private final List<String> events = new CopyOnWriteArrayList<>();
 
   /** A slot that records what it is asked to do, and can fail one step. */
-  private final class Slot implements NodeHandle {
-    private final String node;
+  private final class Slot extends FakeSlot {
     private final String failing;
 
     Slot(String node, String failing) {
-      this.node = node;
+      super(node);
       this.failing = failing;
     }
 
     private void step(String what) throws IOException {
-      events.add(what + " " + node);
+      events.add(what + " " + node());
       if (what.equals(failing)) {
-        throw new IOException(what + " of " + node + " failed");
+        throw new IOException(what + " of " + node() + " failed");
       }
-    }
-
-    @Override
-    public String node() {
-      return node;
     }
 
     @Override
@@ -59,36 +48,9 @@ class NodeSlotsTest {
     }
 
     @Override
-    public CompletableFuture<AgentReply> send(AgentRequest request) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void launch() {}
-
-    @Override
-    public void exec(List<String> command) {}
-
-    @Override
-    public int processes() {
-      return 0;
-    }
-
-    @Override
-    public boolean isRunning() {
-      return true;
-    }
-
-    @Override
     public void kill() {
-      events.add("kill " + node);
+      events.add("kill " + node());
     }
-
-    @Override
-    public void onTreeExit(Consumer<TreeExit> listener) {}
-
-    @Override
-    public void close() {}
   }
 
   private static int last(List<String> events, String step) {

@@ -5,17 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.crmpi.agent.NodeHandle;
-import io.crmpi.engine.TreeExit;
-import io.crmpi.protocol.AgentReply;
-import io.crmpi.protocol.AgentRequest;
-import io.crmpi.store.NodeImage;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import java.util.function.LongToIntFunction;
 import org.junit.jupiter.api.Test;
@@ -26,20 +18,14 @@ class RestoreProbationTest {
       Duration.ofMillis(200), () -> now, d -> now += d.toNanos());
 
   /** A slot whose state is a function of the (fake) time. */
-  private final class Slot implements NodeHandle {
-    private final String node;
+  private final class Slot extends FakeSlot {
     private final LongPredicate running;
     private final LongToIntFunction processes;
 
     Slot(String node, LongPredicate running, LongToIntFunction processes) {
-      this.node = node;
+      super(node);
       this.running = running;
       this.processes = processes;
-    }
-
-    @Override
-    public String node() {
-      return node;
     }
 
     @Override
@@ -51,35 +37,6 @@ class RestoreProbationTest {
     public int processes() {
       return isRunning() ? processes.applyAsInt(now) : 0;
     }
-
-    @Override
-    public CompletableFuture<AgentReply> send(AgentRequest request) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void launch() {}
-
-    @Override
-    public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) {}
-
-    @Override
-    public void fence() {}
-
-    @Override
-    public void thaw() {}
-
-    @Override
-    public void exec(List<String> command) {}
-
-    @Override
-    public void kill() {}
-
-    @Override
-    public void onTreeExit(Consumer<TreeExit> listener) {}
-
-    @Override
-    public void close() {}
   }
 
   private static long s(double seconds) {

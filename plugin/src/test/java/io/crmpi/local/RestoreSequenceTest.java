@@ -3,11 +3,7 @@ package io.crmpi.local;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.crmpi.agent.NodeHandle;
 import io.crmpi.coordinator.EpochPins;
-import io.crmpi.engine.TreeExit;
-import io.crmpi.protocol.AgentReply;
-import io.crmpi.protocol.AgentRequest;
 import io.crmpi.store.Digests;
 import io.crmpi.store.FileCheckpointStore;
 import io.crmpi.store.Manifest;
@@ -24,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +41,7 @@ class RestoreSequenceTest {
   private long now;
 
   /** One slot: how many processes a restore of each epoch comes back with (missing: the restore fails). */
-  private final class Slot implements NodeHandle {
+  private final class Slot extends FakeSlot {
     private final Map<Long, Integer> restoredProcesses;
     private int processes;
     private boolean running;
@@ -54,16 +49,9 @@ class RestoreSequenceTest {
     private boolean lost;
 
     Slot(Map<Long, Integer> restoredProcesses) {
+      super("local");
       this.restoredProcesses = restoredProcesses;
     }
-
-    @Override
-    public String node() {
-      return "local";
-    }
-
-    @Override
-    public void fence() {}
 
     @Override
     public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
@@ -79,9 +67,6 @@ class RestoreSequenceTest {
       processes = n;
       running = true;
     }
-
-    @Override
-    public void thaw() {}
 
     @Override
     public void launch() {
@@ -108,20 +93,6 @@ class RestoreSequenceTest {
     public void kill() {
       running = false;
     }
-
-    @Override
-    public CompletableFuture<AgentReply> send(AgentRequest request) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void exec(List<String> command) {}
-
-    @Override
-    public void onTreeExit(Consumer<TreeExit> listener) {}
-
-    @Override
-    public void close() {}
   }
 
   @BeforeEach
