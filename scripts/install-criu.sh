@@ -95,8 +95,10 @@ mv "$PREFIX/root.new" "$PREFIX/root"
 LIB="$PREFIX/root/usr/lib/$MULTIARCH"
 mkdir -p "$PREFIX/bin"
 cat > "$PREFIX/bin/criu.tmp" <<WRAP
-#!/bin/sh
+#!/bin/sh -p
 # CRIU from $PREFIX/root, run through the prefix's own dynamic loader.
+# (-p: crmpid may run CRIU as root with the real uid of a job's owner; the
+# shell must keep root's effective uid.)
 exec "$LIB/ld-linux-x86-64.so.2" --library-path "$LIB" "$PREFIX/root/usr/sbin/criu" "\$@"
 WRAP
 chmod +x "$PREFIX/bin/criu.tmp"

@@ -28,8 +28,9 @@
  *   crmpi-ns restore --pid-file F [--cgroup DIR] -- CRIU-CMD restore ARGS...
  *       Runs the given CRIU restore command (which must use
  *       --restore-detached, --restore-sibling and --pidfile F) as a child
- *       subreaper, then waits for the restored init (our child) and exits
- *       with its status.
+ *       subreaper; once CRIU has exited successfully it writes the tree's
+ *       pid to F.ready, then waits for the restored init (our child) and
+ *       exits with its status.
  *
  * In both modes the exit status is the job's: its exit code, or 128+signal
  * when it was killed. crmpi-ns itself fails with status 125 (bad usage or
@@ -49,6 +50,8 @@
 #include <errno.h>
 #include <linux/close_range.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -115,9 +118,9 @@ static void die(const char *fmt, ...)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: crmpi-ns run --root-dir DIR [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
+		"usage: crmpi-ns run --root-dir DIR [--user UID:GID[:GROUP,...]] [--env-file F] [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
 		"       crmpi-ns run ... --veth OUTER --address CIDR [--bridge BR] -- CMD [ARG]...\n"
-		"       crmpi-ns exec --pid INIT [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
+		"       crmpi-ns exec --pid INIT [--user UID:GID[:GROUP,...]] [--env-file F] [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
 		"       crmpi-ns restore --root-dir DIR --pid-file FILE [--cgroup DIR] -- CRIU restore --root DIR ... --restore-detached --restore-sibling --pidfile FILE\n");
 	_exit(EXIT_SETUP);
 }
@@ -211,7 +214,7 @@ static void write_pid_file(const char *path, pid_t pid)
  * end the guardian holds: if the guardian died before the prctl, the pipe
  * is already hung up and the child gives up at once.
  */
-static void die_with_guardian(int lifeline)
+static void arm_death_signal(int lifeline)
 {
 	struct pollfd p = { .fd = lifeline, .events = POLLIN };
 
@@ -221,6 +224,11 @@ static void die_with_guardian(int lifeline)
 		errno = 0;
 		die("crmpi-ns died while the node tree started");
 	}
+}
+
+static void die_with_guardian(int lifeline)
+{
+	arm_death_signal(lifeline);
 	close(lifeline);
 }
 
@@ -278,6 +286,136 @@ static void mkdir_p(const char *path)
 	}
 }
 
+/*
+ * The job's owner, from --user UID:GID[:GROUP,...]. When crmpi-ns is run by
+ * root for an ordinary user (crmpid does this), everything that runs in the
+ * node tree (its init included) runs as the owner: their uid, gid and
+ * supplementary groups, no capabilities (not even in the bounding set) and
+ * no_new_privs, so that no set-user-ID program gives any back.
+ */
+#define MAX_GROUPS 256
+struct owner {
+	int set;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[MAX_GROUPS];
+	int ngroups;
+};
+
+static unsigned long parse_id(const char *s, char **end, const char *what)
+{
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, end, 10);
+	if (errno || *end == s || v >= 0xffffffffUL) {
+		errno = 0;
+		die("bad %s in --user: %s", what, s);
+	}
+	return v;
+}
+
+static void parse_owner(const char *arg, struct owner *u)
+{
+	char *end;
+
+	memset(u, 0, sizeof(*u));
+	u->uid = parse_id(arg, &end, "uid");
+	if (*end != ':')
+		die("--user wants UID:GID[:GROUP,...], got %s", arg);
+	u->gid = parse_id(end + 1, &end, "gid");
+	if (*end == ':') {
+		const char *p = end + 1;
+
+		while (*p) {
+			if (u->ngroups == MAX_GROUPS) {
+				errno = 0;
+				die("more than %d supplementary groups in --user", MAX_GROUPS);
+			}
+			u->groups[u->ngroups++] = parse_id(p, &end, "group");
+			if (*end != ',' && *end != 0)
+				die("--user wants UID:GID[:GROUP,...], got %s", arg);
+			p = *end ? end + 1 : end;
+		}
+	} else if (*end) {
+		die("--user wants UID:GID[:GROUP,...], got %s", arg);
+	}
+	if (u->uid == 0 || u->gid == 0) {
+		errno = 0;
+		die("--user %s names root: a job of root runs without --user", arg);
+	}
+	u->set = 1;
+}
+
+/* Becomes the owner for good; dies when any step fails (never runs the job as root). */
+/*
+ * The job's environment from --env-file (NUL-separated NAME=VALUE entries,
+ * written by crmpid in a directory of root's). crmpi-ns itself runs with a
+ * scrubbed environment while it is root; the job's environment (which may
+ * say LD_PRELOAD) takes effect only once we are the owner.
+ */
+static char **job_env;
+
+static void read_env_file(const char *path)
+{
+	static char buf[1 << 20];
+	size_t len = 0, n = 0, i;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		die("open --env-file %s", path);
+	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += r;
+	if (r < 0)
+		die("read --env-file %s", path);
+	if (len == sizeof(buf) - 1) {
+		errno = 0;
+		die("--env-file %s is larger than %zu bytes", path, sizeof(buf) - 2);
+	}
+	close(fd);
+	buf[len] = 0;
+	for (i = 0; i < len; i++)
+		if (buf[i] == 0)
+			n++;
+	job_env = calloc(n + 2, sizeof(*job_env));
+	if (!job_env)
+		die("calloc");
+	for (i = 0, n = 0; i < len; i += strlen(buf + i) + 1)
+		if (buf[i])
+			job_env[n++] = buf + i;
+}
+
+/* From here on, whatever runs gets the job's environment (when --env-file gave one). */
+static void use_job_env(void)
+{
+	if (job_env)
+		environ = job_env;
+}
+
+static void drop_to_owner(const struct owner *u)
+{
+	int cap;
+
+	if (!u->set)
+		return;
+	for (cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			die("drop capability %d from the bounding set", cap);
+	if (setgroups(u->ngroups, u->groups) < 0)
+		die("setgroups for uid %u", (unsigned)u->uid);
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		die("setresgid %u", (unsigned)u->gid);
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		die("setresuid %u", (unsigned)u->uid);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("prctl(PR_SET_NO_NEW_PRIVS)");
+	if (setresuid(0, 0, 0) == 0 || geteuid() != u->uid || getegid() != u->gid) {
+		errno = 0;
+		die("still privileged after dropping to uid %u", (unsigned)u->uid);
+	}
+}
+
 struct run_opts {
 	const char *cgroup;
 	const char *root_dir;
@@ -289,6 +427,7 @@ struct run_opts {
 	const char *address;
 	const char *tmpfs[MAX_TMPFS];
 	int ntmpfs;
+	struct owner owner;
 	char **argv;
 };
 
@@ -314,12 +453,21 @@ static void umount_all(const char *path)
 		;
 }
 
-static void mount_tmpfs(const char *root, const char *dir, const char *what)
+/*
+ * A job's own directory (create 0) is never created by us: it belongs to the
+ * job's owner, and root making directories along a path the owner chose
+ * could follow the owner's symlinks.
+ */
+static void mount_tmpfs(const char *root, const char *dir, const char *what, int create)
 {
 	char path[4096];
+	struct stat st;
 
 	snprintf(path, sizeof(path), "%s%s", root, dir);
-	mkdir_p(path);
+	if (create)
+		mkdir_p(path);
+	else if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		die("tmpfs directory %s is missing or not a directory (the job creates it)", dir);
 	umount_all(path);
 	if (mount(what, path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		die("mount tmpfs on %s", dir);
@@ -369,10 +517,10 @@ static void build_root(struct run_opts *o)
 	umount_all(path);
 	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die("mount /proc");
-	mount_tmpfs(r, "/dev/shm", "crmpi-shm");
+	mount_tmpfs(r, "/dev/shm", "crmpi-shm", 1);
 	mount_devpts(r);
 	for (i = 0; i < o->ntmpfs; i++)
-		mount_tmpfs(r, o->tmpfs[i], "crmpi-tmp");
+		mount_tmpfs(r, o->tmpfs[i], "crmpi-tmp", !o->owner.set);
 	if (o->workdir) {
 		snprintf(path, sizeof(path), "%s%s", r, o->workdir);
 		if (mount(o->workdir, path, NULL, MS_BIND, NULL) < 0)
@@ -394,7 +542,7 @@ static void build_root(struct run_opts *o)
  * namespace was unshared would point into the host's mount namespace, which
  * CRIU cannot dump.
  */
-static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_fd, int net_fd)
+static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_fd, int net_fd, int lifeline)
 {
 	char fdbuf[16];
 	char **argv;
@@ -417,6 +565,10 @@ static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_
 		die("sethostname %s", o->hostname);
 	loopback_up();
 	setsid();
+	/* A change of credentials clears the parent-death signal: armed again, then the lifeline goes. */
+	drop_to_owner(&o->owner);
+	die_with_guardian(lifeline);
+	use_job_env();
 
 	for (n = 0; o->argv[n]; n++)
 		;
@@ -628,6 +780,10 @@ static int run_main(int argc, char **argv)
 			o.bridge = argv[++i];
 		} else if (!strcmp(argv[i], "--address")) {
 			o.address = argv[++i];
+		} else if (!strcmp(argv[i], "--user")) {
+			parse_owner(argv[++i], &o.owner);
+		} else if (!strcmp(argv[i], "--env-file")) {
+			read_env_file(argv[++i]);
 		} else if (!strcmp(argv[i], "--tmpfs")) {
 			if (o.ntmpfs == MAX_TMPFS)
 				die("more than %d --tmpfs directories", MAX_TMPFS);
@@ -665,8 +821,8 @@ static int run_main(int argc, char **argv)
 		if (netfd[0] >= 0)
 			close(netfd[0]);
 		/* The init (and so the whole tree) dies with us, even when we are SIGKILLed. */
-		die_with_guardian(lifeline[0]);
-		setup_and_exec_init(&o, self, pipefd[1], netfd[1]);
+		arm_death_signal(lifeline[0]);
+		setup_and_exec_init(&o, self, pipefd[1], netfd[1], lifeline[0]);
 	}
 	tree_pid = pid;
 	close(lifeline[0]);
@@ -732,6 +888,7 @@ static void take_tree_fd(pid_t init, int fd)
 static int exec_main(int argc, char **argv)
 {
 	const char *cgroup = NULL, *workdir = "/";
+	struct owner owner = { 0 };
 	char **cmd = NULL;
 	pid_t init = 0, child;
 	int i, status, errpipe[2], err = 0;
@@ -748,6 +905,10 @@ static int exec_main(int argc, char **argv)
 			cgroup = argv[++i];
 		} else if (!strcmp(argv[i], "--workdir")) {
 			workdir = argv[++i];
+		} else if (!strcmp(argv[i], "--user")) {
+			parse_owner(argv[++i], &owner);
+		} else if (!strcmp(argv[i], "--env-file")) {
+			read_env_file(argv[++i]);
 		} else {
 			usage();
 		}
@@ -786,6 +947,8 @@ static int exec_main(int argc, char **argv)
 			setsid();
 			reopen_stdin_inside();
 			syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+			drop_to_owner(&owner);
+			use_job_env();
 			if (chdir(workdir) < 0) {
 				err = errno;
 			} else {
@@ -859,6 +1022,12 @@ static int restore_main(int argc, char **argv)
 	if (mount("/", root_dir, NULL, MS_BIND, NULL) < 0)
 		die("bind / to %s", root_dir);
 	unlink(pid_file);
+	{
+		char ready[4096];
+
+		snprintf(ready, sizeof(ready), "%s.ready", pid_file);
+		unlink(ready);
+	}
 	if (pipe2(lifeline, O_CLOEXEC) < 0)
 		die("pipe");
 	criu = fork();
@@ -895,7 +1064,39 @@ static int restore_main(int argc, char **argv)
 	/* A kill that arrived while criu ran must not be lost. */
 	if (kill(root, 0) < 0 && errno == ESRCH)
 		return EXIT_RESTORE;
+	/* CRIU is done with the tree (credentials, freezer state): whoever waits for PIDFILE.ready may look at it. */
+	{
+		char ready[4096];
+
+		snprintf(ready, sizeof(ready), "%s.ready", pid_file);
+		write_pid_file(ready, root);
+	}
 	return status_to_code(wait_for(root));
+}
+
+/*
+ * crmpi-ns real-uid UID GID -- CMD...: runs CMD (CRIU) as root with the real
+ * uid and gid of a tree's owner. Where root lacks CAP_SYS_RESOURCE (some
+ * containers), the kernel lets CRIU read a task's resource limits only when
+ * its real ids match the task's; its effective ids and capabilities stay
+ * root's.
+ */
+static int real_uid_main(int argc, char **argv)
+{
+	struct owner u;
+	char arg[64];
+
+	if (argc < 4 || strcmp(argv[2], "--"))
+		usage();
+	snprintf(arg, sizeof(arg), "%s:%s", argv[0], argv[1]);
+	parse_owner(arg, &u);
+	if (setresgid(u.gid, 0, 0) < 0)
+		die("setresgid(%u, 0, 0)", (unsigned)u.gid);
+	if (setresuid(u.uid, 0, 0) < 0)
+		die("setresuid(%u, 0, 0)", (unsigned)u.uid);
+	execv(argv[3], argv + 3);
+	die("exec %s", argv[3]);
+	return EXIT_SETUP;
 }
 
 int main(int argc, char **argv)
@@ -911,6 +1112,8 @@ int main(int argc, char **argv)
 		return restore_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "exec"))
 		return exec_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "real-uid"))
+		return real_uid_main(argc - 2, argv + 2);
 	usage();
 	return EXIT_SETUP;
 }

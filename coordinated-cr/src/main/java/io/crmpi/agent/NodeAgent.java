@@ -105,7 +105,7 @@ public final class NodeAgent implements NodeHandle {
     if (ranks != null) {
       ranks.expectRestart(epoch);
     }
-    NodeTree restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image.attributes(), epoch);
+    NodeTree restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image, epoch);
     attach(restored);
   }
 
@@ -225,7 +225,7 @@ public final class NodeAgent implements NodeHandle {
     String nodeRel = "nodes/" + node();
     Path nodeDir = d.epochDir().resolve(nodeRel);
     Path imageDir = nodeDir.resolve("image");
-    Files.createDirectories(imageDir);
+    Files.createDirectories(nodeDir);
     Map<String, String> attributes = engine.dump(t, spec, imageDir);
     faults.check(FaultPoint.DUMP, d.epoch());
     List<FileDigest> workdirFiles = List.of();
@@ -253,7 +253,9 @@ public final class NodeAgent implements NodeHandle {
       throw new IOException("the node tree of node " + node() + " ended during checkpoint " + p.epoch());
     }
     Path nodeDir = dump.epochDir().resolve(dump.nodeRel());
-    List<FileDigest> files = Digests.digestTree(nodeDir.resolve("image"));
+    io.crmpi.engine.PersistedImage persisted = engine.persist(dump.tree(), spec, nodeDir.resolve("image"), p.epoch(),
+        dump.attributes());
+    List<FileDigest> files = persisted.files();
     Digests.fsyncTree(nodeDir);
     Digests.fsyncDirectory(nodeDir.getParent());
     for (FileDigest f : files) {
@@ -261,7 +263,7 @@ public final class NodeAgent implements NodeHandle {
     }
     NodeImage image = new NodeImage(node(), dump.nodeRel() + "/image", files, dump.workdirRel(),
         dump.workdirRel() == null ? null : spec.workdir().toString(), dump.workdirFiles(),
-        dump.attributes());
+        persisted.attributes());
     return new AgentReply.Persisted(node(), p.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
   }
 

@@ -77,13 +77,12 @@ public final class AppEngine implements Engine {
       throw new IOException("no rank wrote its state into " + state
           + ": the app engine needs ranks that carry libcrmpi");
     }
-    Files.delete(imageDir);
     Files.move(state, imageDir, StandardCopyOption.ATOMIC_MOVE);
     return Map.of(ATTR_RANKS, Long.toString(ranks));
   }
 
   @Override
-  public NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
+  public NodeTree restore(LaunchSpec spec, Path imageDir, io.crmpi.store.NodeImage image, long epoch)
       throws IOException {
     Path restart = spec.runtimeDir().resolve("app-restart");
     deleteTree(restart);

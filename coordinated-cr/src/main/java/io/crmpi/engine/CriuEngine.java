@@ -55,16 +55,17 @@ public final class CriuEngine implements Engine {
 
   @Override
   public void freeze(NodeTree tree) throws IOException {
-    tree.freezer().freeze();
+    LocalTree.of(tree).freezer().freeze();
   }
 
   @Override
   public void thaw(NodeTree tree) throws IOException {
-    tree.freezer().thaw();
+    LocalTree.of(tree).freezer().thaw();
   }
 
   @Override
-  public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir) throws IOException {
+  public Map<String, String> dump(NodeTree anyTree, LaunchSpec spec, Path imageDir) throws IOException {
+    LocalTree tree = LocalTree.of(anyTree);
     Map<String, String> mounts = MountTable.externalMounts(tree.initPid(), spec.workdir());
     Map<String, String> attributes = new LinkedHashMap<>();
     attributes.put(ATTR_STDOUT, fdTarget(tree.initPid(), 1));
@@ -78,6 +79,9 @@ public final class CriuEngine implements Engine {
     });
     attributes.put(ATTR_MOUNTS, encoded.toString());
     TreeHealth.requireWhole(tree.freezer(), tree);
+    if (!Files.isDirectory(imageDir)) {
+      Files.createDirectory(imageDir);
+    }
     try {
       criu.dump(new CriuDumpRequest(tree.initPid(), imageDir, "dump.log", true,
           tree.freezer().dir(), byMountPoint, GHOST_LIMIT));
@@ -95,13 +99,14 @@ public final class CriuEngine implements Engine {
   }
 
   @Override
-  public NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
-      throws IOException {
+  public NodeTree restore(LaunchSpec spec, Path imageDir, NodeImage image, long epoch) throws IOException {
+    Map<String, String> attributes = image.attributes();
     NodeTreeRuntime.prepareRuntimeDir(spec);
     Path work = spec.runtimeDir().resolve("criu-work");
     Files.createDirectories(work);
     Path pidFile = spec.runtimeDir().resolve("restored.pid");
     Files.deleteIfExists(pidFile);
+    Files.deleteIfExists(pidFile.resolveSibling(pidFile.getFileName() + ".ready"));
     String cgroup = require(attributes, ATTR_CGROUP);
     Freezer freezer = NodeTreeRuntime.fence(Freezer.forImage(Path.of(cgroup)), spec);
     Path root = spec.runtimeDir().resolve("restore-root");
@@ -138,12 +143,13 @@ public final class CriuEngine implements Engine {
     Process shim = NodeTreeRuntime.start(cmd, spec, Map.of());
     long pid;
     try {
-      pid = NodeTreeRuntime.awaitPid(shim, pidFile, "restore");
+      // F.ready appears once CRIU has exited: the tree is whole (credentials, freezer state) and waits for its thaw.
+      pid = NodeTreeRuntime.awaitPid(shim, pidFile.resolveSibling(pidFile.getFileName() + ".ready"), "restore");
     } catch (IOException e) {
       NodeTreeRuntime.discard(shim, freezer);
       throw new IOException(e.getMessage() + Criu.errorLines(work.resolve(log)), e);
     }
-    NodeTree tree = new NodeTree(shim, pid, freezer);
+    LocalTree tree = new LocalTree(shim, pid, freezer);
     // The restored tree must stay as whole as its image: the next checkpoint compares with it.
     tree.healthyProcesses(NodeImage.processes(attributes).orElse(0));
     return tree;

@@ -33,11 +33,23 @@ public interface Engine {
   void freeze(NodeTree tree) throws IOException;
 
   /**
-   * Dumps a frozen tree into imageDir (an existing empty directory), leaving
-   * it running (frozen), and returns what a restore needs besides the files.
-   * The files are not yet fsynced: the agent does that with the digests.
+   * Dumps a frozen tree into imageDir (which the engine creates; its parent
+   * exists), leaving it running (frozen), and returns what a restore needs
+   * besides the files. The files are not yet durable: see {@link #persist}.
    */
   Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir) throws IOException;
+
+  /**
+   * Makes the image of a dump durable and describes it for the manifest:
+   * every file's digest, and the attributes to record (the dump's, to which
+   * crmpid adds its seal). The tree may already run again.
+   */
+  default PersistedImage persist(NodeTree tree, LaunchSpec spec, Path imageDir, long epoch,
+      Map<String, String> attributes) throws IOException {
+    java.util.List<io.crmpi.store.FileDigest> files = io.crmpi.store.Digests.digestTree(imageDir);
+    io.crmpi.store.Digests.fsyncTree(imageDir);
+    return new PersistedImage(files, attributes);
+  }
 
   /** Lets a frozen tree run again; harmless on a running or dead tree. */
   void thaw(NodeTree tree) throws IOException;
@@ -55,9 +67,10 @@ public interface Engine {
   default void fence(LaunchSpec spec) throws IOException {}
 
   /**
-   * Restores a tree from imageDir with the attributes its dump returned. The
-   * tree may come back frozen; the agent thaws it once every node is restored.
+   * Restores a tree from imageDir, the files and attributes that image
+   * records. The tree may come back frozen; the agent thaws it once every
+   * node is restored.
    */
-  NodeTree restore(LaunchSpec spec, Path imageDir, Map<String, String> attributes, long epoch)
+  NodeTree restore(LaunchSpec spec, Path imageDir, io.crmpi.store.NodeImage image, long epoch)
       throws IOException;
 }

@@ -159,7 +159,7 @@ public final class Freezer {
   }
 
   /** The pids in the cgroup (empty when it is gone). */
-  List<Long> tasks() throws IOException {
+  public List<Long> tasks() throws IOException {
     try {
       return Files.readAllLines(dir.resolve("cgroup.procs")).stream().map(String::strip)
           .filter(l -> !l.isEmpty()).map(Long::parseLong).toList();

@@ -18,6 +18,10 @@ import java.util.Objects;
  * @param runtimeDir the agent's directory for this node tree (absolute)
  * @param network the tree's place on the job network of a multi-node job,
  *     or null for a single-node job (the tree then has only loopback)
+ * @param sessionDir the directory that a tmpfs of the tree's own covers
+ *     (the MPI session files); null for runtimeDir/session
+ * @param owner whom the tree runs as, or null for the user that starts it
+ *     (crmpid sets the owner to the user that asked for the tree)
  */
 public record LaunchSpec(
     String job,
@@ -26,7 +30,9 @@ public record LaunchSpec(
     Path workdir,
     Map<String, String> environment,
     Path runtimeDir,
-    JobNetwork network) {
+    JobNetwork network,
+    Path sessionDir,
+    TreeOwner owner) {
   public LaunchSpec {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(node, "node");
@@ -41,6 +47,16 @@ public record LaunchSpec(
     if (!runtimeDir.isAbsolute()) {
       throw new IllegalArgumentException("runtimeDir is not absolute: " + runtimeDir);
     }
+    sessionDir = sessionDir == null ? runtimeDir.resolve("session") : sessionDir;
+    if (!sessionDir.isAbsolute()) {
+      throw new IllegalArgumentException("sessionDir is not absolute: " + sessionDir);
+    }
+  }
+
+  /** A tree of the user that starts it. */
+  public LaunchSpec(String job, String node, List<String> command, Path workdir, Map<String, String> environment,
+      Path runtimeDir, JobNetwork network) {
+    this(job, node, command, workdir, environment, runtimeDir, network, null, null);
   }
 
   /** A single-node tree: loopback only. */
@@ -49,8 +65,14 @@ public record LaunchSpec(
     this(job, node, command, workdir, environment, runtimeDir, null);
   }
 
-  /** The tmpfs directory that holds the MPI session files inside the tree. */
-  public Path sessionDir() {
-    return runtimeDir.resolve("session");
+  /**
+   * The same tree placed by crmpid: its runtime files (pid files, staging
+   * roots, CRIU's work directory) in a directory of root's, its network
+   * interface named by crmpid, run as owner. The session directory stays
+   * where the job's environment expects it.
+   */
+  public LaunchSpec placed(Path daemonRuntimeDir, JobNetwork placedNetwork, TreeOwner treeOwner) {
+    return new LaunchSpec(job, node, command, workdir, environment, daemonRuntimeDir, placedNetwork, sessionDir,
+        treeOwner);
   }
 }

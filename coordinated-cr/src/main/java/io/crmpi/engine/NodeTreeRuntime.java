@@ -43,6 +43,9 @@ final class NodeTreeRuntime {
         "--hostname", hostName(),
         "--cgroup", freezer.dir().toString(),
         "--pid-file", pidFile.toString()));
+    if (spec.owner() != null) {
+      cmd.addAll(List.of("--user", spec.owner().argument(), "--env-file", envFile(spec, "launch", extraEnv).toString()));
+    }
     if (spec.network() != null) {
       spec.network().awaitHostInterfaceFree(java.time.Duration.ofSeconds(10));
       cmd.addAll(List.of("--veth", spec.network().hostInterface(), "--bridge", spec.network().bridge(),
@@ -58,7 +61,7 @@ final class NodeTreeRuntime {
       discard(shim, freezer);
       throw e;
     }
-    return new NodeTree(shim, pid, freezer);
+    return new LocalTree(shim, pid, freezer);
   }
 
   /**
@@ -66,14 +69,19 @@ final class NodeTreeRuntime {
    * and stderr) as a process the tree's init adopts, and returns once it
    * runs. Launchers use it to start their daemon on this node.
    */
-  void exec(NodeTree tree, LaunchSpec spec, List<String> command) throws IOException {
+  void exec(NodeTree anyTree, LaunchSpec spec, List<String> command) throws IOException {
+    LocalTree tree = LocalTree.of(anyTree);
     if (!tree.isAlive()) {
       throw new IOException("node " + spec.node() + " has no running node tree");
     }
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "exec",
         "--pid", Long.toString(tree.initPid()),
         "--cgroup", tree.freezer().dir().toString(),
-        "--workdir", spec.workdir().toString(), "--"));
+        "--workdir", spec.workdir().toString()));
+    if (spec.owner() != null) {
+      cmd.addAll(List.of("--user", spec.owner().argument(), "--env-file", envFile(spec, "exec", Map.of()).toString()));
+    }
+    cmd.add("--");
     cmd.addAll(command);
     Process p = start(cmd, spec, Map.of());
     try {
@@ -130,15 +138,43 @@ final class NodeTreeRuntime {
     return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
   }
 
+  /** The runtime directory; the session directory too, unless the tree has an owner (who made it). */
   static void prepareRuntimeDir(LaunchSpec spec) throws IOException {
     Files.createDirectories(spec.runtimeDir());
-    Files.createDirectories(spec.sessionDir());
+    if (spec.owner() == null) {
+      Files.createDirectories(spec.sessionDir());
+    }
   }
 
   /** Unique per job directory, so that equally named jobs of other users never share a freezer. */
   static String cgroupName(LaunchSpec spec) {
     String tag = Integer.toHexString(spec.runtimeDir().toString().hashCode());
     return (spec.job() + "." + spec.node() + "." + tag).replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
+  /** What crmpi-ns and CRIU run with while they are root for a tree that has an owner. */
+  static final Map<String, String> SCRUBBED_ENVIRONMENT = Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin",
+      "LC_ALL", "C");
+
+  /**
+   * The job's environment for crmpi-ns --env-file (NUL-separated), in the
+   * runtime directory (root's, when the tree has an owner): crmpi-ns gives
+   * it to the job only once it runs as the owner.
+   */
+  static Path envFile(LaunchSpec spec, String what, Map<String, String> extraEnv) throws IOException {
+    Map<String, String> env = new java.util.TreeMap<>(spec.environment());
+    env.putAll(extraEnv);
+    StringBuilder b = new StringBuilder();
+    env.forEach((k, v) -> {
+      if (k.indexOf('=') < 0 && k.indexOf('\0') < 0 && v.indexOf('\0') < 0) {
+        b.append(k).append('=').append(v).append('\0');
+      }
+    });
+    Path f = spec.runtimeDir().resolve(what + ".env");
+    Files.deleteIfExists(f);
+    Files.writeString(Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))), b);
+    return f;
   }
 
   /**
@@ -149,11 +185,16 @@ final class NodeTreeRuntime {
    */
   static Process start(List<String> cmd, LaunchSpec spec, Map<String, String> extraEnv) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd)
-        .directory(spec.workdir().toFile())
+        .directory((spec.owner() != null ? spec.runtimeDir() : spec.workdir()).toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     pb.environment().clear();
-    pb.environment().putAll(spec.environment());
-    pb.environment().putAll(extraEnv);
+    if (spec.owner() != null) {
+      // Root never runs with the owner's environment (LD_PRELOAD, PATH): the job gets it from --env-file.
+      pb.environment().putAll(SCRUBBED_ENVIRONMENT);
+    } else {
+      pb.environment().putAll(spec.environment());
+      pb.environment().putAll(extraEnv);
+    }
     try {
       return SPAWNER.submit(pb::start).get();
     } catch (InterruptedException e) {

@@ -23,7 +23,7 @@ final class TreeHealth {
    * it was restored from (a rank that died and was reaped while its
    * launcher tears the job down). Returns the number of processes.
    */
-  static int requireWhole(Freezer freezer, NodeTree tree) throws IOException {
+  static int requireWhole(Freezer freezer, LocalTree tree) throws IOException {
     List<String> pids = Files.readAllLines(freezer.dir().resolve("cgroup.procs"));
     if (pids.isEmpty()) {
       throw new IOException("the node tree has no processes left");

@@ -30,11 +30,27 @@ final class Crmpi {
   final Path base;
   final Path state;
   final Path workdir;
+  /** The ordinary user bin/crmpi runs as (through runuser), or null for root. */
+  private final String user;
 
   Crmpi(Path base) throws IOException {
+    this(base, null);
+  }
+
+  private Crmpi(Path base, String user) throws IOException {
     this.base = base;
+    this.user = user;
     this.state = Files.createDirectories(base.resolve("state"));
     this.workdir = Files.createDirectories(base.resolve("work"));
+  }
+
+  /** A job of an ordinary user: its state and working directories are theirs, bin/crmpi runs as them. */
+  static Crmpi asUser(Path base, String user) throws Exception {
+    Crmpi c = new Crmpi(base, user);
+    Process p = new ProcessBuilder("chown", "-R", user + ":", c.state.toString(), c.workdir.toString())
+        .inheritIO().start();
+    assertTrue(p.waitFor() == 0, "chown of " + base + " to " + user);
+    return c;
   }
 
   /** The command line of a program of mpi-tests under mpirun with n ranks. */
@@ -47,7 +63,11 @@ final class Crmpi {
 
   /** Starts bin/crmpi with the given arguments (after --state-dir), output to files in base. */
   Process start(String label, Map<String, String> env, List<String> args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(REPO.resolve("bin/crmpi").toString()));
+    List<String> cmd = new ArrayList<>();
+    if (user != null) {
+      cmd.addAll(List.of("runuser", "-u", user, "--"));
+    }
+    cmd.add(REPO.resolve("bin/crmpi").toString());
     if (!args.isEmpty()) {
       cmd.add(args.get(0));
       cmd.add("--state-dir");

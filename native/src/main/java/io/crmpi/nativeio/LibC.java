@@ -10,10 +10,31 @@ interface LibC extends Library {
 
   int O_RDONLY = 0;
   int O_DIRECTORY = 0200000;
+  int O_NOFOLLOW = 0400000;
+
+  /** struct passwd of glibc. */
+  @com.sun.jna.Structure.FieldOrder({"pw_name", "pw_passwd", "pw_uid", "pw_gid", "pw_gecos", "pw_dir", "pw_shell"})
+  class Passwd extends com.sun.jna.Structure {
+    public String pw_name;
+    public String pw_passwd;
+    public int pw_uid;
+    public int pw_gid;
+    public String pw_gecos;
+    public String pw_dir;
+    public String pw_shell;
+  }
+
+  /** Returns an error number (0 when found; result null when there is no such user). */
+  int getpwnam_r(String name, Passwd pwd, byte[] buf, long buflen, com.sun.jna.ptr.PointerByReference result);
+
+  /** Returns the number of groups, or -1 when groups is too small (ngroups then holds the number needed). */
+  int getgrouplist(String user, int group, int[] groups, com.sun.jna.ptr.IntByReference ngroups);
 
   int open(String path, int flags) throws LastErrorException;
 
   int close(int fd) throws LastErrorException;
+
+  int fsync(int fd) throws LastErrorException;
 
   int kill(int pid, int sig) throws LastErrorException;
 

@@ -26,6 +26,59 @@ public final class Posix {
     }
   }
 
+  /**
+   * Opens a directory that must not be a symlink (O_NOFOLLOW on the last
+   * component); its contents are then reached through /proc/self/fd, so a
+   * rename of the path afterwards changes nothing.
+   */
+  public static int openDirectoryNoFollow(Path dir) {
+    try {
+      return LibC.INSTANCE.open(dir.toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW);
+    } catch (LastErrorException e) {
+      throw failure("open(" + dir + ", O_NOFOLLOW)", e);
+    }
+  }
+
+  /** A user of the system's user database (NSS: files, LDAP, ...). */
+  public record Account(String name, int uid, int gid, java.util.List<Integer> groups) {}
+
+  /** Looks a user up by name, with their supplementary groups; empty when there is no such user. */
+  public static java.util.Optional<Account> account(String name) {
+    LibC.Passwd pwd = new LibC.Passwd();
+    byte[] buf = new byte[16384];
+    com.sun.jna.ptr.PointerByReference result = new com.sun.jna.ptr.PointerByReference();
+    int rc = LibC.INSTANCE.getpwnam_r(name, pwd, buf, buf.length, result);
+    if (rc != 0) {
+      throw new NativeCallException("getpwnam_r(" + name + ")", rc, LibC.INSTANCE.strerror(rc));
+    }
+    if (result.getValue() == null) {
+      return java.util.Optional.empty();
+    }
+    int[] groups = new int[64];
+    com.sun.jna.ptr.IntByReference n = new com.sun.jna.ptr.IntByReference(groups.length);
+    if (LibC.INSTANCE.getgrouplist(name, pwd.pw_gid, groups, n) < 0) {
+      groups = new int[n.getValue()];
+      n.setValue(groups.length);
+      if (LibC.INSTANCE.getgrouplist(name, pwd.pw_gid, groups, n) < 0) {
+        throw new NativeCallException("getgrouplist(" + name + ")", 0, "the group list changed while read");
+      }
+    }
+    java.util.List<Integer> list = new java.util.ArrayList<>();
+    for (int i = 0; i < n.getValue(); i++) {
+      list.add(groups[i]);
+    }
+    return java.util.Optional.of(new Account(name, pwd.pw_uid, pwd.pw_gid, java.util.List.copyOf(list)));
+  }
+
+  /** fsync(2): makes what fd refers to (a file, or a directory's entries) durable. */
+  public static void fsync(int fd) {
+    try {
+      LibC.INSTANCE.fsync(fd);
+    } catch (LastErrorException e) {
+      throw failure("fsync(" + fd + ")", e);
+    }
+  }
+
   public static void close(int fd) {
     try {
       LibC.INSTANCE.close(fd);

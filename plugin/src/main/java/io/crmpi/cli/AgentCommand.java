@@ -2,15 +2,11 @@ package io.crmpi.cli;
 
 import io.crmpi.agent.NodeAgent;
 import io.crmpi.agent.RankChannel;
-import io.crmpi.engine.AppEngine;
-import io.crmpi.engine.CriuEngine;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.fault.Faults;
 import io.crmpi.local.ExitCodes;
 import io.crmpi.local.JobException;
-import io.crmpi.nativeio.Criu;
-import io.crmpi.nativeio.CriuInstallation;
 import io.crmpi.remote.AgentHost;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,8 +40,7 @@ final class AgentCommand implements Callable<Integer> {
     String host = System.getenv().getOrDefault("SLURMD_NODENAME",
         Files.readString(Path.of("/proc/sys/kernel/hostname")).strip());
     AgentHost.serve(endpoint, token, host, (spec, engineName, quiesce, faults, sink) -> {
-      Engine engine = engineName.equals("app") ? new AppEngine(Installation.crmpiNs())
-          : new CriuEngine(Criu.load(CriuInstallation.locate()), Installation.crmpiNs());
+      Engine engine = io.crmpi.local.Engines.forThisUser(engineName, Installation.crmpiNs());
       RankChannel ranks = RankChannel.listen(rankSocket(spec), spec.job());
       return new NodeAgent(spec, engine, sink, faults.isEmpty() ? Faults.none() : Faults.parse(faults), Set.of(),
           System::nanoTime, ranks, quiesce);

@@ -9,14 +9,10 @@ import io.crmpi.coordinator.CheckpointCoordinator;
 import io.crmpi.coordinator.CheckpointOutcome;
 import io.crmpi.coordinator.CoordinatorConfig;
 import io.crmpi.coordinator.EpochPins;
-import io.crmpi.engine.AppEngine;
-import io.crmpi.engine.CriuEngine;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.TreeExit;
 import io.crmpi.fault.Faults;
-import io.crmpi.nativeio.Criu;
-import io.crmpi.nativeio.CriuInstallation;
 import io.crmpi.policy.CheckpointPolicy;
 import io.crmpi.policy.PeriodicCheckpoints;
 import io.crmpi.store.FileCheckpointStore;
@@ -106,8 +102,7 @@ public final class LocalJob {
     state = new JobState(JobStatus.RUNNING, ProcessHandle.current().pid(), previousRestarts, -1, "starting",
         dir.controlSocket().toString(), clock.instant());
     store = FileCheckpointStore.open(dir.checkpoints(), spec.name());
-    Engine engine = spec.engine().equals("app") ? new AppEngine(settings.crmpiNs())
-        : new CriuEngine(Criu.load(CriuInstallation.locate()), settings.crmpiNs());
+    Engine engine = Engines.forThisUser(spec.engine(), settings.crmpiNs());
     Path workdir = Path.of(spec.workdir());
     Set<Path> excluded = dir.dir().startsWith(workdir) ? Set.of(dir.dir()) : Set.of();
     int nodeCount = SlurmAllocation.nodeCount(System.getenv());

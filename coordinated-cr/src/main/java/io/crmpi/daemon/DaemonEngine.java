@@ -1,0 +1,111 @@
+package io.crmpi.daemon;
+
+import io.crmpi.engine.Engine;
+import io.crmpi.engine.LaunchSpec;
+import io.crmpi.engine.NodeTree;
+import io.crmpi.engine.PersistedImage;
+import io.crmpi.store.NodeImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The criu engine of an ordinary user's job: every privileged step (start,
+ * freeze, dump, seal, restore, kill) is a request to this node's crmpid,
+ * which runs the tree as this user. What the user may do alone (create the
+ * session directory, read the sealed images it then owns) happens here.
+ */
+public final class DaemonEngine implements Engine {
+  private final DaemonClient client;
+
+  public DaemonEngine(DaemonClient client) {
+    this.client = client;
+  }
+
+  @Override
+  public String name() {
+    return "criu";
+  }
+
+  @Override
+  public NodeTree launch(LaunchSpec spec) throws IOException {
+    Files.createDirectories(spec.sessionDir());
+    return lease(new DaemonRequest.Launch(spec));
+  }
+
+  @Override
+  public NodeTree restore(LaunchSpec spec, Path imageDir, NodeImage image, long epoch) throws IOException {
+    Files.createDirectories(spec.sessionDir());
+    return lease(new DaemonRequest.Restore(spec, imageDir, epoch, image.files(), image.attributes()));
+  }
+
+  private NodeTree lease(DaemonRequest request) throws IOException {
+    SocketChannel ch = client.open(request);
+    try {
+      InputStream in = ChannelStreams.in(ch);
+      DaemonReply first = DaemonWire.readReply(in).orElseThrow(() -> new IOException(
+          "crmpid closed the connection without an answer to " + request.getClass().getSimpleName()));
+      if (first instanceof DaemonReply.Refused r) {
+        throw new IOException("crmpid: " + r.message());
+      }
+      if (!(first instanceof DaemonReply.Started)) {
+        throw new IOException("crmpid answered " + request.getClass().getSimpleName() + " with "
+            + first.getClass().getSimpleName());
+      }
+      return new DaemonTree(client, request.tree(), ch, in);
+    } catch (DaemonWire.BadMessage e) {
+      ch.close();
+      throw new IOException("crmpid sent a bad reply: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public void freeze(NodeTree tree) throws IOException {
+    client.call(new DaemonRequest.Freeze(id(tree)));
+  }
+
+  @Override
+  public void thaw(NodeTree tree) throws IOException {
+    client.call(new DaemonRequest.Thaw(id(tree)));
+  }
+
+  @Override
+  public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir) throws IOException {
+    if (!imageDir.getFileName().toString().equals("image")) {
+      throw new IllegalArgumentException("crmpid dumps into NODE_DIR/image, not " + imageDir);
+    }
+    return client.call(new DaemonRequest.Dump(id(tree), imageDir.getParent()), DaemonReply.Dumped.class)
+        .attributes();
+  }
+
+  @Override
+  public PersistedImage persist(NodeTree tree, LaunchSpec spec, Path imageDir, long epoch,
+      Map<String, String> attributes) throws IOException {
+    DaemonReply.Persisted p = client.call(new DaemonRequest.Persist(id(tree), epoch), DaemonReply.Persisted.class);
+    return new PersistedImage(p.files(), p.attributes());
+  }
+
+  @Override
+  public void exec(NodeTree tree, LaunchSpec spec, List<String> command) throws IOException {
+    client.call(new DaemonRequest.Exec(id(tree), command));
+  }
+
+  @Override
+  public void fence(LaunchSpec spec) throws IOException {
+    client.call(new DaemonRequest.Fence(spec));
+  }
+
+  private static TreeId id(NodeTree tree) {
+    if (tree instanceof DaemonTree t) {
+      return t.id();
+    }
+    throw new IllegalArgumentException("not a tree of crmpid: " + tree);
+  }
+}

@@ -1,0 +1,133 @@
+package io.crmpi.daemon;
+
+import io.crmpi.engine.LaunchSpec;
+import io.crmpi.store.FileDigest;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A request to crmpid. Every request names a tree by its {@link TreeId};
+ * crmpid decides everything privileged about it itself (which binaries
+ * run, whom the tree runs as, where root writes), so the paths here are
+ * only places of the owner's that crmpid checks before it uses them.
+ *
+ * <p>Launch and Restore open the tree's lease: that connection then carries
+ * the tree's output and exit back, and when the client closes it the tree
+ * is killed. Every other request gets one reply on its own connection.
+ */
+public sealed interface DaemonRequest {
+  TreeId tree();
+
+  /** Start a fresh tree. spec's runtime directory is the owner's; its session directory must exist. */
+  record Launch(LaunchSpec spec) implements DaemonRequest {
+    public Launch {
+      Objects.requireNonNull(spec, "spec");
+    }
+
+    @Override
+    public TreeId tree() {
+      return new TreeId(spec.job(), spec.node());
+    }
+  }
+
+  /**
+   * Restore a tree from an epoch's image of the owner's, which must carry
+   * crmpid's seal over exactly these files and attributes.
+   */
+  record Restore(LaunchSpec spec, Path imageDir, long epoch, List<FileDigest> files, Map<String, String> attributes)
+      implements DaemonRequest {
+    public Restore {
+      Objects.requireNonNull(spec, "spec");
+      requireAbsolute(imageDir, "imageDir");
+      requirePositive(epoch);
+      files = List.copyOf(files);
+      attributes = Map.copyOf(attributes);
+    }
+
+    @Override
+    public TreeId tree() {
+      return new TreeId(spec.job(), spec.node());
+    }
+  }
+
+  /** Stop every process of the tree. */
+  record Freeze(TreeId tree) implements DaemonRequest {
+    public Freeze {
+      Objects.requireNonNull(tree, "tree");
+    }
+  }
+
+  /** Let a frozen tree run again. */
+  record Thaw(TreeId tree) implements DaemonRequest {
+    public Thaw {
+      Objects.requireNonNull(tree, "tree");
+    }
+  }
+
+  /** Dump the frozen tree into nodeDir/image (crmpid creates it; nodeDir is the owner's). */
+  record Dump(TreeId tree, Path nodeDir) implements DaemonRequest {
+    public Dump {
+      Objects.requireNonNull(tree, "tree");
+      requireAbsolute(nodeDir, "nodeDir");
+    }
+  }
+
+  /** Make the last dump durable, seal it for epoch and hand its files to the owner. */
+  record Persist(TreeId tree, long epoch) implements DaemonRequest {
+    public Persist {
+      Objects.requireNonNull(tree, "tree");
+      requirePositive(epoch);
+    }
+  }
+
+  /** Start command inside the running tree, as the owner. */
+  record Exec(TreeId tree, List<String> command) implements DaemonRequest {
+    public Exec {
+      Objects.requireNonNull(tree, "tree");
+      command = List.copyOf(command);
+      if (command.isEmpty()) {
+        throw new IllegalArgumentException("empty command");
+      }
+    }
+  }
+
+  /** How many processes the tree has. */
+  record Processes(TreeId tree) implements DaemonRequest {
+    public Processes {
+      Objects.requireNonNull(tree, "tree");
+    }
+  }
+
+  /** Kill the tree. */
+  record Kill(TreeId tree) implements DaemonRequest {
+    public Kill {
+      Objects.requireNonNull(tree, "tree");
+    }
+  }
+
+  /** Kill whatever an earlier copy of the tree left on this node and free its network interface. */
+  record Fence(LaunchSpec spec) implements DaemonRequest {
+    public Fence {
+      Objects.requireNonNull(spec, "spec");
+    }
+
+    @Override
+    public TreeId tree() {
+      return new TreeId(spec.job(), spec.node());
+    }
+  }
+
+  private static void requireAbsolute(Path p, String what) {
+    if (p == null || !p.isAbsolute()) {
+      throw new IllegalArgumentException(what + " is not an absolute path: " + p);
+    }
+  }
+
+  private static void requirePositive(long epoch) {
+    if (epoch <= 0) {
+      throw new IllegalArgumentException("epoch <= 0: " + epoch);
+    }
+  }
+}

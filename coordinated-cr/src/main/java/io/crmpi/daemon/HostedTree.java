@@ -1,0 +1,41 @@
+package io.crmpi.daemon;
+
+import io.crmpi.engine.LaunchSpec;
+import io.crmpi.engine.LocalTree;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A node tree crmpid runs for a caller: the tree, the spec crmpid placed it
+ * with, and the dump waiting for its persist (a descriptor of its root-owned
+ * image directory, so that a rename by the owner changes nothing).
+ */
+final class HostedTree {
+  final Caller caller;
+  final TreeId id;
+  final LaunchSpec placed;
+  final LocalTree tree;
+  private PendingDump pending;
+
+  record PendingDump(PendingImage image, Path shownAs, Map<String, String> attributes) {}
+
+  HostedTree(Caller caller, TreeId id, LaunchSpec placed, LocalTree tree) {
+    this.caller = caller;
+    this.id = id;
+    this.placed = placed;
+    this.tree = tree;
+  }
+
+  synchronized PendingDump takePending() {
+    PendingDump p = pending;
+    pending = null;
+    return p;
+  }
+
+  /** Sets the pending dump and returns the one it replaces (to be closed), or null. */
+  synchronized PendingDump replacePending(PendingDump next) {
+    PendingDump old = pending;
+    pending = next;
+    return old;
+  }
+}

@@ -1,0 +1,31 @@
+package io.crmpi.local;
+
+import io.crmpi.daemon.DaemonClient;
+import io.crmpi.daemon.DaemonEngine;
+import io.crmpi.engine.AppEngine;
+import io.crmpi.engine.CriuEngine;
+import io.crmpi.engine.Engine;
+import io.crmpi.nativeio.Criu;
+import io.crmpi.nativeio.CriuInstallation;
+import io.crmpi.nativeio.Posix;
+import java.nio.file.Path;
+
+/**
+ * Which engine a job of this process's user gets. An ordinary user's job
+ * asks this node's crmpid for everything privileged; root (the admin, and
+ * a machine without crmpid) runs CRIU and crmpi-ns itself.
+ */
+public final class Engines {
+  private Engines() {}
+
+  public static Engine forThisUser(String engine, Path crmpiNs) {
+    if (!Posix.isRoot()) {
+      if (engine.equals("app")) {
+        throw new JobException("--engine app runs only as root so far; an ordinary user's job uses the criu"
+            + " engine (the default), through crmpid", ExitCodes.USAGE);
+      }
+      return new DaemonEngine(DaemonClient.fromEnvironment(System.getenv()));
+    }
+    return engine.equals("app") ? new AppEngine(crmpiNs) : new CriuEngine(Criu.load(CriuInstallation.locate()), crmpiNs);
+  }
+}
