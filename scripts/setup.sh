@@ -1,8 +1,11 @@
 #!/bin/bash
 # Prepares a fresh Debian 12 machine (JDK 17, Maven and gcc already there) for
 # crmpi, idempotently: Open MPI, nftables (CRIU's network lock), libslurm-dev
-# (the SPANK plugin's header), CRIU >= 4.2,
-# and the build (bin/crmpi then works). Must run as root.
+# (the SPANK plugin's header), CRIU >= 4.2, the build, and crmpid (the node
+# daemon: its image key /etc/crmpi/key, its settings /etc/crmpi/crmpi.conf,
+# and the daemon itself, as a systemd service where systemd runs, else in
+# the background). Then bin/crmpi works for root and for ordinary users.
+# Must run as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { echo "setup: $*" >&2; }
@@ -28,5 +31,8 @@ fi
 if [ "${CRMPI_SKIP_BUILD:-}" != 1 ]; then
   log "building crmpi (mvn package, tests skipped)"
   (cd "$ROOT" && mvn -q -B -DskipTests package)
+fi
+if [ "${CRMPI_SKIP_DAEMON:-}" != 1 ]; then
+  "$ROOT/scripts/install-crmpid.sh"
 fi
 log "ready: $ROOT/bin/crmpi"

@@ -63,6 +63,7 @@ public final class Crmpid implements Closeable {
   static final int MAX_CONNECTIONS = 512;
   static final long FIRST_REQUEST_MS = 10_000;
   private static final int OUTPUT_CHUNK = 32 * 1024;
+  private static final long DRAIN_LIMIT = 8L << 20;
 
   /**
    * @param socket where crmpid listens (its directory must be root's)
@@ -175,6 +176,7 @@ public final class Crmpid implements Closeable {
       } catch (IOException | DaemonWire.BadMessage e) {
         LOG.warning("crmpid: " + caller + ": bad request: " + e.getMessage());
         refuse(out, "bad request: " + e.getMessage());
+        drain(ch, in);
         return;
       } finally {
         idle.cancel(false);
@@ -311,7 +313,11 @@ public final class Crmpid implements Closeable {
       TreeExit exit = tree.exit().join();
       join(stdout);
       join(stderr);
-      DaemonWire.write(out, new DaemonReply.Exited(exit));
+      try {
+        DaemonWire.write(out, new DaemonReply.Exited(exit));
+      } catch (IOException e) {
+        LOG.fine("crmpid: " + caller + ": " + id + ": its client left before the tree's exit: " + e);
+      }
       LOG.info("crmpid: " + caller + ": " + id + ": tree ended (" + exit.describe() + ")");
     } finally {
       trees.remove(key, hosted);
@@ -523,6 +529,27 @@ public final class Crmpid implements Closeable {
       refuse(ChannelStreams.out(ch), message);
     } catch (IOException e) {
       LOG.fine("crmpid: " + e);
+    }
+  }
+
+  /**
+   * After a refusal, reads (and drops) what the client still sends, for a
+   * moment and a bounded amount, so that it reads the refusal instead of a
+   * reset connection; then the connection closes.
+   */
+  private void drain(SocketChannel ch, InputStream in) {
+    ScheduledFuture<?> cut = timer.schedule(() -> closeQuietly(ch), 2, TimeUnit.SECONDS);
+    try {
+      ch.shutdownOutput();
+      byte[] buf = new byte[65536];
+      long total = 0;
+      for (int n; total < DRAIN_LIMIT && (n = in.read(buf)) > 0; ) {
+        total += n;
+      }
+    } catch (IOException e) {
+      LOG.fine("crmpid: draining a refused connection: " + e);
+    } finally {
+      cut.cancel(false);
     }
   }
 
