@@ -1,6 +1,8 @@
 #!/bin/bash
-# The crmpi demo on the embedded local mode: a real 4-rank Open MPI job runs
-# under crmpi with a checkpoint every 2 seconds; one rank is killed with
+# The crmpi demo on the embedded local mode: a real 4-rank Open MPI job of an
+# ordinary user (crmpi-demo, created here) runs under crmpi with a
+# checkpoint every 2 seconds, its node tree run as that user by crmpid (the
+# node daemon that scripts/setup.sh starts); one rank is killed with
 # SIGKILL; crmpi restores the job from its last committed checkpoint; the
 # status table is shown and the output is compared byte for byte with an
 # uninterrupted run of the same program without crmpi.
@@ -10,9 +12,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 make -s -C "$ROOT/mpi-tests/src/main/c" OUT="$ROOT/mpi-tests/target/bin"
 
 DEMO="$ROOT/build/demo"
+DEMO_USER=crmpi-demo
+id "$DEMO_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$DEMO_USER"
 rm -rf "$DEMO"
-mkdir -p "$DEMO/work" "$DEMO/reference"
+mkdir -p "$DEMO/work" "$DEMO/reference" "$DEMO/state"
+chmod 0755 "$DEMO"
+chown "$DEMO_USER:" "$DEMO/work" "$DEMO/state"
 export CRMPI_STATE_DIR="$DEMO/state"
+AS_USER=(runuser -u "$DEMO_USER" -- env CRMPI_STATE_DIR="$CRMPI_STATE_DIR")
 RING="$ROOT/mpi-tests/target/bin/ring"
 ITERS=4000
 
@@ -20,9 +27,9 @@ echo "== the uninterrupted reference run (no crmpi)"
 (cd "$DEMO/reference" && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
   mpirun -np 4 --oversubscribe "$RING" "$ITERS" > /dev/null)
 
-echo "== crmpi run --name ring --interval 2s -- mpirun -np 4 ring $ITERS"
+echo "== as user $DEMO_USER: crmpi run --name ring --interval 2s -- mpirun -np 4 ring $ITERS"
 cd "$DEMO/work"
-"$ROOT/bin/crmpi" run --name ring --interval 2s --keep 3 --max-restarts 5 -- \
+"${AS_USER[@]}" "$ROOT/bin/crmpi" run --name ring --interval 2s --keep 3 --max-restarts 5 -- \
   mpirun -np 4 --oversubscribe "$RING" "$ITERS" &
 CRMPI=$!
 
@@ -32,7 +39,9 @@ for _ in $(seq 1 600); do
   [ "${n:-0}" -ge 2 ] && break
   sleep 0.1
 done
-RANK=$(pgrep -f "^$RING $ITERS" | tail -1 || true)
+echo "== the job's processes (run as $DEMO_USER by crmpid)"
+ps -o user,pid,cmd -u "$DEMO_USER" | grep -E "mpirun|$RING" | grep -v grep || true
+RANK=$(pgrep -u "$DEMO_USER" -f "^$RING $ITERS" | tail -1 || true)
 if [ -n "$RANK" ]; then
   echo "== kill -9 of rank pid $RANK"
   kill -9 "$RANK"
@@ -40,9 +49,9 @@ fi
 wait "$CRMPI"
 
 echo "== crmpi status ring"
-"$ROOT/bin/crmpi" status ring
+"${AS_USER[@]}" "$ROOT/bin/crmpi" status ring
 echo "== crmpi manifest ring (newest epoch)"
-"$ROOT/bin/crmpi" manifest ring | head -12
+"${AS_USER[@]}" "$ROOT/bin/crmpi" manifest ring | head -12
 if cmp "$DEMO/reference/ring.out" "$DEMO/work/ring.out"; then
   echo "== ring.out is byte-identical to the uninterrupted run"
 else
