@@ -185,11 +185,11 @@ public final class Crmpid implements Closeable {
         return;
       }
       DaemonRequest r = request.get();
-      LOG.info("crmpid: " + caller + ": " + r.getClass().getSimpleName() + " " + r.tree());
       try {
+        LOG.info("crmpid: " + caller + ": " + r.getClass().getSimpleName() + " " + r.tree());
         handle(caller, r, in, out);
       } catch (IOException | RuntimeException e) {
-        LOG.warning("crmpid: " + caller + ": " + r.getClass().getSimpleName() + " " + r.tree() + ": " + e.getMessage());
+        LOG.warning("crmpid: " + caller + ": " + r.getClass().getSimpleName() + ": " + e.getMessage());
         refuse(out, String.valueOf(e.getMessage()));
       }
     } catch (IOException e) {

@@ -34,7 +34,8 @@ public final class DaemonEngine implements Engine {
   @Override
   public NodeTree launch(LaunchSpec spec) throws IOException {
     Files.createDirectories(spec.sessionDir());
-    return lease(new DaemonRequest.Launch(spec));
+    // The tree sees this host's name, as a tree this process started would (crmpid may see another name).
+    return lease(new DaemonRequest.Launch(spec.onThisHost()));
   }
 
   @Override

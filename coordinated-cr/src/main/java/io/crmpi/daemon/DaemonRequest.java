@@ -24,6 +24,7 @@ public sealed interface DaemonRequest {
   record Launch(LaunchSpec spec) implements DaemonRequest {
     public Launch {
       Objects.requireNonNull(spec, "spec");
+      new TreeId(spec.job(), spec.node());
     }
 
     @Override
@@ -40,7 +41,8 @@ public sealed interface DaemonRequest {
       implements DaemonRequest {
     public Restore {
       Objects.requireNonNull(spec, "spec");
-      requireAbsolute(imageDir, "imageDir");
+      new TreeId(spec.job(), spec.node());
+      imageDir = requireAbsolute(imageDir, "imageDir");
       requirePositive(epoch);
       files = List.copyOf(files);
       attributes = Map.copyOf(attributes);
@@ -70,7 +72,7 @@ public sealed interface DaemonRequest {
   record Dump(TreeId tree, Path nodeDir) implements DaemonRequest {
     public Dump {
       Objects.requireNonNull(tree, "tree");
-      requireAbsolute(nodeDir, "nodeDir");
+      nodeDir = requireAbsolute(nodeDir, "nodeDir");
     }
   }
 
@@ -111,6 +113,7 @@ public sealed interface DaemonRequest {
   record Fence(LaunchSpec spec) implements DaemonRequest {
     public Fence {
       Objects.requireNonNull(spec, "spec");
+      new TreeId(spec.job(), spec.node());
     }
 
     @Override
@@ -119,10 +122,16 @@ public sealed interface DaemonRequest {
     }
   }
 
-  private static void requireAbsolute(Path p, String what) {
+  /**
+   * The path, absolute and normalized: no "." or ".." and no trailing slash,
+   * so that crmpid's O_NOFOLLOW applies to the directory itself ("link/."
+   * or "link/" would open the symlink's target).
+   */
+  private static Path requireAbsolute(Path p, String what) {
     if (p == null || !p.isAbsolute()) {
       throw new IllegalArgumentException(what + " is not an absolute path: " + p);
     }
+    return Path.of(p.toString()).normalize();
   }
 
   private static void requirePositive(long epoch) {

@@ -18,10 +18,12 @@ import java.util.Optional;
  * {"type": the record's simple name, "body": the record}, of a sealed
  * type ({@link DaemonRequest} or {@link DaemonReply}). A line is read at
  * most {@link #MAX_REQUEST} (requests) or {@link #MAX_REPLY} bytes long
- * before anything parses it, and the record's constructor validates it:
- * whatever is not a well-formed message of the expected type is an
- * IOException that says what was wrong, and never reaches the daemon's
- * logic.
+ * before anything parses it (an overlong line is an IOException), and the
+ * record's constructor validates it. Parsing is strict: one JSON value per
+ * line, no duplicate keys, no unknown fields, no coercion between JSON
+ * types. Whatever is not a well-formed message of the expected type is a
+ * {@link BadMessage} that says what was wrong, and never reaches the
+ * daemon's logic.
  */
 public final class DaemonWire {
   /** The longest request line: a restore lists every file of one node's image. */
@@ -31,6 +33,17 @@ public final class DaemonWire {
   private static final ObjectMapper MAPPER = JsonMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .withCoercionConfig(com.fasterxml.jackson.databind.type.LogicalType.Textual, c -> c
+          .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer,
+              com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+          .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
+              com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+          .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean,
+              com.fasterxml.jackson.databind.cfg.CoercionAction.Fail))
       .build();
 
   private DaemonWire() {}

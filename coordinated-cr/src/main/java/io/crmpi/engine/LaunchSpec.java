@@ -22,6 +22,8 @@ import java.util.Objects;
  *     (the MPI session files); null for runtimeDir/session
  * @param owner whom the tree runs as, or null for the user that starts it
  *     (crmpid sets the owner to the user that asked for the tree)
+ * @param hostname the host name the tree sees (launchers compare it with
+ *     the scheduler's allocation), or null for this host's name
  */
 public record LaunchSpec(
     String job,
@@ -32,7 +34,11 @@ public record LaunchSpec(
     Path runtimeDir,
     JobNetwork network,
     Path sessionDir,
-    TreeOwner owner) {
+    TreeOwner owner,
+    String hostname) {
+  private static final java.util.regex.Pattern HOSTNAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]{0,63}");
+
   public LaunchSpec {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(node, "node");
@@ -43,11 +49,15 @@ public record LaunchSpec(
     if (!workdir.isAbsolute()) {
       throw new IllegalArgumentException("workdir is not absolute: " + workdir);
     }
+    workdir = Path.of(workdir.toString()).normalize();
     environment = Map.copyOf(environment);
     if (!runtimeDir.isAbsolute()) {
       throw new IllegalArgumentException("runtimeDir is not absolute: " + runtimeDir);
     }
     sessionDir = sessionDir == null ? runtimeDir.resolve("session") : sessionDir;
+    if (hostname != null && !HOSTNAME.matcher(hostname).matches()) {
+      throw new IllegalArgumentException("bad host name '" + hostname + "': 1-64 of [A-Za-z0-9.-]");
+    }
     if (!sessionDir.isAbsolute()) {
       throw new IllegalArgumentException("sessionDir is not absolute: " + sessionDir);
     }
@@ -56,7 +66,7 @@ public record LaunchSpec(
   /** A tree of the user that starts it. */
   public LaunchSpec(String job, String node, List<String> command, Path workdir, Map<String, String> environment,
       Path runtimeDir, JobNetwork network) {
-    this(job, node, command, workdir, environment, runtimeDir, network, null, null);
+    this(job, node, command, workdir, environment, runtimeDir, network, null, null, null);
   }
 
   /** A single-node tree: loopback only. */
@@ -73,6 +83,12 @@ public record LaunchSpec(
    */
   public LaunchSpec placed(Path daemonRuntimeDir, JobNetwork placedNetwork, TreeOwner treeOwner) {
     return new LaunchSpec(job, node, command, workdir, environment, daemonRuntimeDir, placedNetwork, sessionDir,
-        treeOwner);
+        treeOwner, hostname);
+  }
+
+  /** The same tree with the host name the tree sees set to this host's (what a client tells crmpid). */
+  public LaunchSpec onThisHost() throws java.io.IOException {
+    return new LaunchSpec(job, node, command, workdir, environment, runtimeDir, network, sessionDir, owner,
+        java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip());
   }
 }

@@ -40,7 +40,7 @@ final class NodeTreeRuntime {
         "--root-dir", spec.runtimeDir().resolve("rootfs").toString(),
         "--workdir", spec.workdir().toString(),
         "--tmpfs", spec.sessionDir().toString(),
-        "--hostname", hostName(),
+        "--hostname", spec.hostname() != null ? spec.hostname() : hostName(),
         "--cgroup", freezer.dir().toString(),
         "--pid-file", pidFile.toString()));
     if (spec.owner() != null) {

@@ -32,8 +32,10 @@ public final class Posix {
    * rename of the path afterwards changes nothing.
    */
   public static int openDirectoryNoFollow(Path dir) {
+    // Normalized first: O_NOFOLLOW guards only the last component, and "link/." or "link/" would follow it.
+    String path = Path.of(dir.toString()).normalize().toString();
     try {
-      return LibC.INSTANCE.open(dir.toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW);
+      return LibC.INSTANCE.open(path, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW);
     } catch (LastErrorException e) {
       throw failure("open(" + dir + ", O_NOFOLLOW)", e);
     }

@@ -96,6 +96,8 @@ final class RestoreSequence {
     try {
       LOG.info("job " + job + " epoch " + epoch + ": restoring (" + why + ")");
       nodes.restoreAll(store.epochDir(epoch), epoch, images);
+      LOG.info("job " + job + " epoch " + epoch + ": every node tree is restored and runs again; watching it for "
+          + Units.duration(probation.window()));
       if (probation.watch(nodes.all(), expected) instanceof RestoreProbation.Verdict.Broken broken) {
         // Never checkpoint a job that broke on its restore: that would replace good epochs with bad ones.
         LOG.warning("job " + job + " epoch " + epoch + ": the restored job is not healthy: " + broken.problem()
