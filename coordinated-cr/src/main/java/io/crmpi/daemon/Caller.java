@@ -15,18 +15,35 @@ import jdk.net.UnixDomainPrincipal;
  * @param uid the user's uid
  * @param owner whom this caller's trees run as; null for root (the admin's
  *     own trees run unchanged)
+ * @param pid the connecting process (SO_PEERCRED), 0 when unknown
  */
-record Caller(String name, int uid, TreeOwner owner) {
+record Caller(String name, int uid, TreeOwner owner, long pid) {
   static Caller of(SocketChannel channel) throws IOException {
     UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
     String name = peer.user().getName();
+    long pid = peerPid(channel);
     Posix.Account account = Posix.account(name)
         .orElseThrow(() -> new IOException("user " + name + " is not in the user database"));
     if (account.uid() == 0) {
-      return new Caller(name, 0, null);
+      return new Caller(name, 0, null, pid);
     }
     java.util.List<Integer> groups = account.groups().stream().filter(g -> g != 0).toList();
-    return new Caller(name, account.uid(), new TreeOwner(account.uid(), account.gid(), groups));
+    return new Caller(name, account.uid(), new TreeOwner(account.uid(), account.gid(), groups), pid);
+  }
+
+  /**
+   * The peer's pid: SO_PEERCRED on the channel's descriptor (the JDK's own
+   * SO_PEERCRED option gives only the user and group). Needs
+   * --add-opens java.base/sun.nio.ch (bin/crmpid passes it); 0 without.
+   */
+  private static long peerPid(SocketChannel channel) {
+    try {
+      java.lang.reflect.Method fdVal = channel.getClass().getMethod("getFDVal");
+      fdVal.setAccessible(true);
+      return Posix.peerCredentials((Integer) fdVal.invoke(channel)).pid();
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return 0;
+    }
   }
 
   boolean isRoot() {

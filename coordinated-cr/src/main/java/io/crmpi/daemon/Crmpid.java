@@ -70,8 +70,10 @@ public final class Crmpid implements Closeable {
    * @param stateDir root's directory for the trees' runtime files and staged images
    * @param jobBridge the bridge that carries job networks, or null when this
    *     node runs no multi-node jobs through crmpid
+   * @param slurmOnly whether crmpid serves only Slurm jobs (on compute nodes:
+   *     no user runs work on a node outside an allocation)
    */
-  public record Config(Path socket, Path stateDir, String jobBridge) {}
+  public record Config(Path socket, Path stateDir, String jobBridge, boolean slurmOnly) {}
 
   private final Config config;
   private final Engine engine;
@@ -89,6 +91,7 @@ public final class Crmpid implements Closeable {
     return t;
   });
   private final ServerSocketChannel server;
+  private final SlurmMembership slurm = new SlurmMembership(Path.of("/proc"));
   private volatile boolean closed;
 
   private Crmpid(Config config, Engine engine, NodeKey key, ServerSocketChannel server) {
@@ -198,6 +201,7 @@ public final class Crmpid implements Closeable {
   }
 
   private void handle(Caller caller, DaemonRequest request, InputStream in, OutputStream out) throws IOException {
+    admit(caller, request.tree());
     if (request instanceof DaemonRequest.Launch l) {
       launch(caller, l, in, out);
     } else if (request instanceof DaemonRequest.Restore r) {
@@ -234,6 +238,29 @@ public final class Crmpid implements Closeable {
       DaemonWire.write(out, new DaemonReply.Done());
     } else {
       throw new IllegalArgumentException("unknown request " + request.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * A Slurm job's trees ("slurm-ID") are served only to processes inside
+   * that job (so only to its owner, and only on its nodes); with slurmOnly,
+   * nothing else is served to ordinary users.
+   */
+  private void admit(Caller caller, TreeId tree) throws IOException {
+    if (caller.isRoot()) {
+      return;
+    }
+    java.util.OptionalLong slurmJob = SlurmMembership.slurmJobOf(tree);
+    if (slurmJob.isPresent()) {
+      Optional<Long> in = caller.pid() > 0 ? slurm.jobOf(caller.pid()) : Optional.empty();
+      if (in.isEmpty() || in.get() != slurmJob.getAsLong()) {
+        throw new IOException(tree.job() + " is a Slurm job: crmpid serves it only to processes inside that job,"
+            + " and your process " + caller.pid() + in.map(j -> " runs in Slurm job " + j).orElse(" runs in no"
+            + " Slurm job") + " (run crmpi in the job's batch script or its steps)");
+      }
+    } else if (config.slurmOnly()) {
+      throw new IOException("this node's crmpid serves only Slurm jobs (slurm_only in /etc/crmpi/crmpi.conf), and "
+          + tree.job() + " is not one: run it inside a Slurm job");
     }
   }
 

@@ -36,6 +36,11 @@ final class SlurmTestCluster {
     return dir;
   }
 
+  /** A variable the cluster's set-up exported (e.g. CRMPI_JOB_BRIDGE), or null. */
+  String exported(String name) {
+    return env.get(name);
+  }
+
   void up(int nodes) throws Exception {
     Process p = script("up", Integer.toString(nodes));
     String out = new String(p.getInputStream().readAllBytes());
@@ -75,6 +80,13 @@ final class SlurmTestCluster {
     pb.command().addAll(List.of(args));
     pb.environment().putAll(env);
     return pb.start();
+  }
+
+  /** Runs a Slurm client command as an ordinary user (runuser); fails the test when it fails. */
+  String slurmAs(String user, String... cmd) throws Exception {
+    List<String> full = new ArrayList<>(List.of("runuser", "-u", user, "--"));
+    full.addAll(List.of(cmd));
+    return slurm(full.toArray(String[]::new));
   }
 
   /** Runs a Slurm client command; fails the test when it fails. */

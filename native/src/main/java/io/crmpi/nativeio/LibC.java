@@ -36,6 +36,13 @@ interface LibC extends Library {
 
   int fsync(int fd) throws LastErrorException;
 
+  int SOL_SOCKET = 1;
+  int SO_PEERCRED = 17;
+
+  /** getsockopt with an int array as the option value (struct ucred is three ints: pid, uid, gid). */
+  int getsockopt(int fd, int level, int optname, int[] optval, com.sun.jna.ptr.IntByReference optlen)
+      throws LastErrorException;
+
   int kill(int pid, int sig) throws LastErrorException;
 
   int geteuid();

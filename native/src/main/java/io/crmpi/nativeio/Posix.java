@@ -41,6 +41,21 @@ public final class Posix {
     }
   }
 
+  /** The kernel's record of who is at the other end of a Unix socket: SO_PEERCRED. */
+  public record PeerCredentials(long pid, int uid, int gid) {}
+
+  /** SO_PEERCRED of a connected Unix socket (by descriptor). */
+  public static PeerCredentials peerCredentials(int fd) {
+    int[] ucred = new int[3];
+    com.sun.jna.ptr.IntByReference len = new com.sun.jna.ptr.IntByReference(12);
+    try {
+      LibC.INSTANCE.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERCRED, ucred, len);
+    } catch (LastErrorException e) {
+      throw failure("getsockopt(" + fd + ", SO_PEERCRED)", e);
+    }
+    return new PeerCredentials(ucred[0] & 0xffffffffL, ucred[1], ucred[2]);
+  }
+
   /** A user of the system's user database (NSS: files, LDAP, ...). */
   public record Account(String name, int uid, int gid, java.util.List<Integer> groups) {}
 

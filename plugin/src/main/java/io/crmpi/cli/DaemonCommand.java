@@ -58,8 +58,12 @@ final class DaemonCommand implements Callable<Integer> {
     String bridge = settings.getProperty("job_bridge");
     NodeKey nodeKey = NodeKey.load(keyFile);
     CriuEngine engine = new CriuEngine(Criu.load(CriuInstallation.locate()), Installation.crmpiNs());
+    String slurmOnly = settings.getProperty("slurm_only", "false").strip();
+    if (!slurmOnly.equals("true") && !slurmOnly.equals("false")) {
+      throw new JobException(config + ": slurm_only must be true or false, not '" + slurmOnly + "'", ExitCodes.USAGE);
+    }
     Crmpid daemon = Crmpid.bind(new Crmpid.Config(sock, state, bridge == null || bridge.isBlank() ? null
-        : bridge.strip()), engine, nodeKey);
+        : bridge.strip(), Boolean.parseBoolean(slurmOnly)), engine, nodeKey);
     Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "crmpid-shutdown"));
     daemon.serve();
     return ExitCodes.OK;
@@ -78,9 +82,9 @@ final class DaemonCommand implements Callable<Integer> {
       p.load(r);
     }
     for (String k : p.stringPropertyNames()) {
-      if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge").contains(k)) {
+      if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge", "slurm_only").contains(k)) {
         throw new JobException(file + ": unknown setting '" + k + "' (known: socket, state_dir, key_file,"
-            + " job_bridge)", ExitCodes.USAGE);
+            + " job_bridge, slurm_only)", ExitCodes.USAGE);
       }
     }
     return p;
