@@ -12,7 +12,7 @@ import java.util.Set;
 /**
  * Checks that every process of a tree is its owner's and nothing more: all
  * four uids and gids are the owner's, the groups are among the owner's,
- * and no capability is permitted, effective or ambient. crmpid checks a
+ * and no capability is inheritable, permitted, effective or ambient. crmpid checks a
  * tree before it dumps it (so it never seals an image of anything else)
  * and a restored tree before anyone lets it run.
  */
@@ -51,7 +51,7 @@ final class TreeCredentials {
               }
             }
           }
-          case "CapPrm", "CapEff", "CapAmb" -> {
+          case "CapInh", "CapPrm", "CapEff", "CapAmb" -> {
             if (Long.parseUnsignedLong(value, 16) != 0) {
               throw new IOException(describe(pid, name) + " has capabilities (" + key + " " + value + ")");
             }
