@@ -5,7 +5,7 @@
 # the loop that tells a scenario that passes every time from one that passes
 # most of the time.
 #
-# usage: scripts/stress.sh [-s SCENARIOS] [-l LAYOUTS] [-i ITERATIONS] [-o FILE] N
+# usage: scripts/stress.sh [-s SCENARIOS] [-l LAYOUTS] [-i ITERATIONS] [-u USER] [-o FILE] N
 #
 #   N             runs of each scenario on each layout
 #   -s SCENARIOS  comma-separated, default all:
@@ -21,6 +21,9 @@
 #                             its ranks left alive: crmpi must fence them
 #   -l LAYOUTS    comma-separated node counts of the job, default 2,3 (2 ranks per node)
 #   -i ITERATIONS ring iterations (default 1500)
+#   -u USER       submit the jobs as this ordinary user (created when missing),
+#                 their node trees run by a crmpid that the script starts;
+#                 default: root, which runs CRIU itself
 #   -o FILE       also append the results table to FILE (e.g. docs/reliability.md)
 #
 # A run passes when the job COMPLETED, its ring.out is byte-identical to the
@@ -34,12 +37,14 @@ SCENARIOS=periodic,preempt,walltime,nodefail,control
 LAYOUTS=2,3
 ITER=1500
 OUT=""
-while getopts "s:l:i:o:" opt; do
+AS_USER=""
+while getopts "s:l:i:u:o:" opt; do
   case $opt in
     s) SCENARIOS=$OPTARG ;;
     l) LAYOUTS=$OPTARG ;;
     i) ITER=$OPTARG ;;
     o) OUT=$OPTARG ;;
+    u) AS_USER=$OPTARG ;;
     *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
@@ -64,6 +69,24 @@ for l in ${LAYOUTS//,/ }; do [ "$l" -gt "$MAXN" ] && MAXN=$l; done
 "$CLUSTER" down >/dev/null 2>&1 || true
 eval "$("$CLUSTER" up $((MAXN + 1)))"
 CLUSTER_NODES=$((MAXN + 1))
+
+# -u: the jobs' user, and a crmpid of this run (one serves every node of the test cluster).
+SUBMIT=()
+DAEMON_PID=""
+if [ -n "$AS_USER" ]; then
+  id "$AS_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$AS_USER"
+  chmod 0755 "$B"
+  D="$B/crmpid"; rm -rf "$D"; mkdir -p "$D/run"; chmod 0755 "$D" "$D/run"
+  (umask 077 && head -c 64 /dev/urandom > "$D/key")
+  echo "job_bridge = $CRMPI_JOB_BRIDGE" > "$D/crmpi.conf"
+  "$ROOT/bin/crmpid" --config "$D/crmpi.conf" --socket "$D/run/crmpid.sock" --state-dir "$D/state" \
+    --key "$D/key" >> "$D/crmpid.log" 2>&1 &
+  DAEMON_PID=$!
+  trap '"$CLUSTER" down >/dev/null 2>&1 || true; kill "$DAEMON_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 300); do [ -S "$D/run/crmpid.sock" ] && break; sleep 0.1; done
+  [ -S "$D/run/crmpid.sock" ] || { log "crmpid did not start: $(tail -5 "$D/crmpid.log")"; exit 1; }
+  SUBMIT=(runuser -u "$AS_USER" --)
+fi
 
 # reference RANKS ITERATIONS: ring.out of the same ring without crmpi or Slurm
 reference() {
@@ -119,10 +142,12 @@ run_once() {
     echo "#!/bin/bash"
     echo "#SBATCH -p low -N$nodes --ntasks-per-node=2 --requeue --open-mode=append -o $d/job.out"
     printf '%s\n' "${extra[@]}"
+    [ -z "$AS_USER" ] || echo "export CRMPI_DAEMON_SOCKET=$B/crmpid/run/crmpid.sock"
     echo "cd $d/work"
     echo "exec $ROOT/bin/crmpi run --state-dir $d/state $args -- mpirun -np $((2 * nodes)) $RING $iter"
   } > "$d/job.sh"
-  job=$(sbatch --parsable "$d/job.sh")
+  [ -z "$AS_USER" ] || chown -R "$AS_USER:" "$d"
+  job=$("${SUBMIT[@]}" sbatch --parsable "$d/job.sh")
   case $sc in
     preempt)
       await_text "$d/job.out" "committed" 1 120 || { echo "no checkpoint before the preemption"; return 1; }
@@ -172,7 +197,7 @@ for nodes in ${LAYOUTS//,/ }; do
 done
 
 table() {
-  echo "Measured by \`scripts/stress.sh -s $SCENARIOS -l $LAYOUTS -i $ITER $N\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(uname -r)):"
+  echo "Measured by \`scripts/stress.sh -s $SCENARIOS -l $LAYOUTS -i $ITER${AS_USER:+ -u $AS_USER} $N\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(uname -r)):"
   echo
   echo "| scenario | job | passes | failures |"
   echo "|---|---|---|---|"

@@ -294,7 +294,7 @@ public final class Crmpid implements Closeable {
       NodeImage image = new NodeImage(id.node(), "image", r.files(), null, null, List.of(), r.attributes());
       tree = (LocalTree) engine.restore(placed, staged, image, r.epoch());
     } finally {
-      ImageStaging.delete(staged);
+      ImageStaging.release(staged, caller.uid(), gid(caller));
     }
     if (caller.owner() != null) {
       try {

@@ -31,6 +31,12 @@ public final class DaemonEngine implements Engine {
     return "criu";
   }
 
+  /** crmpid digests every image file as it stages it for the restore, against the sealed digests. */
+  @Override
+  public boolean verifiesImages() {
+    return true;
+  }
+
   @Override
   public NodeTree launch(LaunchSpec spec) throws IOException {
     Files.createDirectories(spec.sessionDir());

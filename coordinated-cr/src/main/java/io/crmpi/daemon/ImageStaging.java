@@ -20,14 +20,22 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Copies a sealed image out of the owner's reach before crmpid restores it
+ * Takes a sealed image out of the owner's reach before crmpid restores it
  * as root. The owner can change their files at any time (they may even
  * hold one open), so checking them in place proves nothing about what
- * CRIU would read a moment later. Instead every file the seal lists is
- * read once, through a directory descriptor and without following
- * symlinks, into a fresh directory only root can enter, and is digested
- * on the way; a file whose digest or size differs from the sealed one
- * fails the copy. CRIU then reads only the copy.
+ * CRIU would read a moment later. Every file the seal lists is put into a
+ * fresh directory only root can enter, reached through a directory
+ * descriptor and never through a symlink, and digested there; a file
+ * whose digest or size differs from the sealed one fails the staging.
+ * CRIU then reads only the staged files.
+ *
+ * <p>Where the staging directory is on the image's file system, a file is
+ * not copied: it is hard-linked in, made root's (0400, so the owner can no
+ * longer open it for writing), and then a read lease proves that no
+ * descriptor opened for writing earlier is left, before it is digested;
+ * {@link #release} gives it back to the owner after the restore. Otherwise
+ * (another file system, a file system without leases) it is copied and
+ * digested on the way.
  */
 final class ImageStaging {
   private static final int BUFFER = 1 << 20;
@@ -64,14 +72,66 @@ final class ImageStaging {
         if (f.path().indexOf('/') >= 0) {
           throw new IOException("image file " + f.path() + " is not directly in the image directory");
         }
-        copy(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf);
+        if (!link(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf)) {
+          copy(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf);
+        }
       }
       return staged;
     } catch (IOException | RuntimeException e) {
-      delete(staged);
+      release(staged, owner, ownerGid(owner, imageDir));
       throw e;
     } finally {
       Posix.close(fd);
+    }
+  }
+
+  /**
+   * Stages a file by a hard link made root's, when the file systems and
+   * leases allow; false when it must be copied instead.
+   */
+  private static boolean link(Path from, Path to, FileDigest expected, MessageDigest sha, byte[] buf)
+      throws IOException {
+    try {
+      Files.createLink(to, from); // link(2): never follows a symlink at from
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IOException("image file " + expected.path() + " is missing");
+    } catch (IOException | UnsupportedOperationException e) {
+      return false; // another file system (EXDEV), or no hard links there
+    }
+    BasicFileAttributes a = Files.readAttributes(to, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!a.isRegularFile()) {
+      throw new IOException("image file " + expected.path() + " is not a regular file (a symlink?)");
+    }
+    Files.setAttribute(to, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
+    Files.setAttribute(to, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
+    Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("r--------"));
+    boolean writers;
+    try {
+      writers = io.crmpi.nativeio.Posix.openForWriting(to);
+    } catch (NativeCallException e) {
+      Files.delete(to); // no leases here (e.g. a network file system): copy instead
+      return false;
+    }
+    if (writers) {
+      throw new IOException("image file " + expected.path() + " is open for writing by some process: it could"
+          + " change while it is restored");
+    }
+    sha.reset();
+    long size = 0;
+    try (InputStream in = Files.newInputStream(to, LinkOption.NOFOLLOW_LINKS)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        sha.update(buf, 0, n);
+        size += n;
+      }
+    }
+    requireMatch(expected, size, HexFormat.of().formatHex(sha.digest()));
+    return true;
+  }
+
+  private static void requireMatch(FileDigest expected, long size, String digest) throws IOException {
+    if (size != expected.size() || !digest.equals(expected.sha256())) {
+      throw new IOException("image file " + expected.path() + " does not match its sealed digest (size " + size
+          + ", sealed " + expected.size() + "): it was changed after crmpid wrote it");
     }
   }
 
@@ -99,10 +159,36 @@ final class ImageStaging {
         out.write(buf, 0, n);
       }
     }
-    String digest = HexFormat.of().formatHex(sha.digest());
-    if (size != expected.size() || !digest.equals(expected.sha256())) {
-      throw new IOException("image file " + expected.path() + " does not match its sealed digest (size " + size
-          + ", sealed " + expected.size() + "): it was changed after crmpid wrote it");
+    requireMatch(expected, size, HexFormat.of().formatHex(sha.digest()));
+  }
+
+  /**
+   * After the restore (or a refusal): the files hard-linked in go back to
+   * the owner (0600), and the staging directory goes.
+   */
+  static void release(Path staged, int owner, int ownerGid) {
+    try (Stream<Path> s = Files.list(staged)) {
+      for (Path p : s.toList()) {
+        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (a.isRegularFile() && (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+          Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+          Files.setAttribute(p, "unix:gid", ownerGid, LinkOption.NOFOLLOW_LINKS);
+          Files.setAttribute(p, "unix:uid", owner, LinkOption.NOFOLLOW_LINKS);
+        }
+      }
+    } catch (IOException e) {
+      java.util.logging.Logger.getLogger(ImageStaging.class.getName())
+          .warning("cannot give the staged image " + staged + " back: " + e.getMessage());
+    }
+    delete(staged);
+  }
+
+  /** The group the owner's image files had: their directory's. */
+  static int ownerGid(int owner, Path imageDir) {
+    try {
+      return (Integer) Files.getAttribute(imageDir, "unix:gid");
+    } catch (IOException | RuntimeException e) {
+      return owner;
     }
   }
 

@@ -21,6 +21,14 @@ public interface Engine {
     return null;
   }
 
+  /**
+   * Whether {@link #restore} checks every image file against its digest
+   * itself (so the files need not be read once more before it).
+   */
+  default boolean verifiesImages() {
+    return false;
+  }
+
   /** Whether a checkpoint needs every rank to carry libcrmpi. */
   default boolean needsRanks() {
     return false;

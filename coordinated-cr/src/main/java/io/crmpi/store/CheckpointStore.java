@@ -50,6 +50,22 @@ public interface CheckpointStore {
    */
   List<String> verify(Manifest manifest) throws IOException;
 
+  /** What a verification covers. */
+  enum Scope {
+    /** Every file of the epoch. */
+    EVERYTHING,
+    /**
+     * Only the working-directory snapshots: the engine checks every image
+     * file against its digest itself as it restores it (crmpid does).
+     */
+    WORKDIR_ONLY
+  }
+
+  /** {@link #verify(Manifest)}, limited to scope; a store may always check more. */
+  default List<String> verify(Manifest manifest, Scope scope) throws IOException {
+    return verify(manifest);
+  }
+
   /**
    * Deletes committed epochs beyond the newest {@code keep}, and epoch
    * directories without a manifest that are older than the newest committed

@@ -17,13 +17,20 @@ final class EpochVerifier {
   private EpochVerifier() {}
 
   static List<String> verify(Path epochDir, Manifest manifest) throws IOException {
+    return verify(epochDir, manifest, true);
+  }
+
+  /** With images false, only the working-directory snapshots are checked. */
+  static List<String> verify(Path epochDir, Manifest manifest, boolean images) throws IOException {
     List<String> problems = new ArrayList<>();
     if (!Files.isDirectory(epochDir)) {
       problems.add("epoch " + manifest.epoch() + ": directory " + epochDir + " is missing");
       return problems;
     }
     for (NodeImage node : manifest.nodes()) {
-      checkTree(epochDir, node.imageDir(), node.files(), problems);
+      if (images) {
+        checkTree(epochDir, node.imageDir(), node.files(), problems);
+      }
       if (node.workdirDir() != null) {
         checkTree(epochDir, node.workdirDir(), node.workdirFiles(), problems);
       } else if (!node.workdirFiles().isEmpty()) {

@@ -154,11 +154,16 @@ public final class FileCheckpointStore implements CheckpointStore {
 
   @Override
   public List<String> verify(Manifest manifest) throws IOException {
+    return verify(manifest, Scope.EVERYTHING);
+  }
+
+  @Override
+  public List<String> verify(Manifest manifest, Scope scope) throws IOException {
     if (!manifest.job().equals(job)) {
       throw new IllegalArgumentException("manifest of job '" + manifest.job()
           + "' does not belong in the store of job '" + job + "'");
     }
-    return EpochVerifier.verify(epochDir(manifest.epoch()), manifest);
+    return EpochVerifier.verify(epochDir(manifest.epoch()), manifest, scope == Scope.EVERYTHING);
   }
 
   /**

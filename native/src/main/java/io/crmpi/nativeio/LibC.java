@@ -36,6 +36,12 @@ interface LibC extends Library {
 
   int fsync(int fd) throws LastErrorException;
 
+  int F_SETLEASE = 1024;
+  int F_RDLCK = 0;
+  int F_UNLCK = 2;
+
+  int fcntl(int fd, int cmd, long arg) throws LastErrorException;
+
   int SOL_SOCKET = 1;
   int SO_PEERCRED = 17;
 

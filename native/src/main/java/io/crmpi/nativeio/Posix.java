@@ -41,6 +41,32 @@ public final class Posix {
     }
   }
 
+  /**
+   * Whether some process has file open for writing: a read lease
+   * (F_SETLEASE F_RDLCK) is granted only when nobody does. The lease is
+   * released at once. Throws when the file system offers no leases.
+   */
+  public static boolean openForWriting(Path file) {
+    int fd;
+    try {
+      fd = LibC.INSTANCE.open(file.toString(), LibC.O_RDONLY | LibC.O_NOFOLLOW);
+    } catch (LastErrorException e) {
+      throw failure("open(" + file + ")", e);
+    }
+    try {
+      LibC.INSTANCE.fcntl(fd, LibC.F_SETLEASE, LibC.F_RDLCK);
+      LibC.INSTANCE.fcntl(fd, LibC.F_SETLEASE, LibC.F_UNLCK);
+      return false;
+    } catch (LastErrorException e) {
+      if (e.getErrorCode() == 11) { // EAGAIN: a writer holds it open
+        return true;
+      }
+      throw failure("fcntl(" + file + ", F_SETLEASE)", e);
+    } finally {
+      close(fd);
+    }
+  }
+
   /** The kernel's record of who is at the other end of a Unix socket: SO_PEERCRED. */
   public record PeerCredentials(long pid, int uid, int gid) {}
 

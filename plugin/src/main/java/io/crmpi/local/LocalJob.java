@@ -15,6 +15,7 @@ import io.crmpi.engine.TreeExit;
 import io.crmpi.fault.Faults;
 import io.crmpi.policy.CheckpointPolicy;
 import io.crmpi.policy.PeriodicCheckpoints;
+import io.crmpi.store.CheckpointStore;
 import io.crmpi.store.FileCheckpointStore;
 import io.crmpi.store.Manifest;
 import java.io.IOException;
@@ -65,6 +66,7 @@ public final class LocalJob {
   /** Epochs retention keeps beyond --keep: the one restored from, the last before a failure streak. */
   private final EpochPins pins = new EpochPins();
   private FileCheckpointStore store;
+  private CheckpointStore.Scope verifyScope = CheckpointStore.Scope.EVERYTHING;
   private NodeSlots nodes;
   private CheckpointCoordinator coordinator;
   private JobHistory history;
@@ -103,6 +105,7 @@ public final class LocalJob {
         dir.controlSocket().toString(), clock.instant());
     store = FileCheckpointStore.open(dir.checkpoints(), spec.name());
     Engine engine = Engines.forThisUser(spec.engine(), settings.crmpiNs());
+    verifyScope = engine.verifiesImages() ? CheckpointStore.Scope.WORKDIR_ONLY : CheckpointStore.Scope.EVERYTHING;
     Path workdir = Path.of(spec.workdir());
     Set<Path> excluded = dir.dir().startsWith(workdir) ? Set.of(dir.dir()) : Set.of();
     int nodeCount = SlurmAllocation.nodeCount(System.getenv());
@@ -264,7 +267,8 @@ public final class LocalJob {
   private void restoreOrStart(long atMost, String why) throws IOException {
     RestoreProbation probation = new RestoreProbation(settings.restoreProbation(), Duration.ofSeconds(3),
         Duration.ofMillis(200), System::nanoTime, d -> Thread.sleep(d.toMillis()));
-    lastRestored = new RestoreSequence(spec.name(), store, nodes, probation, pins, history, exits::clear)
+    lastRestored = new RestoreSequence(spec.name(), store, nodes, probation, pins, history, exits::clear,
+        verifyScope)
         .restoreOrStart(atMost, why);
   }
 

@@ -19,9 +19,11 @@ final class RestartPlanner {
   private final List<Manifest> queue;
   private final Consumer<String> progress;
   private final Consumer<String> log;
+  private final CheckpointStore.Scope scope;
 
-  private RestartPlanner(CheckpointStore store, List<Manifest> queue, Consumer<String> progress,
-      Consumer<String> log) {
+  private RestartPlanner(CheckpointStore store, List<Manifest> queue, CheckpointStore.Scope scope,
+      Consumer<String> progress, Consumer<String> log) {
+    this.scope = scope;
     this.store = store;
     this.queue = queue;
     this.progress = progress;
@@ -34,18 +36,25 @@ final class RestartPlanner {
    */
   static RestartPlanner newestFirst(CheckpointStore store, long atMost, Consumer<String> progress,
       Consumer<String> log) throws IOException {
+    return newestFirst(store, atMost, CheckpointStore.Scope.EVERYTHING, progress, log);
+  }
+
+  /** @param scope what is checked before an epoch is offered (the engine may check the rest itself) */
+  static RestartPlanner newestFirst(CheckpointStore store, long atMost, CheckpointStore.Scope scope,
+      Consumer<String> progress, Consumer<String> log) throws IOException {
     List<Manifest> committed = new ArrayList<>(store.committed());
     committed.removeIf(m -> m.epoch() > atMost);
     Collections.reverse(committed);
-    return new RestartPlanner(store, committed, progress, log);
+    return new RestartPlanner(store, committed, scope, progress, log);
   }
 
   /** The next epoch whose files verify, or empty when none is left. */
   Optional<Manifest> next() throws IOException {
     while (!queue.isEmpty()) {
       Manifest m = queue.remove(0);
-      progress.accept("epoch " + m.epoch() + ": verifying " + Units.bytes(m.totalBytes()) + " of checkpoint files");
-      List<String> problems = store.verify(m);
+      progress.accept("epoch " + m.epoch() + ": verifying " + Units.bytes(m.totalBytes()) + " of checkpoint files"
+          + (scope == CheckpointStore.Scope.WORKDIR_ONLY ? " (crmpid checks the images as it restores them)" : ""));
+      List<String> problems = store.verify(m, scope);
       if (problems.isEmpty()) {
         return Optional.of(m);
       }

@@ -29,6 +29,7 @@ final class RestoreSequence {
   private final EpochPins pins;
   private final JobHistory history;
   private final Runnable forgetExits;
+  private final CheckpointStore.Scope verifyScope;
 
   /**
    * @param forgetExits drops the tree exits heard so far (the trees a failed
@@ -36,6 +37,13 @@ final class RestoreSequence {
    */
   RestoreSequence(String job, CheckpointStore store, NodeSlots nodes, RestoreProbation probation, EpochPins pins,
       JobHistory history, Runnable forgetExits) {
+    this(job, store, nodes, probation, pins, history, forgetExits, CheckpointStore.Scope.EVERYTHING);
+  }
+
+  /** @param verifyScope what is verified before an epoch is restored (the engine may verify the images itself) */
+  RestoreSequence(String job, CheckpointStore store, NodeSlots nodes, RestoreProbation probation, EpochPins pins,
+      JobHistory history, Runnable forgetExits, CheckpointStore.Scope verifyScope) {
+    this.verifyScope = verifyScope;
     this.job = job;
     this.store = store;
     this.nodes = nodes;
@@ -64,7 +72,7 @@ final class RestoreSequence {
           + nodes.size() + ": restart it inside a Slurm allocation of " + newest.get().nodes().size()
           + " node(s) (sbatch -N" + newest.get().nodes().size() + ")", ExitCodes.USAGE);
     }
-    RestartPlanner planner = RestartPlanner.newestFirst(store, atMost,
+    RestartPlanner planner = RestartPlanner.newestFirst(store, atMost, verifyScope,
         msg -> LOG.info("job " + job + " " + msg),
         msg -> LOG.warning("job " + job + ": " + msg));
     for (Optional<Manifest> m = planner.next(); m.isPresent(); m = planner.next()) {
