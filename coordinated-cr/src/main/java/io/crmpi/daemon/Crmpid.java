@@ -350,7 +350,7 @@ public final class Crmpid implements Closeable {
       trees.remove(key, hosted);
       HostedTree.PendingDump p = hosted.takePending();
       if (p != null) {
-        p.image().close();
+        p.discard();
       }
     }
   }
@@ -390,7 +390,6 @@ public final class Crmpid implements Closeable {
     } finally {
       Posix.close(nodeFd);
     }
-    PendingImage pending;
     Map<String, String> attributes;
     try {
       if ((Integer) Files.getAttribute(fdPath(imageFd), "unix:uid") != 0) {
@@ -404,11 +403,20 @@ public final class Crmpid implements Closeable {
       handOver(imageFd, caller);
       throw e;
     }
-    pending = PendingImage.capture(imageFd, caller.uid(), gid(caller));
+    // The ranks are frozen until every node has answered: opening the files and handing the directory
+    // over happen after this reply (the directory stays root's until then; persist waits for it).
+    java.util.concurrent.CompletableFuture<PendingImage> capture = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return PendingImage.capture(imageFd, caller.uid(), gid(caller));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, workers);
     HostedTree.PendingDump old = h.replacePending(
-        new HostedTree.PendingDump(pending, d.nodeDir().resolve("image"), attributes));
+        new HostedTree.PendingDump(capture, d.nodeDir().resolve("image"), attributes));
     if (old != null) {
-      old.image().close();
+      old.discard();
     }
     return attributes;
   }
@@ -433,7 +441,14 @@ public final class Crmpid implements Closeable {
     if (pending == null) {
       throw new IOException(p.tree() + " has no dump to persist (epoch " + p.epoch() + ")");
     }
-    try (PendingImage image = pending.image()) {
+    PendingImage captured;
+    try {
+      captured = pending.image().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new IOException("the dump of " + p.tree() + " could not be opened for its seal: "
+          + e.getCause().getMessage(), e.getCause());
+    }
+    try (PendingImage image = captured) {
       List<FileDigest> files = image.digestAndSync();
       Map<String, String> attributes = new LinkedHashMap<>(pending.attributes());
       attributes.put(ImageSeal.ATTRIBUTE, seal.seal(caller.uid(), p.tree(), p.epoch(), files, pending.attributes()));

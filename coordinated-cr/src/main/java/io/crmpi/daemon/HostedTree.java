@@ -17,7 +17,17 @@ final class HostedTree {
   final LocalTree tree;
   private PendingDump pending;
 
-  record PendingDump(PendingImage image, Path shownAs, Map<String, String> attributes) {}
+  /**
+   * @param image the files opened and the directory handed over, which
+   *     happens after the dump's reply (outside the frozen window)
+   */
+  record PendingDump(java.util.concurrent.CompletableFuture<PendingImage> image, Path shownAs,
+      Map<String, String> attributes) {
+    /** Closes the image's descriptors once its capture is done. */
+    void discard() {
+      image.thenAccept(PendingImage::close);
+    }
+  }
 
   HostedTree(Caller caller, TreeId id, LaunchSpec placed, LocalTree tree) {
     this.caller = caller;
