@@ -126,6 +126,9 @@ OUT="$ROOT/docs/benchmarks.md"
   echo "| under crmpi, a checkpoint every 2 s | $EVERY |"
   echo
   echo "The output of the run with checkpoints is $SAME to the one without crmpi."
+  echo
+  echo "What crmpid (ordinary users' jobs) costs next to root's in-process CRIU: [benchmarks-crmpid.md](benchmarks-crmpid.md)"
+  echo "(\`scripts/benchmark-crmpid.sh\`)."
   echo "Wall times include the JVM's start (about 0.5 s) and the container setup."
 } > "$OUT"
 cat "$OUT"
