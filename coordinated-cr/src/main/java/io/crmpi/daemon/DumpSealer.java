@@ -1,0 +1,138 @@
+package io.crmpi.daemon;
+
+import io.crmpi.engine.Engine;
+import io.crmpi.nativeio.Posix;
+import io.crmpi.store.FileDigest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * A dump and its seal, as root, into a place of the owner's: CRIU writes
+ * into an image directory only root can enter; right after the dump's
+ * reply crmpid opens every file and hands the directory (not the files) to
+ * the owner; the persist digests and fsyncs the files through those
+ * descriptors, seals them, and only then gives the files to the owner.
+ */
+final class DumpSealer {
+  private static final Logger LOG = Logger.getLogger(DumpSealer.class.getName());
+  private final Engine engine;
+  private final ImageSeal seal;
+  private final Executor background;
+
+  DumpSealer(Engine engine, ImageSeal seal, Executor background) {
+    this.engine = engine;
+    this.seal = seal;
+    this.background = background;
+  }
+
+  Map<String, String> dump(Caller caller, HostedTree h, java.nio.file.Path nodeDir) throws IOException {
+    int nodeFd = openOwnedDirectory(nodeDir, caller);
+    int imageFd;
+    try {
+      // Root's until CRIU is done: nobody can plant a symlink under a name CRIU writes.
+      Path image = Crmpid.fdPath(nodeFd).resolve("image");
+      Files.createDirectory(image, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      imageFd = Posix.openDirectoryNoFollow(image);
+    } finally {
+      Posix.close(nodeFd);
+    }
+    Map<String, String> attributes;
+    try {
+      if ((Integer) Files.getAttribute(Crmpid.fdPath(imageFd), "unix:uid") != 0) {
+        throw new IOException("the image directory under " + nodeDir + " was replaced during the dump");
+      }
+      if (caller.owner() != null) {
+        TreeCredentials.requireOwner(h.tree.freezer().tasks(), caller.owner());
+      }
+      attributes = engine.dump(h.tree, h.placed, Crmpid.fdPath(imageFd));
+    } catch (IOException | RuntimeException e) {
+      handOver(imageFd, caller);
+      throw e;
+    }
+    // The ranks are frozen until every node has answered: opening the files and handing the directory
+    // over happen after this reply (the directory stays root's until then; persist waits for it).
+    java.util.concurrent.CompletableFuture<PendingImage> capture = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return PendingImage.capture(imageFd, caller.uid(), gid(caller));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, background);
+    HostedTree.PendingDump old = h.replacePending(
+        new HostedTree.PendingDump(capture, nodeDir.resolve("image"), attributes));
+    if (old != null) {
+      old.discard();
+    }
+    return attributes;
+  }
+
+  /** A failed dump's directory goes to the owner as it is (unsealed, so never restored), for their store to delete. */
+  private static void handOver(int dirFd, Caller caller) {
+    try (Stream<Path> s = Files.list(Crmpid.fdPath(dirFd).resolve("."))) {
+      for (Path p : s.toList()) {
+        chown(p, caller);
+      }
+      chown(Crmpid.fdPath(dirFd).resolve("."), caller);
+    } catch (IOException | RuntimeException e) {
+      LOG.warning("crmpid: " + caller + ": cannot hand a failed dump over: " + e.getMessage());
+    } finally {
+      Posix.close(dirFd);
+    }
+  }
+
+  DaemonReply.Persisted persist(Caller caller, HostedTree h, long epoch) throws IOException {
+    HostedTree.PendingDump pending = h.takePending();
+    if (pending == null) {
+      throw new IOException(h.id + " has no dump to persist (epoch " + epoch + ")");
+    }
+    PendingImage captured;
+    try {
+      captured = pending.image().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new IOException("the dump of " + h.id + " could not be opened for its seal: "
+          + e.getCause().getMessage(), e.getCause());
+    }
+    try (PendingImage image = captured) {
+      List<FileDigest> files = image.digestAndSync();
+      Map<String, String> attributes = new LinkedHashMap<>(pending.attributes());
+      attributes.put(ImageSeal.ATTRIBUTE, seal.seal(caller.uid(), h.id, epoch, files, pending.attributes()));
+      // Sealed: from now on the owner's to keep, read and delete (a change breaks the seal).
+      image.handFilesTo(caller.uid(), gid(caller));
+      return new DaemonReply.Persisted(files, attributes);
+    }
+  }
+
+  static int gid(Caller caller) {
+    return caller.owner() == null ? 0 : caller.owner().gid();
+  }
+
+  private static void chown(Path p, Caller caller) throws IOException {
+    Files.setAttribute(p, "unix:gid", gid(caller), LinkOption.NOFOLLOW_LINKS);
+    Files.setAttribute(p, "unix:uid", caller.uid(), LinkOption.NOFOLLOW_LINKS);
+  }
+
+  private static int openOwnedDirectory(Path dir, Caller caller) throws IOException {
+    int fd;
+    try {
+      fd = Posix.openDirectoryNoFollow(dir);
+    } catch (RuntimeException e) {
+      throw new IOException("cannot open " + dir + ": " + e.getMessage());
+    }
+    int owner = (Integer) Files.getAttribute(Crmpid.fdPath(fd), "unix:uid");
+    if (owner != caller.uid()) {
+      Posix.close(fd);
+      throw new IOException(dir + " belongs to uid " + owner + ", not to " + caller);
+    }
+    return fd;
+  }
+}
