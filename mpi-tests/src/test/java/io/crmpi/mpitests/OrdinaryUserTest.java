@@ -43,7 +43,7 @@ class OrdinaryUserTest {
   private static final String ITERS = "4000";
   private static Path base;
   private static Path socket;
-  private static Process crmpid;
+  private static TestCrmpid crmpid;
 
   @BeforeAll
   static void startCrmpid() throws Exception {
@@ -52,35 +52,16 @@ class OrdinaryUserTest {
     }
     base = Files.createTempDirectory(Path.of("/tmp"), "crmpi-users-");
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path run = Files.createDirectory(base.resolve("run"));
-    Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
-    socket = run.resolve("crmpid.sock");
-    Path key = base.resolve("key");
-    byte[] secret = new byte[64];
-    new java.security.SecureRandom().nextBytes(secret);
-    Files.write(Files.createFile(key, PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rw-------"))), secret);
-    crmpid = new ProcessBuilder(Crmpi.REPO.resolve("bin/crmpid").toString(), "--config", "/nonexistent",
-        "--socket", socket.toString(), "--state-dir", base.resolve("crmpid").toString(), "--key", key.toString())
-        .redirectErrorStream(true).redirectOutput(base.resolve("crmpid.log").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.exists(socket)) {
-      assertTrue(crmpid.isAlive(), "crmpid ended: " + Files.readString(base.resolve("crmpid.log")));
-      assertTrue(System.nanoTime() < deadline, "crmpid did not listen within 60 s");
-      Thread.sleep(100);
-    }
+    crmpid = TestCrmpid.start(base.resolve("crmpid"), "");
+    socket = crmpid.socket;
   }
 
   @AfterAll
   static void stopCrmpid() throws Exception {
     if (crmpid != null) {
-      crmpid.destroy();
-      if (!crmpid.waitFor(30, TimeUnit.SECONDS)) {
-        crmpid.destroyForcibly();
-      }
+      crmpid.close();
     }
     if (base != null) {
-      System.err.println("crmpid's log:\n" + Files.readString(base.resolve("crmpid.log")));
       Crmpi.deleteTree(base);
     }
   }
@@ -125,24 +106,23 @@ class OrdinaryUserTest {
         "mpirun", "-np", Integer.toString(RANKS), Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
     try {
       c.awaitCommitted("ring", 1, p);
-      Path probe = probeClasses();
       String tree = "{\"job\":\"ring\",\"node\":\"local\"}";
       for (String type : List.of("Freeze", "Thaw", "Processes", "Kill")) {
-        String answer = asOther(probe, "{\"type\":\"" + type + "\",\"body\":{\"tree\":" + tree + "}}");
+        String answer = asOther("{\"type\":\"" + type + "\",\"body\":{\"tree\":" + tree + "}}");
         assertFalse(answer.contains("Done") && type.equals("Freeze"), type + " of another user's tree: " + answer);
         if (!type.equals("Kill") && !type.equals("Processes")) {
           assertTrue(answer.contains("have no node tree for job ring node local"), type + ": " + answer);
         }
       }
-      String exec = asOther(probe, "{\"type\":\"Exec\",\"body\":{\"tree\":" + tree + ",\"command\":[\"id\"]}}");
+      String exec = asOther("{\"type\":\"Exec\",\"body\":{\"tree\":" + tree + ",\"command\":[\"id\"]}}");
       assertTrue(exec.contains("have no node tree for job ring node local"), "Exec: " + exec);
-      String dump = asOther(probe, "{\"type\":\"Dump\",\"body\":{\"tree\":" + tree + ",\"nodeDir\":\"file://"
+      String dump = asOther("{\"type\":\"Dump\",\"body\":{\"tree\":" + tree + ",\"nodeDir\":\"file://"
           + c.base + "/x\"}}");
       assertTrue(dump.contains("have no node tree"), "Dump: " + dump);
 
       // The other user replays the owner's newest epoch to crmpid as theirs.
       Path epoch = c.committedEpochs("ring").get(c.committedEpochs("ring").size() - 1);
-      String restore = asOther(probe, restoreRequest(epoch, c));
+      String restore = asOther(restoreRequest(epoch, c));
       assertTrue(restore.contains("refusing to restore") && restore.contains("seal does not match"),
           "a replayed restore: " + restore);
 
@@ -248,12 +228,8 @@ class OrdinaryUserTest {
     return m.writeValueAsString(msg);
   }
 
-  private static String asOther(Path probe, String line) throws Exception {
-    Process p = new ProcessBuilder("runuser", "-u", OTHER, "--", javaBin(), "-cp", probe.toString(),
-        "io.crmpi.mpitests.SocketProbe", socket.toString(), line).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe hung");
-    return out;
+  private static String asOther(String line) throws Exception {
+    return SocketProbe.asUser(OTHER, base, socket, line);
   }
 
   /** Sends bytes to crmpid as root and returns the first line of the answer. */
@@ -276,18 +252,6 @@ class OrdinaryUserTest {
       }
       return answer.toString();
     }
-  }
-
-  private static Path probeClasses() throws Exception {
-    Path dir = base.resolve("probe/io/crmpi/mpitests");
-    if (!Files.exists(dir)) {
-      Files.createDirectories(dir);
-      try (var in = SocketProbe.class.getResourceAsStream("SocketProbe.class")) {
-        Files.write(dir.resolve("SocketProbe.class"), in.readAllBytes());
-      }
-      sh("chmod -R a+rX " + base.resolve("probe"));
-    }
-    return base.resolve("probe");
   }
 
   private static List<ProcessHandle> ranksOf(String user) {
@@ -330,10 +294,6 @@ class OrdinaryUserTest {
       p.destroyForcibly();
       p.waitFor(30, TimeUnit.SECONDS);
     }
-  }
-
-  private static String javaBin() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   private static void sh(String script) throws Exception {

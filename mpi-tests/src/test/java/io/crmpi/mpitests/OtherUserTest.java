@@ -56,12 +56,9 @@ class OtherUserTest {
       Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rwxrwxrwx"));
       Files.setPosixFilePermissions(sock.resolve("control.sock"), PosixFilePermissions.fromString("rw-rw-rw-"));
       Files.setPosixFilePermissions(sock.resolve("ranks-local.sock"), PosixFilePermissions.fromString("rw-rw-rw-"));
-      Path probe = probeClasses(base);
-      Result control = asOther(javaBin(), "-cp", probe.toString(), "io.crmpi.mpitests.SocketProbe",
-          sock.resolve("control.sock").toString(), "vacate");
+      Result control = new Result(0, SocketProbe.asUser(OTHER, base, sock.resolve("control.sock"), "vacate"));
       assertEquals("ERR refused: user " + OTHER + " is not the job's owner root", control.out().strip());
-      Result rank = asOther(javaBin(), "-cp", probe.toString(), "io.crmpi.mpitests.SocketProbe",
-          sock.resolve("ranks-local.sock").toString(), "HELLO 1 0 0 2 1");
+      Result rank = new Result(0, SocketProbe.asUser(OTHER, base, sock.resolve("ranks-local.sock"), "HELLO 1 0 0 2 1"));
       assertTrue(rank.out().startsWith("(closed"), "the rank socket answered another user: " + rank.out());
 
       Crmpi.Result r = c.await("run", crmpi);
@@ -90,21 +87,6 @@ class OtherUserTest {
     String out = new String(p.getInputStream().readAllBytes());
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd) + " hung");
     return new Result(p.exitValue(), out);
-  }
-
-  /** SocketProbe's class file in a directory the other user can read. */
-  private static Path probeClasses(Path base) throws Exception {
-    Path dir = base.resolve("probe/io/crmpi/mpitests");
-    Files.createDirectories(dir);
-    try (var in = SocketProbe.class.getResourceAsStream("SocketProbe.class")) {
-      Files.write(dir.resolve("SocketProbe.class"), in.readAllBytes());
-    }
-    sh("chmod -R a+rX " + base.resolve("probe"));
-    return base.resolve("probe");
-  }
-
-  private static String javaBin() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   private static void sh(String script) throws Exception {

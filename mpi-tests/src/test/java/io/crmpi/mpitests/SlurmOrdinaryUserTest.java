@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -34,7 +33,7 @@ class SlurmOrdinaryUserTest {
   private static final Pattern SLOT_HOST = Pattern.compile("node node1 is (n\\d+)");
   private static Path daemonDir;
   private static Path socket;
-  private static Process crmpid;
+  private static TestCrmpid crmpid;
 
   @BeforeAll
   static void up() throws Exception {
@@ -43,38 +42,17 @@ class SlurmOrdinaryUserTest {
     Files.setPosixFilePermissions(CLUSTER.dir(), PosixFilePermissions.fromString("rwxr-xr-x"));
     daemonDir = Files.createTempDirectory(Path.of("/tmp"), "crmpid-slurm-");
     Files.setPosixFilePermissions(daemonDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path run = Files.createDirectory(daemonDir.resolve("run"));
-    Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
-    socket = run.resolve("crmpid.sock");
-    Path key = Files.createFile(daemonDir.resolve("key"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    byte[] secret = new byte[64];
-    new java.security.SecureRandom().nextBytes(secret);
-    Files.write(key, secret);
-    Path conf = daemonDir.resolve("crmpi.conf");
-    Files.writeString(conf, "job_bridge = " + CLUSTER.exported("CRMPI_JOB_BRIDGE") + "\n");
-    crmpid = new ProcessBuilder(Crmpi.REPO.resolve("bin/crmpid").toString(), "--config", conf.toString(),
-        "--socket", socket.toString(), "--state-dir", daemonDir.resolve("state").toString(), "--key", key.toString())
-        .redirectErrorStream(true).redirectOutput(daemonDir.resolve("crmpid.log").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.exists(socket)) {
-      assertTrue(crmpid.isAlive(), "crmpid ended: " + Files.readString(daemonDir.resolve("crmpid.log")));
-      assertTrue(System.nanoTime() < deadline, "crmpid did not listen within 60 s");
-      Thread.sleep(100);
-    }
+    crmpid = TestCrmpid.start(daemonDir.resolve("crmpid"), "job_bridge = " + CLUSTER.exported("CRMPI_JOB_BRIDGE") + "\n");
+    socket = crmpid.socket;
   }
 
   @AfterAll
   static void down() throws Exception {
     CLUSTER.down();
     if (crmpid != null) {
-      crmpid.destroy();
-      if (!crmpid.waitFor(30, TimeUnit.SECONDS)) {
-        crmpid.destroyForcibly();
-      }
+      crmpid.close();
     }
     if (daemonDir != null) {
-      System.err.println("crmpid's log:\n" + Files.readString(daemonDir.resolve("crmpid.log")));
       Crmpi.deleteTree(daemonDir);
     }
   }
@@ -159,18 +137,7 @@ class SlurmOrdinaryUserTest {
 
   /** Sends one request line to crmpid as the user, from outside every Slurm job, and returns the answer. */
   private static String outsider(String line) throws Exception {
-    Path probe = daemonDir.resolve("probe/io/crmpi/mpitests");
-    Files.createDirectories(probe);
-    try (var in = SocketProbe.class.getResourceAsStream("SocketProbe.class")) {
-      Files.write(probe.resolve("SocketProbe.class"), in.readAllBytes());
-    }
-    sh("chmod -R a+rX " + daemonDir.resolve("probe"));
-    Process p = new ProcessBuilder("runuser", "-u", USER, "--",
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", daemonDir.resolve("probe").toString(),
-        "io.crmpi.mpitests.SocketProbe", socket.toString(), line).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe hung");
-    return out;
+    return SocketProbe.asUser(USER, daemonDir, socket, line);
   }
 
   private static Path newestEpoch(Path base, String job) throws Exception {
