@@ -10,6 +10,8 @@
 #   - salloc --checkpoint-engine=criu: the command sees CRMPI_ENGINE=criu
 #   - bad values: sbatch/srun fail with the plugin's message, nothing is submitted
 #   - without the options: no variable is set, inherited ones pass unchanged
+# Every job is submitted by an ordinary user (crmpi-test1, created when
+# missing), as on a real cluster; slurmd runs as root.
 # Prints each check; exits non-zero on the first failure. Always tears its
 # cluster down, and checks that no recorded daemon survived.
 #
@@ -51,6 +53,9 @@ fail() {
     exit 1
 }
 
+JOB_USER=crmpi-test1
+AS_USER="runuser -u $JOB_USER --"
+
 PLUGIN=${1:-$GLUE/target/spank/crmpi_spank.so}
 if [ ! -f "$PLUGIN" ] && [ $# -eq 0 ]; then
     log "building $PLUGIN"
@@ -63,6 +68,8 @@ fi
 # plugin from under slurmstepd.
 PLUGIN_DIR=$(mktemp -d /tmp/crmpi-spank-test.XXXXXX)
 cp "$PLUGIN" "$PLUGIN_DIR/crmpi_spank.so"
+# Installed like a site's plugin: every user's sbatch and srun load it.
+chmod 0755 "$PLUGIN_DIR"; chmod 0644 "$PLUGIN_DIR/crmpi_spank.so"
 JOBS_DIR=$CRMPI_SLURM_DIR/spank-test
 RECORDED=""
 
@@ -114,14 +121,17 @@ ENV_LINES=$(CRMPI_SLURM_SPANK=$PLUGIN_DIR/crmpi_spank.so "$CLUSTER" up "$NODES")
 eval "$ENV_LINES"
 [ "$SLURM_CONF" = "$CRMPI_SLURM_DIR/etc/slurm.conf" ] || fail "unexpected SLURM_CONF=$SLURM_CONF"
 RECORDED=$(cat "$CRMPI_SLURM_DIR"/pids/* | awk '{print $1":"$2}' | tr '\n' ' ')
+id "$JOB_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$JOB_USER"
+chmod 0755 "$CRMPI_SLURM_DIR"
 mkdir -p "$JOBS_DIR"
+chown "$JOB_USER:" "$JOBS_DIR"
 grep -qx "optional $PLUGIN_DIR/crmpi_spank.so" "$CRMPI_SLURM_DIR/etc/plugstack.conf" ||
     fail "plugstack.conf does not load the plugin as optional: $(cat "$CRMPI_SLURM_DIR/etc/plugstack.conf")"
 ok "plugstack.conf: $(cat "$CRMPI_SLURM_DIR/etc/plugstack.conf")"
 
 # ------------------------------------------------------------------- --help
 for cmd in srun sbatch salloc; do
-    HELP=$($cmd --help 2>&1) || true
+    HELP=$($AS_USER $cmd --help 2>&1) || true
     grep -q -- '--checkpoint-interval=POLICY' <<<"$HELP" || fail "$cmd --help does not list --checkpoint-interval"
     grep -q -- '--checkpoint-engine=ENGINE' <<<"$HELP" || fail "$cmd --help does not list --checkpoint-engine"
     ok "$cmd --help lists --checkpoint-interval and --checkpoint-engine"
@@ -135,22 +145,24 @@ split_job_output() { # FILE -> FILE.script FILE.step
     sed '1,/^---step---$/d' "$1" > "$1.step"
 }
 OUT=$JOBS_DIR/sbatch.out
-timeout 90 sbatch --wait -N1 -o "$OUT" --checkpoint-interval=15s --checkpoint-engine=app --wrap "$SCRIPT" \
+timeout 90 $AS_USER sbatch --wait -N1 -o "$OUT" --checkpoint-interval=15s --checkpoint-engine=app --wrap "$SCRIPT" \
     >/dev/null || fail "sbatch --checkpoint-interval=15s --checkpoint-engine=app failed"
 split_job_output "$OUT"
 expect_vars "sbatch --checkpoint-interval=15s --checkpoint-engine=app, batch script" "$OUT.script" \
     "CRMPI_CHECKPOINT_INTERVAL=15s CRMPI_ENGINE=app"
 expect_vars "sbatch --checkpoint-interval=15s --checkpoint-engine=app, srun step in it" "$OUT.step" \
     "CRMPI_CHECKPOINT_INTERVAL=15s CRMPI_ENGINE=app"
+grep -qx "SLURM_JOB_USER=$JOB_USER" "$OUT.script" || fail "the batch job did not run as $JOB_USER (see $OUT)"
+ok "the batch job ran as $JOB_USER"
 
 OUT=$JOBS_DIR/sbatch-export-none.out
-timeout 90 sbatch --wait -N1 -o "$OUT" --export=NONE --checkpoint-interval=auto:mtbf=6h --wrap 'env' \
+timeout 90 $AS_USER sbatch --wait -N1 -o "$OUT" --export=NONE --checkpoint-interval=auto:mtbf=6h --wrap 'env' \
     >/dev/null || fail "sbatch --export=NONE --checkpoint-interval=auto:mtbf=6h failed"
 expect_vars "sbatch --export=NONE --checkpoint-interval=auto:mtbf=6h, batch script" "$OUT" \
     "CRMPI_CHECKPOINT_INTERVAL=auto:mtbf=6h"
 
 OUT=$JOBS_DIR/sbatch-none.out
-timeout 90 sbatch --wait -N1 -o "$OUT" --wrap "$SCRIPT" >/dev/null || fail "sbatch without options failed"
+timeout 90 $AS_USER sbatch --wait -N1 -o "$OUT" --wrap "$SCRIPT" >/dev/null || fail "sbatch without options failed"
 split_job_output "$OUT"
 expect_vars "sbatch without options, batch script" "$OUT.script" ""
 expect_vars "sbatch without options, srun step in it" "$OUT.step" ""
@@ -158,28 +170,28 @@ if grep -q 'SPANK_CRMPI' "$OUT"; then fail "sbatch without options: a SPANK_CRMP
 
 # ------------------------------------------------------------------- srun
 OUT=$JOBS_DIR/srun.out
-timeout 60 srun -N"$NODES" --checkpoint-interval=2m env > "$OUT" || fail "srun --checkpoint-interval=2m env failed"
+timeout 60 $AS_USER srun -N"$NODES" --checkpoint-interval=2m env > "$OUT" || fail "srun --checkpoint-interval=2m env failed"
 [ "$(grep -c '^CRMPI_CHECKPOINT_INTERVAL=2m$' "$OUT")" = "$NODES" ] ||
     fail "srun -N$NODES --checkpoint-interval=2m: expected $NODES tasks with CRMPI_CHECKPOINT_INTERVAL=2m (see $OUT)"
 grep -q '^CRMPI_ENGINE=' "$OUT" && fail "srun --checkpoint-interval=2m: CRMPI_ENGINE is set (see $OUT)"
 ok "srun -N$NODES --checkpoint-interval=2m: every task has CRMPI_CHECKPOINT_INTERVAL=2m, no CRMPI_ENGINE"
 
 OUT=$JOBS_DIR/srun-override.out
-CRMPI_CHECKPOINT_INTERVAL=1h timeout 60 srun -n1 '--checkpoint-interval=cron:0 0/30 * * * ?' --checkpoint-engine=criu \
+CRMPI_CHECKPOINT_INTERVAL=1h timeout 60 $AS_USER srun -n1 '--checkpoint-interval=cron:0 0/30 * * * ?' --checkpoint-engine=criu \
     env > "$OUT" || fail "srun --checkpoint-interval='cron:0 0/30 * * * ?' failed"
 expect_vars "CRMPI_CHECKPOINT_INTERVAL=1h srun --checkpoint-interval='cron:0 0/30 * * * ?' --checkpoint-engine=criu" \
     "$OUT" "CRMPI_CHECKPOINT_INTERVAL=cron:0 0/30 * * * ? CRMPI_ENGINE=criu"
 
 OUT=$JOBS_DIR/srun-none.out
-timeout 60 srun -n1 env > "$OUT" || fail "srun env failed"
+timeout 60 $AS_USER srun -n1 env > "$OUT" || fail "srun env failed"
 expect_vars "srun without options" "$OUT" ""
 OUT=$JOBS_DIR/srun-inherited.out
-CRMPI_ENGINE=app timeout 60 srun -n1 env > "$OUT" || fail "srun env failed"
+CRMPI_ENGINE=app timeout 60 $AS_USER srun -n1 env > "$OUT" || fail "srun env failed"
 expect_vars "CRMPI_ENGINE=app srun without options (inherited, untouched)" "$OUT" "CRMPI_ENGINE=app"
 
 # ------------------------------------------------------------------- salloc
 OUT=$JOBS_DIR/salloc.out
-timeout 60 salloc -N1 --checkpoint-engine=criu env > "$OUT" 2>/dev/null || fail "salloc --checkpoint-engine=criu failed"
+timeout 60 $AS_USER salloc -N1 --checkpoint-engine=criu env > "$OUT" 2>/dev/null || fail "salloc --checkpoint-engine=criu failed"
 expect_vars "salloc --checkpoint-engine=criu, its command" "$OUT" "CRMPI_ENGINE=criu"
 
 # ------------------------------------------------------------------- bad values
@@ -188,8 +200,8 @@ bad() {
     local cmd=$1 opt=$2 want=$3 before err rc=0
     before=$(job_count)
     case $cmd in
-        sbatch) err=$(timeout 30 sbatch "$opt" --wrap 'true' 2>&1 >/dev/null) || rc=$? ;;
-        srun) err=$(timeout 30 srun -n1 "$opt" true 2>&1 >/dev/null) || rc=$? ;;
+        sbatch) err=$(timeout 30 $AS_USER sbatch "$opt" --wrap 'true' 2>&1 >/dev/null) || rc=$? ;;
+        srun) err=$(timeout 30 $AS_USER srun -n1 "$opt" true 2>&1 >/dev/null) || rc=$? ;;
     esac
     [ "$rc" != 0 ] || fail "$cmd $opt succeeded"
     grep -qF -- "$want" <<<"$err" || fail "$cmd $opt: expected '$want' in its message, got: $err"
