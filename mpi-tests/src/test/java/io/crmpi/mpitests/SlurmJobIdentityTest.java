@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * Slurm job ids repeat: a cluster set up again numbers its jobs from 1.
  * Job 1 of a new cluster that shares its state directory with job 1 of an
  * earlier one must start afresh, never resume the other job's state, and
- * must leave that state where it can still be found.
+ * must leave that state where it can still be found. The jobs are an
+ * ordinary user's (crmpi-test1).
  */
 class SlurmJobIdentityTest {
   private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-id"), 39817);
@@ -25,16 +26,9 @@ class SlurmJobIdentityTest {
     Crmpi.deleteTree(base);
     Files.createDirectories(base);
     try {
-      CLUSTER.up(1);
-      Path script = SlurmTestCluster.batchScript(base, 1, List.of(), "--interval 1s", "600");
-      String first = CLUSTER.slurm("sbatch", "--parsable", script.toString());
-      CLUSTER.awaitCompleted(first, base, 120, false);
-      CLUSTER.down();
-
-      CLUSTER.up(1);
-      String second = CLUSTER.slurm("sbatch", "--parsable", script.toString());
+      String first = runFirstJob(base);
+      String second = runFirstJob(base);
       assertEquals(first, second, "the new cluster did not reuse the job id: this test needs it to");
-      CLUSTER.awaitCompleted(second, base, 120, false);
       String log = SlurmTestCluster.read(base.resolve("job-" + second + ".out"));
       assertTrue(log.contains("held the state of an earlier Slurm job with the same id"), log);
       assertTrue(!log.contains("requeued by Slurm"), "a first run resumed:\n" + log);
@@ -47,6 +41,18 @@ class SlurmJobIdentityTest {
     } finally {
       CLUSTER.down();
       Crmpi.deleteTree(base);
+    }
+  }
+
+  /** Sets the cluster up afresh and runs its first job (an ordinary user's) in base to its end. */
+  private static String runFirstJob(Path base) throws Exception {
+    CLUSTER.up(1);
+    try (SlurmUserJobs user = SlurmUserJobs.start(CLUSTER)) {
+      String job = user.submit(base, 1, List.of(), "--interval 1s", "600");
+      CLUSTER.awaitCompleted(job, base, 120, false);
+      return job;
+    } finally {
+      CLUSTER.down();
     }
   }
 }

@@ -25,30 +25,47 @@ import org.junit.jupiter.api.TestMethodOrder;
  * through crmpi-rsh and the remote agent), the trees talk over the job
  * network, and every global checkpoint holds both nodes' images. When a
  * node dies, the job is requeued and both trees are restored from the last
- * committed epoch, the lost node's share on another node.
+ * committed epoch, the lost node's share on another node. Every job is an
+ * ordinary user's (crmpi-test1): slurmd runs as root, the ranks as the
+ * user, and a crmpid of the test's own runs the node trees.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SlurmMultiNodeTest {
   private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-mn"), 38817);
   private static final Pattern SLOT_HOST = Pattern.compile("node node1 is (n\\d+)");
 
+  private static SlurmUserJobs user;
+
   @BeforeAll
   static void up() throws Exception {
     CLUSTER.up(4);
+    user = SlurmUserJobs.start(CLUSTER);
   }
 
   @AfterAll
   static void down() throws Exception {
     CLUSTER.down();
+    if (user != null) {
+      user.close();
+    }
   }
 
   @Test
   @Order(1)
   void periodicCheckpointsCoverEveryNodeAndTheOutputIsUnchanged() throws Exception {
-    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-periodic"));
-    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "3000");
-    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
-    CLUSTER.awaitCompleted(job, base, 180, false);
+    Path base = user.jobDir("it-periodic");
+    String job = user.submit(base, 2, List.of(), "--interval 2s", "3000");
+    SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
+    List<ProcessHandle> ranks = SlurmUserJobs.ranks();
+    assertEquals(4, ranks.size(), "the job's 4 ranks: " + ranks);
+    for (ProcessHandle r : ranks) {
+      assertEquals(SlurmUserJobs.USER, r.info().user().orElse("?"), "rank " + r.pid() + " is not the user's");
+    }
+    // The same user, outside the job, cannot drive its trees through crmpid.
+    String outside = user.outsider("{\"type\":\"Freeze\",\"body\":{\"tree\":{\"job\":\"slurm-" + job
+        + "\",\"node\":\"node1\"}}}");
+    assertTrue(outside.contains("is a Slurm job: crmpid serves it only to processes inside that job"), outside);
+    CLUSTER.awaitCompleted(job, base, 420, false);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("finished after 0 restart(s)"), log);
     assertTrue(log.contains("started on n") && log.contains("orted"), "orted was not started through crmpi:\n" + log);
@@ -60,14 +77,14 @@ class SlurmMultiNodeTest {
     assertTrue(!kept.isEmpty(), "no committed epoch kept");
     for (Path epoch : kept) {
       String manifest = Files.readString(epoch.resolve("manifest.json"));
-      assertTrue(manifest.contains("\"node0\"") && manifest.contains("\"node1\""),
-          "epoch " + epoch.getFileName() + " lacks a node's image: " + manifest);
+      assertTrue(manifest.contains("\"node0\"") && manifest.contains("\"node1\"")
+          && manifest.contains("crmpidSeal"), "epoch " + epoch.getFileName() + " lacks a node's sealed image: "
+          + manifest);
     }
     assertArrayEquals(SlurmPreemptionTest.reference("3000"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
     // crmpi status takes the bare Slurm job id
-    String status = CLUSTER.slurm(Crmpi.REPO.resolve("bin/crmpi").toString(), "status", "--state-dir",
-        base.resolve("state").toString(), job);
+    String status = user.crmpi("status", "--state-dir", base.resolve("state").toString(), job);
     assertTrue(status.contains("job:       slurm-" + job) && status.contains("SUCCEEDED")
         && !status.contains("skipping"), status);
   }
@@ -80,9 +97,8 @@ class SlurmMultiNodeTest {
   @Test
   @Order(2)
   void aNodeWhoseControlProcessesDieLeavesNothingRunningAndTheJobResumes() throws Exception {
-    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-control-kill"));
-    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "4000");
-    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
+    Path base = user.jobDir("it-control-kill");
+    String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path out = base.resolve("job-" + job + ".out");
     List<String> hosts = slotHosts(SlurmTestCluster.read(out));
@@ -95,7 +111,7 @@ class SlurmMultiNodeTest {
     }
     assertEquals(List.of(), before.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList(),
         "processes of the job's first run outlived its control processes by 15 s");
-    CLUSTER.awaitCompleted(job, base, 300, true);
+    CLUSTER.awaitCompleted(job, base, 420, true);
     String log = SlurmTestCluster.read(out);
     assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
     assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
@@ -117,14 +133,13 @@ class SlurmMultiNodeTest {
   @Test
   @Order(3)
   void aJobWhoseNodeDiesIsRequeuedAndRestoredOnTheRemainingNodes() throws Exception {
-    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-node-failure"));
-    Path script = SlurmTestCluster.batchScript(base, 2, List.of(), "--interval 2s", "4000");
-    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
+    Path base = user.jobDir("it-node-failure");
+    String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path out = base.resolve("job-" + job + ".out");
     List<String> hosts = slotHosts(SlurmTestCluster.read(out));
     CLUSTER.killNode(hosts.get(0));
-    CLUSTER.awaitCompleted(job, base, 300, true);
+    CLUSTER.awaitCompleted(job, base, 420, true);
     String log = SlurmTestCluster.read(out);
     assertTrue(log.contains("(" + hosts.get(0) + ") lost"), "the node loss was not noticed:\n" + log);
     assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);

@@ -17,32 +17,39 @@ import org.junit.jupiter.api.Test;
  * preemption by a higher-priority job sends SIGUSR1, crmpi checkpoints
  * both nodes, vacates and requeues the job; when the job runs again it
  * resumes from that checkpoint under the same job id, and its output is
- * byte-identical to an uninterrupted run.
+ * byte-identical to an uninterrupted run. Every job is an ordinary user's
+ * (crmpi-test1), its node trees run by a crmpid of the test's own.
  */
 class SlurmPreemptionTest {
   private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-it"), 36817);
   private static final int NODES = 2;
 
+  private static SlurmUserJobs user;
+
   @BeforeAll
   static void up() throws Exception {
     CLUSTER.up(3);
+    user = SlurmUserJobs.start(CLUSTER);
   }
 
   @AfterAll
   static void down() throws Exception {
     CLUSTER.down();
+    if (user != null) {
+      user.close();
+    }
   }
 
   @Test
   void aPreemptedJobIsCheckpointedRequeuedAndResumed() throws Exception {
-    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-preempt"));
-    Path script = SlurmTestCluster.batchScript(base, NODES, List.of("#SBATCH --signal=B:USR1@5"), "--interval 2s",
+    Path base = user.jobDir("it-preempt");
+    String job = user.submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5"),
+        "--interval 2s",
         "4000");
-    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
     String high = CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "-o",
         base.resolve("high.out").toString(), "--wrap", "echo high ran");
-    CLUSTER.awaitCompleted(job, base, 150, true);
+    CLUSTER.awaitCompleted(job, base, 420, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("vacated after its checkpoint"), "no vacate checkpoint:\n" + log);
     assertTrue(log.contains("requeued by Slurm"), "the requeued job did not resume:\n" + log);
@@ -56,12 +63,11 @@ class SlurmPreemptionTest {
 
   @Test
   void aJobSignalledBeforeItsWalltimeIsCheckpointedRequeuedAndResumed() throws Exception {
-    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-walltime"));
+    Path base = user.jobDir("it-walltime");
     // A 1-minute limit with SIGUSR1 50 s before it: every run of the job is vacated after about 10 s
     // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished.
-    Path script = SlurmTestCluster.batchScript(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@50"),
+    String job = user.submit(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@50"),
         "--interval none", "8000");
-    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
     CLUSTER.awaitCompleted(job, base, 480, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("vacated after its checkpoint") && log.contains("requeued by Slurm"), log);
@@ -71,15 +77,15 @@ class SlurmPreemptionTest {
 
   @Test
   void aVacateThatCannotCheckpointLeavesTheRequeuedJobThePreviousEpoch() throws Exception {
-    Path base = Files.createDirectories(CLUSTER.dir().resolve("it-failed-vacate"));
+    Path base = user.jobDir("it-failed-vacate");
     // Epochs 1 and 2 commit; every dump after them fails on purpose, so the vacate at preemption aborts,
     // Slurm ends the job at the end of its grace time and requeues it, and it resumes from epoch 2.
-    Path script = SlurmTestCluster.batchScript(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
-        "export CRMPI_FAULTS=dump@3-"), "--interval 1s --keep 5", "5000");
-    String job = CLUSTER.slurm("sbatch", "--parsable", script.toString());
+    String job = user.submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
+        "export CRMPI_FAULTS=dump@3-"),
+        "--interval 1s --keep 5", "5000");
     SlurmTestCluster.awaitHistory(base, job, "DUMP_FAILED", 1);
     CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "--wrap", "true");
-    CLUSTER.awaitCompleted(job, base, 300, true);
+    CLUSTER.awaitCompleted(job, base, 420, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("epoch 2: restored; the job continues"), "not resumed from epoch 2:\n" + log);
     assertTrue(!log.contains("the job is vacated") && !log.contains("vacated after its checkpoint"),
