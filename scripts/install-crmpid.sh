@@ -27,6 +27,8 @@ if [ ! -e /etc/crmpi/crmpi.conf ]; then
 # key_file = /etc/crmpi/key
 # The bridge that carries multi-node jobs' networks (none: single-node jobs only).
 # job_bridge = crmpi-br0
+# The job network's subnet: each job gets a block of 64 of its addresses (docs/install.md, "Job network").
+# job_subnet = 10.213.0.0/16
 CONF
   chmod 0644 /etc/crmpi/crmpi.conf
 fi

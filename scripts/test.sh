@@ -1,5 +1,6 @@
 #!/bin/bash
-# Installs what the tests need (idempotently) and runs every test: the C and
+# Installs what the tests need (idempotently; crit for the image-tampering
+# test) and runs every test: the C and
 # Java unit tests, the integration tests with real CRIU, Open MPI and MPICH
 # (mvn verify, including the multi-node Slurm tests), and the smoke test of
 # the real Slurm test cluster and of the SPANK plugin (one after the other:
@@ -7,6 +8,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CRMPI_SKIP_BUILD=1 "$ROOT/scripts/setup.sh"
+"$ROOT/scripts/install-crit.sh"
 cd "$ROOT"
 mvn -B verify
 "$ROOT/slurm-glue/scripts/slurm-smoke.sh"

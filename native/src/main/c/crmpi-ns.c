@@ -19,13 +19,13 @@
  *       other. The address belongs to the job's node slot, not to the host:
  *       a tree restored on another host takes it along.
  *
- *   crmpi-ns exec --pid INIT [--cgroup DIR] [--workdir DIR] -- CMD ARGS...
+ *   crmpi-ns exec --pid INIT [--join DIR]... [--cgroup DIR] [--workdir DIR] -- CMD ARGS...
  *       Starts CMD inside the running node tree whose init has host pid
  *       INIT: in its namespaces and freezer cgroup, with the tree's stdout
  *       and stderr, as an orphan that the tree's init adopts (so CRIU dumps
  *       it with the tree). Exits 0 once CMD is executing.
  *
- *   crmpi-ns restore --pid-file F [--cgroup DIR] -- CRIU-CMD restore ARGS...
+ *   crmpi-ns restore --pid-file F [--join DIR]... [--cgroup DIR] -- CRIU-CMD restore ARGS...
  *       Runs the given CRIU restore command (which must use
  *       --restore-detached, --restore-sibling and --pidfile F) as a child
  *       subreaper; once CRIU has exited successfully it writes the tree's
@@ -118,10 +118,10 @@ static void die(const char *fmt, ...)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: crmpi-ns run --root-dir DIR [--user UID:GID[:GROUP,...]] [--env-file F] [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
+		"usage: crmpi-ns run --root-dir DIR [--user UID:GID[:GROUP,...]] [--env-file F] [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--join DIR]... [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
 		"       crmpi-ns run ... --veth OUTER --address CIDR [--bridge BR] -- CMD [ARG]...\n"
-		"       crmpi-ns exec --pid INIT [--user UID:GID[:GROUP,...]] [--env-file F] [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
-		"       crmpi-ns restore --root-dir DIR --pid-file FILE [--cgroup DIR] -- CRIU restore --root DIR ... --restore-detached --restore-sibling --pidfile FILE\n");
+		"       crmpi-ns exec --pid INIT [--user UID:GID[:GROUP,...]] [--env-file F] [--join DIR]... [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
+		"       crmpi-ns restore --root-dir DIR --pid-file FILE [--join DIR]... [--cgroup DIR] -- CRIU restore --root DIR ... --restore-detached --restore-sibling --pidfile FILE\n");
 	_exit(EXIT_SETUP);
 }
 
@@ -431,7 +431,25 @@ struct run_opts {
 	char **argv;
 };
 
-/* Moves us (and so the whole future tree) into the freezer cgroup dir. */
+/*
+ * The job's own cgroups (its Slurm step's, or the user's session's) in the
+ * cgroup v1 hierarchies, given with --join: the tree joins them before its
+ * freezer cgroup, so that the job's limits and accounting cover it.
+ */
+#define MAX_JOINS 16
+static const char *joins[MAX_JOINS];
+static int njoins;
+
+static void add_join(const char *dir)
+{
+	if (njoins == MAX_JOINS)
+		die("more than %d --join cgroups", MAX_JOINS);
+	if (dir[0] != '/')
+		die("--join wants an absolute cgroup directory, got %s", dir);
+	joins[njoins++] = dir;
+}
+
+/* Moves us (and so the whole future tree) into the cgroup dir. */
 static void join_cgroup(const char *dir)
 {
 	char path[4096];
@@ -444,6 +462,17 @@ static void join_cgroup(const char *dir)
 	if (write(fd, "0", 1) != 1)
 		die("join cgroup %s", dir);
 	close(fd);
+}
+
+/* Joins the --join cgroups, then the freezer cgroup (if any). */
+static void join_all(const char *freezer)
+{
+	int i;
+
+	for (i = 0; i < njoins; i++)
+		join_cgroup(joins[i]);
+	if (freezer)
+		join_cgroup(freezer);
 }
 
 /* Unmounts everything stacked on path (copies of host mounts). */
@@ -548,8 +577,7 @@ static void setup_and_exec_init(struct run_opts *o, const char *self, int ready_
 	char **argv;
 	int i, n;
 
-	if (o->cgroup)
-		join_cgroup(o->cgroup);
+	join_all(o->cgroup);
 	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		die("unshare(mount, net, ipc, uts)");
 	if (net_fd >= 0) {
@@ -768,6 +796,8 @@ static int run_main(int argc, char **argv)
 			o.workdir = argv[++i];
 		} else if (!strcmp(argv[i], "--cgroup")) {
 			o.cgroup = argv[++i];
+		} else if (!strcmp(argv[i], "--join")) {
+			add_join(argv[++i]);
 		} else if (!strcmp(argv[i], "--root-dir")) {
 			o.root_dir = argv[++i];
 		} else if (!strcmp(argv[i], "--hostname")) {
@@ -903,6 +933,8 @@ static int exec_main(int argc, char **argv)
 			init = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--cgroup")) {
 			cgroup = argv[++i];
+		} else if (!strcmp(argv[i], "--join")) {
+			add_join(argv[++i]);
 		} else if (!strcmp(argv[i], "--workdir")) {
 			workdir = argv[++i];
 		} else if (!strcmp(argv[i], "--user")) {
@@ -920,8 +952,7 @@ static int exec_main(int argc, char **argv)
 		report_fd = 2;
 	take_tree_fd(init, 1);
 	take_tree_fd(init, 2);
-	if (cgroup)
-		join_cgroup(cgroup);
+	join_all(cgroup);
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
 		die("pipe");
 	enter_ns(init, "ipc");
@@ -987,7 +1018,7 @@ static pid_t read_pid_file(const char *path)
 
 static int restore_main(int argc, char **argv)
 {
-	const char *pid_file = NULL, *root_dir = NULL;
+	const char *pid_file = NULL, *root_dir = NULL, *cgroup = NULL;
 	char **cmd = NULL;
 	int i, status, lifeline[2];
 	pid_t criu, root;
@@ -1001,7 +1032,10 @@ static int restore_main(int argc, char **argv)
 		} else if (i + 1 < argc && !strcmp(argv[i], "--root-dir")) {
 			root_dir = argv[++i];
 		} else if (i + 1 < argc && !strcmp(argv[i], "--cgroup")) {
-			set_thaw_path(argv[++i]);
+			cgroup = argv[++i];
+			set_thaw_path(cgroup);
+		} else if (i + 1 < argc && !strcmp(argv[i], "--join")) {
+			add_join(argv[++i]);
 		} else {
 			usage();
 		}
@@ -1037,6 +1071,14 @@ static int restore_main(int argc, char **argv)
 		/* A criu whose crmpi-ns is gone must not go on restoring for nobody. */
 		close(lifeline[1]);
 		die_with_guardian(lifeline[0]);
+		/*
+		 * criu restores with --manage-cgroups ignore: the tree inherits
+		 * criu's cgroups, which are the job's as it is now (after a
+		 * requeue, another step's) and the tree's freezer, not the ones
+		 * the image recorded. We stay outside them (a frozen tree must
+		 * not freeze its guardian).
+		 */
+		join_all(cgroup);
 		/* CRIU must see the tree's stdio pipes as fds 1 and 2 (--inherit-fd). */
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "crmpi-ns: cannot execute %s: %s\n", cmd[0], strerror(errno));

@@ -1,6 +1,7 @@
 package io.crmpi.daemon;
 
 import io.crmpi.engine.Engine;
+import io.crmpi.engine.JobNetworkPlan;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.LocalTree;
 import io.crmpi.engine.TreeExit;
@@ -58,12 +59,12 @@ public final class Crmpid implements Closeable {
   /**
    * @param socket where crmpid listens (its directory must be root's)
    * @param stateDir root's directory for the trees' runtime files and staged images
-   * @param jobBridge the bridge that carries job networks, or null when this
-   *     node runs no multi-node jobs through crmpid
+   * @param jobNetwork the admin's job network (bridge and subnet), or null
+   *     when this node runs no multi-node jobs through crmpid
    * @param slurmOnly whether crmpid serves only Slurm jobs (on compute nodes:
    *     no user runs work on a node outside an allocation)
    */
-  public record Config(Path socket, Path stateDir, String jobBridge, boolean slurmOnly) {}
+  public record Config(Path socket, Path stateDir, JobNetworkPlan jobNetwork, boolean slurmOnly) {}
 
   private final Config config;
   private final Engine engine;
@@ -84,6 +85,7 @@ public final class Crmpid implements Closeable {
   private final Admission admission;
   private final TreePlacement placement;
   private final DumpSealer sealer;
+  private final JobNetworkFilter filter;
   private volatile boolean closed;
 
   private Crmpid(Config config, Engine engine, NodeKey key, ServerSocketChannel server) {
@@ -92,8 +94,10 @@ public final class Crmpid implements Closeable {
     this.seal = new ImageSeal(key);
     this.server = server;
     this.admission = new Admission(new SlurmMembership(Path.of("/proc")), config.slurmOnly());
-    this.placement = new TreePlacement(config.stateDir(), config.jobBridge());
+    this.placement = new TreePlacement(config.stateDir(), config.jobNetwork());
     this.sealer = new DumpSealer(engine, seal, workers);
+    this.filter = config.jobNetwork() == null ? null : new JobNetworkFilter("crmpi_"
+        + Integer.toHexString(config.socket().toString().hashCode()));
   }
 
   /** Binds the socket (mode 0666: SO_PEERCRED decides who may do what) in a directory of root's. */
@@ -108,8 +112,18 @@ public final class Crmpid implements Closeable {
     ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     s.bind(UnixDomainSocketAddress.of(config.socket()), 64);
     Files.setPosixFilePermissions(config.socket(), PosixFilePermissions.fromString("rw-rw-rw-"));
+    Crmpid daemon = new Crmpid(config, engine, key, s);
+    if (daemon.filter != null) {
+      try {
+        daemon.filter.install();
+      } catch (IOException e) {
+        s.close();
+        throw new IOException("cannot set up the job network's filter on bridge " + config.jobNetwork().bridge()
+            + ": " + e.getMessage(), e);
+      }
+    }
     LOG.info("crmpid: listening on " + config.socket() + " (state in " + config.stateDir() + ")");
-    return new Crmpid(config, engine, key, s);
+    return daemon;
   }
 
   /** Accepts connections until {@link #close}. */
@@ -151,6 +165,9 @@ public final class Crmpid implements Closeable {
     }
     for (HostedTree h : trees.values()) {
       h.tree.kill();
+    }
+    if (filter != null) {
+      filter.uninstall();
     }
     workers.shutdownNow();
     timer.shutdownNow();
@@ -241,7 +258,14 @@ public final class Crmpid implements Closeable {
     requireFree(caller, id);
     TreePlacement.requireSessionDirectory(caller, l.spec());
     LaunchSpec placed = placement.place(caller, l.spec());
-    LocalTree tree = (LocalTree) engine.launch(placed);
+    openPort(placed);
+    LocalTree tree;
+    try {
+      tree = (LocalTree) engine.launch(placed);
+    } catch (IOException | RuntimeException e) {
+      closePort(placed);
+      throw e;
+    }
     host(caller, id, placed, tree, in, out);
   }
 
@@ -262,9 +286,13 @@ public final class Crmpid implements Closeable {
       throw new IOException("refusing to restore epoch " + r.epoch() + " of " + id + ": " + e.getMessage(), e);
     }
     LocalTree tree;
+    openPort(placed);
     try {
       NodeImage image = new NodeImage(id.node(), "image", r.files(), null, null, List.of(), r.attributes());
       tree = (LocalTree) engine.restore(placed, staged, image, r.epoch());
+    } catch (IOException | RuntimeException e) {
+      closePort(placed);
+      throw e;
     } finally {
       ImageStaging.release(staged, caller.uid(), DumpSealer.gid(caller));
     }
@@ -273,6 +301,7 @@ public final class Crmpid implements Closeable {
         TreeCredentials.requireOwner(tree.freezer().tasks(), caller.owner());
       } catch (IOException e) {
         tree.kill();
+        closePort(placed);
         throw new IOException("refusing the restored tree of epoch " + r.epoch() + " of " + id + ": "
             + e.getMessage() + "; it was killed before it could run");
       }
@@ -295,10 +324,24 @@ public final class Crmpid implements Closeable {
       LOG.info("crmpid: " + caller + ": " + id + ": tree ended (" + exit.describe() + ")");
     } finally {
       trees.remove(key, hosted);
+      closePort(placed);
       HostedTree.PendingDump p = hosted.takePending();
       if (p != null) {
         p.discard();
       }
+    }
+  }
+
+  /** The tree's port on the job bridge passes only its job's traffic (before the tree exists). */
+  private void openPort(LaunchSpec placed) throws IOException {
+    if (filter != null && placed.network() != null) {
+      filter.open(placed.network());
+    }
+  }
+
+  private void closePort(LaunchSpec placed) {
+    if (filter != null && placed.network() != null) {
+      filter.close(placed.network().hostInterface());
     }
   }
 

@@ -4,6 +4,7 @@ import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.NodeTree;
 import io.crmpi.engine.PersistedImage;
+import io.crmpi.engine.TreeStarter;
 import io.crmpi.store.NodeImage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,8 +19,9 @@ import java.util.Map;
  * freeze, dump, seal, restore, kill) is a request to this node's crmpid,
  * which runs the tree as this user. What the user may do alone (create the
  * session directory, read the sealed images it then owns) happens here.
+ * It also starts the trees of the app engine for such a job.
  */
-public final class DaemonEngine implements Engine {
+public final class DaemonEngine implements Engine, TreeStarter {
   private final DaemonClient client;
 
   public DaemonEngine(DaemonClient client) {

@@ -18,14 +18,22 @@ import java.util.stream.Stream;
  * staging area (given to the ranks with PREPARE); the dump moves that
  * directory into the epoch. A restore starts the job afresh (any nodes,
  * any addresses) with CRMPI_RESTART_DIR and CRMPI_RESTART_EPOCH set, and
- * the program reads its state back after MPI_Init.
+ * the program reads its state back after MPI_Init. The state files are
+ * written and read by the job's own user; only starting trees needs
+ * privilege, which the {@link TreeStarter} (crmpi-ns, or crmpid for an
+ * ordinary user) provides.
  */
 public final class AppEngine implements Engine {
   static final String ATTR_RANKS = "stateDirs";
-  private final NodeTreeRuntime runtime;
+  private final TreeStarter trees;
 
+  /** The app engine of a root job: crmpi-ns starts its trees. */
   public AppEngine(Path crmpiNs) {
-    this.runtime = new NodeTreeRuntime(crmpiNs);
+    this(new NodeTreeRuntime(crmpiNs));
+  }
+
+  public AppEngine(TreeStarter trees) {
+    this.trees = trees;
   }
 
   @Override
@@ -48,12 +56,17 @@ public final class AppEngine implements Engine {
 
   @Override
   public void exec(NodeTree tree, LaunchSpec spec, java.util.List<String> command) throws IOException {
-    runtime.exec(tree, spec, command);
+    trees.exec(tree, spec, command);
   }
 
   @Override
   public NodeTree launch(LaunchSpec spec) throws IOException {
-    return runtime.launch(spec, Map.of());
+    return trees.launch(spec);
+  }
+
+  @Override
+  public void fence(LaunchSpec spec) throws IOException {
+    trees.fence(spec);
   }
 
   @Override
@@ -87,8 +100,8 @@ public final class AppEngine implements Engine {
     Path restart = spec.runtimeDir().resolve("app-restart");
     deleteTree(restart);
     copyTree(imageDir, restart);
-    return runtime.launch(spec, Map.of("CRMPI_RESTART_DIR", restart.toString(),
-        "CRMPI_RESTART_EPOCH", Long.toString(epoch)));
+    return trees.launch(spec.withEnvironment(Map.of("CRMPI_RESTART_DIR", restart.toString(),
+        "CRMPI_RESTART_EPOCH", Long.toString(epoch))));
   }
 
   private static Path staging(LaunchSpec spec, long epoch) {

@@ -107,12 +107,14 @@ public final class CriuEngine implements Engine {
     Path pidFile = spec.runtimeDir().resolve("restored.pid");
     Files.deleteIfExists(pidFile);
     Files.deleteIfExists(pidFile.resolveSibling(pidFile.getFileName() + ".ready"));
-    String cgroup = require(attributes, ATTR_CGROUP);
-    Freezer freezer = NodeTreeRuntime.fence(Freezer.forImage(Path.of(cgroup)), spec);
+    // The tree goes into the cgroups of the job as it is now (after a requeue, another step's), not the image's.
+    TreeCgroups cgroups = TreeCgroups.place(spec);
     Path root = spec.runtimeDir().resolve("restore-root");
     String log = "restore-" + epoch + ".log";
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "restore",
-        "--root-dir", root.toString(), "--pid-file", pidFile.toString(), "--cgroup", freezer.dir().toString(), "--",
+        "--root-dir", root.toString(), "--pid-file", pidFile.toString()));
+    cmd.addAll(cgroups.arguments());
+    cmd.addAll(List.of("--",
         criu.installation().binary().toString(), "restore",
         "--images-dir", imageDir.toString(),
         "--work-dir", work.toString(),
@@ -121,6 +123,8 @@ public final class CriuEngine implements Engine {
         // The restored init becomes crmpi-ns's child and dies with it (its parent-death signal).
         "--restore-detached", "--restore-sibling", "--pidfile", pidFile.toString(),
         "--tcp-established", "--network-lock", "nftables",
+        // The tree goes into crmpi-ns's --join and --cgroup cgroups (the job's now), not those the image recorded.
+        "--manage-cgroups=ignore", // an optional argument: it must be attached
         "--ghost-limit", Integer.toString(GHOST_LIMIT),
         "--inherit-fd", "fd[1]:" + require(attributes, ATTR_STDOUT),
         "--inherit-fd", "fd[2]:" + require(attributes, ATTR_STDERR)));
@@ -146,10 +150,10 @@ public final class CriuEngine implements Engine {
       // F.ready appears once CRIU has exited: the tree is whole (credentials, freezer state) and waits for its thaw.
       pid = NodeTreeRuntime.awaitPid(shim, pidFile.resolveSibling(pidFile.getFileName() + ".ready"), "restore");
     } catch (IOException e) {
-      NodeTreeRuntime.discard(shim, freezer);
+      NodeTreeRuntime.discard(shim, cgroups.freezer());
       throw new IOException(e.getMessage() + Criu.errorLines(work.resolve(log)), e);
     }
-    LocalTree tree = new LocalTree(shim, pid, freezer);
+    LocalTree tree = new LocalTree(shim, pid, cgroups);
     // The restored tree must stay as whole as its image: the next checkpoint compares with it.
     tree.healthyProcesses(NodeImage.processes(attributes).orElse(0));
     return tree;

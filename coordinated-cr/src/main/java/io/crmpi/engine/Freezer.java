@@ -16,9 +16,8 @@ import java.util.Optional;
  * ({@code freezer.state}) and with cgroup v2 ({@code cgroup.freeze}).
  */
 public final class Freezer {
-  private static final Path V1 = Path.of("/sys/fs/cgroup/freezer");
-  private static final List<Path> V2_CANDIDATES = List.of(Path.of("/sys/fs/cgroup"),
-      Path.of("/sys/fs/cgroup/unified"));
+  /** What every tree's freezer cgroup is called: crmpi.NAME. */
+  static final String PREFIX = "crmpi.";
   private static final Duration SETTLE = Duration.ofSeconds(10);
 
   private final Path dir;
@@ -30,62 +29,42 @@ public final class Freezer {
   }
 
   /**
-   * Creates (or reuses) the cgroup crmpi/NAME. cgroup v2 is preferred where
-   * a writable cgroup2 hierarchy is mounted (pure v2 at /sys/fs/cgroup, or
-   * the unified hierarchy of a hybrid setup): a frozen v2 task dies on
-   * SIGKILL, so a tree frozen for a checkpoint is still fenced when its
-   * runtime is killed, and in a hybrid setup the tree stays in the job's v1
-   * controller cgroups. Else the v1 freezer.
+   * Creates (or reuses) the cgroup crmpi.NAME under parent: a cgroup v2
+   * directory (freezing is built in, and a frozen v2 task dies on SIGKILL,
+   * so a tree frozen for a checkpoint is still fenced when its runtime is
+   * killed) or a directory of a v1 freezer hierarchy. See {@link CgroupHome}
+   * for where parent is.
    */
-  public static Freezer create(String name) throws IOException {
-    Optional<Path> v2 = v2Hierarchy();
-    if (v2.isPresent()) {
-      return create(v2.get(), true, name);
-    }
-    if (Files.isDirectory(V1)) {
-      return create(V1, false, name);
-    }
-    throw new IOException("no freezer cgroup: neither a cgroup2 hierarchy (" + V2_CANDIDATES + ") nor " + V1
-        + " (cgroup v1) is mounted and writable; mount one");
-  }
-
-  /** The freezer of the cgroup a dump recorded (crmpi/NAME under the hierarchy it was made on). */
-  public static Freezer forImage(Path recorded) throws IOException {
-    String name = recorded.getFileName().toString();
-    Path hierarchy = recorded.getParent() == null ? null : recorded.getParent().getParent();
-    if (hierarchy != null && hierarchy.equals(V1) && Files.isDirectory(V1)) {
-      return create(V1, false, name);
-    }
-    for (Path candidate : V2_CANDIDATES) {
-      if (candidate.equals(hierarchy) && isV2(candidate)) {
-        return create(candidate, true, name);
-      }
-    }
-    throw new IOException("the image's freezer cgroup " + recorded + " is on a cgroup hierarchy this host does"
-        + " not have (it was made on a host with another cgroup layout)");
-  }
-
-  private static Optional<Path> v2Hierarchy() {
-    return V2_CANDIDATES.stream().filter(Freezer::isV2).findFirst();
-  }
-
-  private static boolean isV2(Path p) {
-    return Files.exists(p.resolve("cgroup.controllers")) && Files.isWritable(p);
-  }
-
-  /**
-   * Creates (or reuses) the cgroup crmpi/NAME under hierarchy: a cgroup v1
-   * freezer mount, or (v2) any cgroup2 mount, where freezing is built in.
-   */
-  static Freezer create(Path hierarchy, boolean v2, String name) throws IOException {
+  static Freezer under(Path parent, boolean v2, String name) throws IOException {
     if (!name.matches("[A-Za-z0-9._-]+")) {
       throw new IllegalArgumentException("cgroup name must be [A-Za-z0-9._-]+: " + name);
     }
-    Path dir = hierarchy.resolve("crmpi").resolve(name);
-    Files.createDirectories(dir);
+    Path dir = parent.resolve(PREFIX + name);
+    try {
+      Files.createDirectory(dir);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      // an earlier copy of the tree left it: reused, after its fence
+    }
     Freezer f = new Freezer(dir, v2);
     f.thaw();
     return f;
+  }
+
+  /**
+   * The freezer cgroup at dir that an earlier tree used (see
+   * {@link TreeCgroupRecord}), if it is still there and is one of crmpi's.
+   */
+  static Optional<Freezer> existing(Path dir) {
+    if (!dir.getFileName().toString().startsWith(PREFIX)) {
+      return Optional.empty();
+    }
+    if (Files.exists(dir.resolve("cgroup.freeze"))) {
+      return Optional.of(new Freezer(dir, true));
+    }
+    if (Files.exists(dir.resolve("freezer.state"))) {
+      return Optional.of(new Freezer(dir, false));
+    }
+    return Optional.empty();
   }
 
   /** The cgroup directory (what crmpi-ns joins and CRIU's --freeze-cgroup names). */
@@ -135,17 +114,17 @@ public final class Freezer {
    * @throws IOException when tasks are still there after the wait
    */
   public int killTasks(Duration wait) throws IOException {
-    int killed = 0;
+    java.util.Set<Long> killed = new java.util.HashSet<>();
     long deadline = System.nanoTime() + wait.toNanos();
     for (List<Long> tasks = tasks(); !tasks.isEmpty(); tasks = tasks()) {
       if (v2 && Files.exists(dir.resolve("cgroup.kill"))) {
         Files.writeString(dir.resolve("cgroup.kill"), "1"); // the whole cgroup at once, frozen or not
-        killed += tasks.size();
+        killed.addAll(tasks);
         tasks = List.of();
       }
       for (long pid : tasks) {
         if (Posix.kill(pid, Posix.SIGKILL)) {
-          killed++;
+          killed.add(pid); // a task that is still dying is listed (and killed) again: counted once
         }
       }
       thawQuietly(); // a frozen task dies only once thawed
@@ -155,7 +134,7 @@ public final class Freezer {
       }
       sleepBriefly();
     }
-    return killed;
+    return killed.size();
   }
 
   /** The pids in the cgroup (empty when it is gone). */

@@ -1,6 +1,5 @@
-package io.crmpi.cluster;
+package io.crmpi.engine;
 
-import io.crmpi.engine.JobNetwork;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,6 +12,8 @@ import java.util.Map;
  * subnet (CRMPI_JOB_SUBNET, default 10.213.0.0/16). A job's addresses are a
  * block of 64 chosen by the job key, so that they stay the same across
  * requeues: a tree restored on another node keeps its slot's address.
+ * crmpid holds the admin's plan (job_bridge and job_subnet in crmpi.conf)
+ * and runs a tree only with the address this plan gives its owner's job.
  *
  * @param bridge the host bridge
  * @param base the subnet's first address
@@ -21,9 +22,11 @@ import java.util.Map;
 public record JobNetworkPlan(String bridge, int base, int prefix) {
   public static final String BRIDGE_VARIABLE = "CRMPI_JOB_BRIDGE";
   public static final String SUBNET_VARIABLE = "CRMPI_JOB_SUBNET";
-  static final String DEFAULT_SUBNET = "10.213.0.0/16";
+  public static final String DEFAULT_SUBNET = "10.213.0.0/16";
   /** Addresses per job: slots 0..61 (the block's first and last address are never used). */
   static final int BLOCK = 64;
+  /** The most node slots a multi-node job has. */
+  public static final int MAX_SLOTS = BLOCK - 2;
 
   public JobNetworkPlan {
     if (prefix < 8 || prefix > 26) {
@@ -39,17 +42,45 @@ public record JobNetworkPlan(String bridge, int base, int prefix) {
           + " to the bridge that connects the nodes' job networks (see docs/install.md, \"Job network\")");
     }
     String subnet = env.getOrDefault(SUBNET_VARIABLE, DEFAULT_SUBNET);
+    return of(bridge, subnet, SUBNET_VARIABLE);
+  }
+
+  /**
+   * The plan of bridge and subnet (ADDRESS/PREFIX); errors name the subnet
+   * as setting (e.g. the variable or the configuration key it came from).
+   */
+  public static JobNetworkPlan of(String bridge, String subnet, String setting) {
+    String whole = setting + "=" + subnet;
     String[] parts = subnet.strip().split("/");
     if (parts.length != 2) {
-      throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + subnet + " is not ADDRESS/PREFIX");
+      throw new IllegalArgumentException(whole + " is not ADDRESS/PREFIX");
     }
     int prefix;
     try {
       prefix = Integer.parseInt(parts[1]);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + subnet + " has no numeric prefix length");
+      throw new IllegalArgumentException(whole + " has no numeric prefix length");
     }
-    return new JobNetworkPlan(bridge.strip(), parseIp(parts[0], subnet), prefix);
+    return new JobNetworkPlan(bridge.strip(), parseIp(parts[0], whole), prefix);
+  }
+
+  /** The slot number in a node tree's name (node0, node1, ...), or -1 for another name. */
+  public static int slotOf(String node) {
+    if (!node.matches("node(0|[1-9][0-9]?)")) {
+      return -1;
+    }
+    return Integer.parseInt(node.substring(4));
+  }
+
+  /** The block of BLOCK addresses (ADDRESS/26) that the job of address (ADDRESS or ADDRESS/PREFIX) owns. */
+  public static String blockOf(String address) {
+    String ip = address.contains("/") ? address.substring(0, address.indexOf('/')) : address;
+    return format(parseIp(ip, address) & -BLOCK) + "/" + (32 - Integer.numberOfTrailingZeros(BLOCK));
+  }
+
+  /** The subnet as ADDRESS/PREFIX. */
+  public String subnet() {
+    return format(base) + "/" + prefix;
   }
 
   /**
@@ -82,7 +113,7 @@ public record JobNetworkPlan(String bridge, int base, int prefix) {
   private static int parseIp(String s, String whole) {
     String[] o = s.split("\\.");
     if (o.length != 4) {
-      throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + whole + " is not an IPv4 subnet");
+      throw new IllegalArgumentException(whole + " is not an IPv4 subnet");
     }
     int ip = 0;
     for (String part : o) {
@@ -90,10 +121,10 @@ public record JobNetworkPlan(String bridge, int base, int prefix) {
       try {
         v = Integer.parseInt(part);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + whole + " is not an IPv4 subnet");
+        throw new IllegalArgumentException(whole + " is not an IPv4 subnet");
       }
       if (v < 0 || v > 255) {
-        throw new IllegalArgumentException(SUBNET_VARIABLE + "=" + whole + " is not an IPv4 subnet");
+        throw new IllegalArgumentException(whole + " is not an IPv4 subnet");
       }
       ip = (ip << 8) | v;
     }

@@ -24,6 +24,10 @@ import java.util.Objects;
  *     (crmpid sets the owner to the user that asked for the tree)
  * @param hostname the host name the tree sees (launchers compare it with
  *     the scheduler's allocation), or null for this host's name
+ * @param cgroupOf the process whose cgroups the tree belongs in (see
+ *     {@link CgroupHome}); 0 or null (absent) for the process that starts
+ *     the tree. crmpid sets it to the process that asked for the tree,
+ *     whatever a client sent
  */
 public record LaunchSpec(
     String job,
@@ -35,7 +39,8 @@ public record LaunchSpec(
     JobNetwork network,
     Path sessionDir,
     TreeOwner owner,
-    String hostname) {
+    String hostname,
+    Long cgroupOf) {
   private static final java.util.regex.Pattern HOSTNAME =
       java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]{0,63}");
 
@@ -58,6 +63,10 @@ public record LaunchSpec(
     if (hostname != null && !HOSTNAME.matcher(hostname).matches()) {
       throw new IllegalArgumentException("bad host name '" + hostname + "': 1-64 of [A-Za-z0-9.-]");
     }
+    cgroupOf = cgroupOf == null ? 0L : cgroupOf;
+    if (cgroupOf < 0) {
+      throw new IllegalArgumentException("cgroupOf is not a pid: " + cgroupOf);
+    }
     if (!sessionDir.isAbsolute()) {
       throw new IllegalArgumentException("sessionDir is not absolute: " + sessionDir);
     }
@@ -66,7 +75,7 @@ public record LaunchSpec(
   /** A tree of the user that starts it. */
   public LaunchSpec(String job, String node, List<String> command, Path workdir, Map<String, String> environment,
       Path runtimeDir, JobNetwork network) {
-    this(job, node, command, workdir, environment, runtimeDir, network, null, null, null);
+    this(job, node, command, workdir, environment, runtimeDir, network, null, null, null, 0L);
   }
 
   /** A single-node tree: loopback only. */
@@ -78,17 +87,26 @@ public record LaunchSpec(
   /**
    * The same tree placed by crmpid: its runtime files (pid files, staging
    * roots, CRIU's work directory) in a directory of root's, its network
-   * interface named by crmpid, run as owner. The session directory stays
-   * where the job's environment expects it.
+   * interface named by crmpid, run as owner, in the cgroups of the process
+   * that asked for it. The session directory stays where the job's
+   * environment expects it.
    */
-  public LaunchSpec placed(Path daemonRuntimeDir, JobNetwork placedNetwork, TreeOwner treeOwner) {
+  public LaunchSpec placed(Path daemonRuntimeDir, JobNetwork placedNetwork, TreeOwner treeOwner, long caller) {
     return new LaunchSpec(job, node, command, workdir, environment, daemonRuntimeDir, placedNetwork, sessionDir,
-        treeOwner, hostname);
+        treeOwner, hostname, caller);
+  }
+
+  /** The same tree with extra variables in its environment (they win over the spec's). */
+  public LaunchSpec withEnvironment(Map<String, String> extra) {
+    Map<String, String> env = new java.util.HashMap<>(environment);
+    env.putAll(extra);
+    return new LaunchSpec(job, node, command, workdir, env, runtimeDir, network, sessionDir, owner, hostname,
+        cgroupOf);
   }
 
   /** The same tree with the host name the tree sees set to this host's (what a client tells crmpid). */
   public LaunchSpec onThisHost() throws java.io.IOException {
     return new LaunchSpec(job, node, command, workdir, environment, runtimeDir, network, sessionDir, owner,
-        java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip());
+        java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip(), cgroupOf);
   }
 }

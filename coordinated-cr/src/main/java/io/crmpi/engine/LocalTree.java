@@ -17,14 +17,16 @@ public final class LocalTree implements NodeTree {
   private final Process shim;
   private final long initPid;
   private final Freezer freezer;
+  private final TreeCgroups cgroups;
   private final CompletableFuture<TreeExit> exit = new CompletableFuture<>();
   private volatile boolean killedByCrmpi;
   private volatile int healthyProcesses;
 
-  LocalTree(Process shim, long initPid, Freezer freezer) {
+  LocalTree(Process shim, long initPid, TreeCgroups cgroups) {
     this.shim = shim;
     this.initPid = initPid;
-    this.freezer = freezer;
+    this.cgroups = cgroups;
+    this.freezer = cgroups.freezer();
     shim.onExit().thenAccept(p -> {
       freezer.destroyQuietly();
       exit.complete(new TreeExit(p.exitValue(), killedByCrmpi));
@@ -66,6 +68,11 @@ public final class LocalTree implements NodeTree {
 
   public Freezer freezer() {
     return freezer;
+  }
+
+  /** The tree's cgroups (what a process exec'd into it joins). */
+  TreeCgroups cgroups() {
+    return cgroups;
   }
 
   @Override

@@ -12,11 +12,11 @@ import java.util.logging.Logger;
 
 /**
  * Starts node trees under crmpi-ns (fresh namespaces, a tiny init, a freezer
- * cgroup) and waits until the tree's init has reported its pid. Shared by
+ * cgroup under the job's own) and waits until the tree's init has reported its pid. Shared by
  * the engines: the criu engine dumps what it starts, the app engine starts
  * a fresh tree for every restart.
  */
-final class NodeTreeRuntime {
+final class NodeTreeRuntime implements TreeStarter {
   private static final Logger LOG = Logger.getLogger(NodeTreeRuntime.class.getName());
   private static final long START_TIMEOUT_MS = 30_000;
   static final java.time.Duration FENCE_WAIT = java.time.Duration.ofSeconds(10);
@@ -30,10 +30,15 @@ final class NodeTreeRuntime {
     this.crmpiNs = crmpiNs;
   }
 
+  @Override
+  public NodeTree launch(LaunchSpec spec) throws IOException {
+    return launch(spec, Map.of());
+  }
+
   /** Starts spec's command in a new node tree, with extra environment variables. */
   NodeTree launch(LaunchSpec spec, Map<String, String> extraEnv) throws IOException {
     prepareRuntimeDir(spec);
-    Freezer freezer = fencedFreezer(cgroupName(spec), spec);
+    TreeCgroups cgroups = TreeCgroups.place(spec);
     Path pidFile = spec.runtimeDir().resolve("init.pid");
     Files.deleteIfExists(pidFile);
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "run",
@@ -41,8 +46,8 @@ final class NodeTreeRuntime {
         "--workdir", spec.workdir().toString(),
         "--tmpfs", spec.sessionDir().toString(),
         "--hostname", spec.hostname() != null ? spec.hostname() : hostName(),
-        "--cgroup", freezer.dir().toString(),
         "--pid-file", pidFile.toString()));
+    cmd.addAll(cgroups.arguments());
     if (spec.owner() != null) {
       cmd.addAll(List.of("--user", spec.owner().argument(), "--env-file", envFile(spec, "launch", extraEnv).toString()));
     }
@@ -58,10 +63,10 @@ final class NodeTreeRuntime {
     try {
       pid = awaitPid(shim, pidFile, "start");
     } catch (IOException e) {
-      discard(shim, freezer);
+      discard(shim, cgroups.freezer());
       throw e;
     }
-    return new LocalTree(shim, pid, freezer);
+    return new LocalTree(shim, pid, cgroups);
   }
 
   /**
@@ -69,15 +74,16 @@ final class NodeTreeRuntime {
    * and stderr) as a process the tree's init adopts, and returns once it
    * runs. Launchers use it to start their daemon on this node.
    */
-  void exec(NodeTree anyTree, LaunchSpec spec, List<String> command) throws IOException {
+  @Override
+  public void exec(NodeTree anyTree, LaunchSpec spec, List<String> command) throws IOException {
     LocalTree tree = LocalTree.of(anyTree);
     if (!tree.isAlive()) {
       throw new IOException("node " + spec.node() + " has no running node tree");
     }
     List<String> cmd = new ArrayList<>(List.of(crmpiNs.toString(), "exec",
         "--pid", Long.toString(tree.initPid()),
-        "--cgroup", tree.freezer().dir().toString(),
         "--workdir", spec.workdir().toString()));
+    cmd.addAll(tree.cgroups().arguments());
     if (spec.owner() != null) {
       cmd.addAll(List.of("--user", spec.owner().argument(), "--env-file", envFile(spec, "exec", Map.of()).toString()));
     }
@@ -103,15 +109,10 @@ final class NodeTreeRuntime {
   }
 
   /**
-   * The freezer cgroup of a slot's tree, emptied first: whatever an earlier
-   * copy of the tree left in it (its runtime was killed, a restore was
-   * killed half-way) is killed, so that it never runs beside the new copy.
+   * Empties freezer of whatever an earlier copy of spec's tree left in it
+   * (its runtime was killed, a restore was killed half-way), so that it
+   * never runs beside the new copy.
    */
-  static Freezer fencedFreezer(String name, LaunchSpec spec) throws IOException {
-    return fence(Freezer.create(name), spec);
-  }
-
-  /** Empties freezer of whatever an earlier copy of spec's tree left in it (see fencedFreezer). */
   static Freezer fence(Freezer freezer, LaunchSpec spec) throws IOException {
     int killed = freezer.killTasks(FENCE_WAIT);
     if (killed > 0) {
@@ -122,9 +123,10 @@ final class NodeTreeRuntime {
   }
 
   /** See {@link Engine#fence}. */
-  void fence(LaunchSpec spec) throws IOException {
+  @Override
+  public void fence(LaunchSpec spec) throws IOException {
     // Emptied, then removed: the tree that comes next creates it again (a lost job leaves no cgroup behind).
-    fencedFreezer(cgroupName(spec), spec).destroyQuietly();
+    TreeCgroups.fence(spec);
     if (spec.network() != null) {
       spec.network().awaitHostInterfaceFree(java.time.Duration.ofSeconds(10));
     }

@@ -29,7 +29,8 @@ final class DaemonSamples {
     env.put("OMPI_MCA_x", "a b \"quoted\" \n newline \u00e9");
     return new LaunchSpec("job-7", "node-01", List.of("mpirun", "-np", "4", "./a.out"), Path.of("/scratch/run"),
         env, Path.of("/run/user/1000/crmpi/job-7/node-01"), new JobNetwork("crv0", "crmpibr0", "10.213.4.1/16"),
-        Path.of("/run/user/1000/crmpi/job-7/node-01/session"), new TreeOwner(1000, 1000, List.of(27, 100)), "n7");
+        Path.of("/run/user/1000/crmpi/job-7/node-01/session"), new TreeOwner(1000, 1000, List.of(27, 100)), "n7",
+        4242L);
   }
 
   static LaunchSpec bareSpec() {

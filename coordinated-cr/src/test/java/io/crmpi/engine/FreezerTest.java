@@ -39,7 +39,7 @@ class FreezerTest {
   void freezeThawAndKillAFrozenTask(String version) throws Exception {
     Path hierarchy = hierarchy(version);
     assumeTrue(hierarchy != null && Files.isWritable(hierarchy), "no writable cgroup " + version + " here");
-    Freezer f = Freezer.create(hierarchy, version.equals("v2"), "freezer-test-" + ProcessHandle.current().pid());
+    Freezer f = Freezer.under(hierarchy, version.equals("v2"), "freezer-test-" + ProcessHandle.current().pid());
     Process sleep = new ProcessBuilder("sleep", "120").start();
     try {
       Files.writeString(f.dir().resolve("cgroup.procs"), Long.toString(sleep.pid()));

@@ -1,11 +1,10 @@
-package io.crmpi.cluster;
+package io.crmpi.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.crmpi.engine.JobNetwork;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;

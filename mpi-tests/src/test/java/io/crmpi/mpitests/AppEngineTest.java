@@ -6,39 +6,76 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The application-assisted engine with real Open MPI: appring saves its own
- * state through libcrmpi's callbacks at quiesced points; after a rank is
- * killed, crmpi starts the job afresh, the program reads its state back and
- * finishes with the uninterrupted run's output.
+ * The application-assisted engine with real Open MPI, in an ordinary user's
+ * job (crmpi-test1; a crmpid of the test's own starts its trees): appring
+ * saves its own state through libcrmpi's callbacks at quiesced points;
+ * after a rank is killed, crmpi starts the job afresh, the program reads
+ * its state back and finishes with the uninterrupted run's output.
  */
 class AppEngineTest {
+  private static final String OWNER = "crmpi-test1";
   private static final int RANKS = 4;
   private static final String ITERS = "2500";
+  private static Path base;
+  private static TestCrmpid crmpid;
 
-  @TempDir Path tmp;
+  @BeforeAll
+  static void startCrmpid() throws Exception {
+    Process p = new ProcessBuilder("sh", "-c", "id " + OWNER + " >/dev/null 2>&1 || useradd --system"
+        + " --no-create-home --shell /usr/sbin/nologin " + OWNER).inheritIO().start();
+    assertEquals(0, p.waitFor());
+    base = Files.createTempDirectory(Path.of("/tmp"), "crmpi-app-");
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    crmpid = TestCrmpid.start(base.resolve("crmpid"), "");
+  }
+
+  @AfterAll
+  static void stopCrmpid() throws Exception {
+    TestCrmpid.stopAndDelete(crmpid, base);
+  }
 
   @Test
-  void aJobRestartedFromItsOwnStateFinishesWithTheUninterruptedOutput() throws Exception {
-    Crmpi c = new Crmpi(tmp);
-    Process crmpi = c.start("run", Map.of(), List.of("run", "--name", "app", "--engine", "app", "--interval", "1s",
+  void aUsersJobRestartedFromItsOwnStateFinishesWithTheUninterruptedOutput() throws Exception {
+    Path dir = Files.createDirectory(base.resolve("job"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Crmpi c = Crmpi.asUser(dir, OWNER);
+    Map<String, String> env = Map.of("CRMPI_DAEMON_SOCKET", crmpid.socket.toString());
+    Process crmpi = c.start("run", env, List.of("run", "--name", "app", "--engine", "app", "--interval", "1s",
         "--max-restarts", "2", "--", "mpirun", "-np", Integer.toString(RANKS), "--oversubscribe",
         Crmpi.MPI_BIN.resolve("appring").toString(), ITERS));
     c.awaitCommitted("app", 2, crmpi);
-    List<ProcessHandle> ranks = Crmpi.awaitRanks(crmpi, "appring", RANKS);
+    // Found only among the user's processes: the ranks run as the user.
+    List<ProcessHandle> ranks = awaitUsersRanks("appring", RANKS);
     Crmpi.kill9(ranks.get(3).pid());
     Crmpi.Result r = c.await("run", crmpi);
     assertEquals(0, r.exitCode(), r.describe());
     assertTrue(r.stdout().contains("appring: restarted from epoch"), "the job did not restart from its state:\n"
         + r.describe());
-    String manifest = c.run("manifest", Map.of(), List.of("manifest", "app")).stdout();
+    String manifest = c.run("manifest", env, List.of("manifest", "app")).stdout();
     assertTrue(manifest.contains("engine:   app"), manifest);
     assertArrayEquals(Crmpi.reference(RANKS, "appring", "appring.out", ITERS),
         Files.readAllBytes(c.workdir.resolve("appring.out")), "appring.out differs from an uninterrupted run");
+  }
+
+  /** The user's processes of program (crmpid, not crmpi run, is their ancestor), once there are n. */
+  private static List<ProcessHandle> awaitUsersRanks(String program, int n) throws InterruptedException {
+    String exe = Crmpi.MPI_BIN.resolve(program).toString();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    List<ProcessHandle> r = List.of();
+    while (r.size() < n && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      r = ProcessHandle.allProcesses().filter(p -> p.info().command().map(exe::equals).orElse(false)
+          && p.info().user().map(OWNER::equals).orElse(false)).toList();
+    }
+    assertTrue(r.size() >= n, "found " + r.size() + " ranks of " + program + ", expected " + n);
+    return r;
   }
 }

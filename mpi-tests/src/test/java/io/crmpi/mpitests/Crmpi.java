@@ -32,6 +32,7 @@ final class Crmpi {
   final Path workdir;
   /** The ordinary user bin/crmpi runs as (through runuser), or null for root. */
   private final String user;
+  private List<Path> cgroups = List.of();
 
   Crmpi(Path base) throws IOException {
     this(base, null);
@@ -53,6 +54,12 @@ final class Crmpi {
     return c;
   }
 
+  /** bin/crmpi starts in these cgroups (e.g. a user's session: what crmpid puts the job's trees under). */
+  Crmpi inCgroups(List<Path> dirs) {
+    this.cgroups = List.copyOf(dirs);
+    return this;
+  }
+
   /** The command line of a program of mpi-tests under mpirun with n ranks. */
   static List<String> mpirun(int ranks, String program, String... args) {
     List<String> cmd = new ArrayList<>(List.of("mpirun", "-np", Integer.toString(ranks), "--oversubscribe",
@@ -64,6 +71,13 @@ final class Crmpi {
   /** Starts bin/crmpi with the given arguments (after --state-dir), output to files in base. */
   Process start(String label, Map<String, String> env, List<String> args) throws IOException {
     List<String> cmd = new ArrayList<>();
+    if (!cgroups.isEmpty()) {
+      StringBuilder join = new StringBuilder();
+      for (Path d : cgroups) {
+        join.append("echo $$ > '").append(d).append("/cgroup.procs' || exit 99; ");
+      }
+      cmd.addAll(List.of("sh", "-c", join + "exec \"$0\" \"$@\""));
+    }
     if (user != null) {
       cmd.addAll(List.of("runuser", "-u", user, "--"));
     }

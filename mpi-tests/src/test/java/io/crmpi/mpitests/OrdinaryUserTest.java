@@ -16,9 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +24,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Jobs of ordinary users (created by the test), through a real crmpid
@@ -58,17 +58,14 @@ class OrdinaryUserTest {
 
   @AfterAll
   static void stopCrmpid() throws Exception {
-    if (crmpid != null) {
-      crmpid.close();
-    }
-    if (base != null) {
-      Crmpi.deleteTree(base);
-    }
+    TestCrmpid.stopAndDelete(crmpid, base);
   }
 
   @Test
-  void aUsersRanksRunAsTheUserAndARankKilledIsRestoredByteIdentical() throws Exception {
-    Crmpi c = Crmpi.asUser(job("killed-rank"), OWNER);
+  void aUsersRanksRunAsTheUserInTheirSessionsCgroupsAndARankKilledIsRestoredByteIdentical() throws Exception {
+    // The user's session, as cgroups of its own: crmpid puts the job's trees under them, restored trees too.
+    List<Path> session = sessionCgroups("crmpi-it-session-" + ProcessHandle.current().pid());
+    Crmpi c = Crmpi.asUser(job("killed-rank"), OWNER).inCgroups(session);
     Process p = c.start("run", env(), List.of("run", "--name", "ring", "--interval", "2s", "--keep", "3", "--",
         "mpirun", "-np", Integer.toString(RANKS), Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
     try {
@@ -79,6 +76,7 @@ class OrdinaryUserTest {
         assertEquals(List.of(uid(OWNER)), uids(r.pid()), "rank " + r.pid() + " does not run as " + OWNER);
         assertEquals("0000000000000000", status(r.pid(), "CapEff"), "rank " + r.pid() + " has capabilities");
         assertEquals("1", status(r.pid(), "NoNewPrivs"), "rank " + r.pid() + " can gain privileges");
+        assertInSession(r.pid(), session);
       }
       Path image = c.committedEpochs("ring").get(0).resolve("nodes/local/image");
       try (Stream<Path> files = Files.list(image)) {
@@ -89,6 +87,9 @@ class OrdinaryUserTest {
       }
       Crmpi.kill9(ranks.get(0).pid());
       c.awaitRestored("ring", p);
+      for (ProcessHandle restored : ranksOf(OWNER)) {
+        assertInSession(restored.pid(), session);
+      }
       Crmpi.Result r = c.await("run", p);
       assertEquals(0, r.exitCode(), r.describe());
       assertTrue(r.stderr().contains("restored; the job continues"), r.describe());
@@ -96,6 +97,57 @@ class OrdinaryUserTest {
           "ring.out differs from an uninterrupted run");
     } finally {
       stop(p);
+      removeSession(session);
+    }
+  }
+
+  /**
+   * New cgroups NAME in the unified hierarchy (where trees are frozen) and
+   * in the v1 memory hierarchy, where the host has them.
+   */
+  private static List<Path> sessionCgroups(String name) throws Exception {
+    List<Path> dirs = new java.util.ArrayList<>();
+    for (Path h : List.of(Path.of("/sys/fs/cgroup/unified"), Path.of("/sys/fs/cgroup"))) {
+      if (Files.exists(h.resolve("cgroup.controllers"))) {
+        dirs.add(Files.createDirectories(h.resolve(name)));
+        break;
+      }
+    }
+    Path memory = Path.of("/sys/fs/cgroup/memory");
+    if (Files.exists(memory.resolve("cgroup.procs"))) {
+      dirs.add(Files.createDirectories(memory.resolve(name)));
+    }
+    return dirs;
+  }
+
+  /** The process is in the session's v1 cgroups and in a crmpi freezer cgroup right below its v2 one. */
+  private static void assertInSession(long pid, List<Path> session) throws Exception {
+    String cgroups = Files.readString(Path.of("/proc", Long.toString(pid), "cgroup"));
+    for (Path dir : session) {
+      String name = "/" + dir.getFileName();
+      boolean v2 = Files.exists(dir.resolve("cgroup.controllers"));
+      String want = v2 ? "(?s).*^0::" + name + "/crmpi\\.[^/\\n]+$.*" : "(?s).*:memory:" + name + "$.*";
+      assertTrue(java.util.regex.Pattern.compile(want, java.util.regex.Pattern.MULTILINE).matcher(cgroups).matches(),
+          "process " + pid + " is not in the session's " + (v2 ? "v2" : "memory") + " cgroup " + dir + ":\n"
+          + cgroups);
+    }
+  }
+
+  /** Removes the session's cgroups; the trees' freezer cgroups below them must be gone already. */
+  private static void removeSession(List<Path> session) throws Exception {
+    for (Path dir : session) {
+      try (Stream<Path> children = Files.list(dir)) {
+        List<Path> left = children.filter(Files::isDirectory).toList();
+        assertEquals(List.of(), left, "cgroups left below the session's " + dir);
+      } finally {
+        for (int i = 0; i < 50 && Files.exists(dir); i++) {
+          try {
+            Files.delete(dir);
+          } catch (java.io.IOException busy) {
+            Thread.sleep(100);
+          }
+        }
+      }
     }
   }
 
@@ -143,9 +195,15 @@ class OrdinaryUserTest {
     }
   }
 
-  @Test
-  void anEpochTheOwnerTamperedWithIsRefusedAndAnOlderOneRestored() throws Exception {
-    Crmpi c = Crmpi.asUser(job("tampered"), OWNER);
+  /**
+   * As an attacker would: a changed byte of the memory image, or every
+   * process's credentials rewritten to root's with crit, and the digests
+   * fixed in the manifest.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"pages", "credentials"})
+  void anEpochTheOwnerTamperedWithIsRefusedAndAnOlderOneRestored(String what) throws Exception {
+    Crmpi c = Crmpi.asUser(job("tampered-" + what), OWNER);
     Process p = c.start("run", env(), List.of("run", "--name", "ring", "--interval", "2s", "--keep", "3", "--",
         "mpirun", "-np", Integer.toString(RANKS), Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
     try {
@@ -155,8 +213,11 @@ class OrdinaryUserTest {
       c.await("run", p);
       List<Path> epochs = c.committedEpochs("ring");
       Path newest = epochs.get(epochs.size() - 1);
-      // As an attacker would: change a byte of the memory image and fix its digest in the manifest.
-      tamper(newest, c);
+      if (what.equals("pages")) {
+        EpochTamper.flipAPagesByte(newest, OWNER);
+      } else {
+        assertTrue(EpochTamper.credentialsToRoot(newest, OWNER) >= RANKS, "no credentials found in the image");
+      }
       Crmpi.Result r = c.run("restart", env(), List.of("restart", "ring"));
       assertEquals(0, r.exitCode(), r.describe());
       assertTrue(r.stderr().contains("refusing to restore epoch " + Long.parseLong(newest.getFileName().toString())),
@@ -183,37 +244,13 @@ class OrdinaryUserTest {
     return Crmpi.reference(Crmpi.mpirun(RANKS, "ring", ITERS), "ring.out");
   }
 
-  /** Changes one byte of the first pages image and puts its new digest into the manifest. */
-  private static void tamper(Path epoch, Crmpi c) throws Exception {
-    Path image = epoch.resolve("nodes/local/image");
-    Path pages;
-    try (Stream<Path> s = Files.list(image)) {
-      pages = s.filter(f -> f.getFileName().toString().startsWith("pages-")).sorted().findFirst().orElseThrow();
-    }
-    byte[] b = Files.readAllBytes(pages);
-    b[b.length / 2] ^= 0x5a;
-    Files.write(pages, b);
-    Path manifest = epoch.resolve("manifest.json");
-    ObjectMapper m = new ObjectMapper();
-    JsonNode root = m.readTree(manifest.toFile());
-    for (JsonNode node : root.get("nodes")) {
-      for (JsonNode f : node.get("files")) {
-        if (f.get("path").asText().equals(pages.getFileName().toString())) {
-          ((ObjectNode) f).put("sha256", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b)));
-        }
-      }
-    }
-    m.writerWithDefaultPrettyPrinter().writeValue(manifest.toFile(), root);
-    sh("chown " + OWNER + ": " + manifest + " " + pages);
-  }
-
   /** A Restore of the owner's epoch, as JSON, with the owner's own manifest entry. */
   private static String restoreRequest(Path epoch, Crmpi c) throws Exception {
     ObjectMapper m = new ObjectMapper();
     JsonNode node = m.readTree(epoch.resolve("manifest.json").toFile()).get("nodes").get(0);
     ObjectNode spec = m.createObjectNode();
     spec.put("job", "ring").put("node", "local").put("workdir", "file://" + c.workdir + "/")
-        .put("runtimeDir", "file:///tmp/").put("sessionDir", "file:///tmp/");
+        .put("runtimeDir", "file:///tmp/").put("sessionDir", "file:///tmp/").put("cgroupOf", 0);
     spec.putArray("command").add("true");
     spec.putObject("environment");
     ObjectNode body = m.createObjectNode();

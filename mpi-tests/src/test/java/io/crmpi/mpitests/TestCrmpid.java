@@ -49,6 +49,16 @@ final class TestCrmpid implements AutoCloseable {
     return new TestCrmpid(dir, socket, p);
   }
 
+  /** Stops crmpid (when it was started) and deletes the test's directory (when it was made). */
+  static void stopAndDelete(TestCrmpid crmpid, Path dir) throws Exception {
+    if (crmpid != null) {
+      crmpid.close();
+    }
+    if (dir != null) {
+      Crmpi.deleteTree(dir);
+    }
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

@@ -4,6 +4,7 @@ import io.crmpi.daemon.Crmpid;
 import io.crmpi.daemon.DaemonClient;
 import io.crmpi.daemon.NodeKey;
 import io.crmpi.engine.CriuEngine;
+import io.crmpi.engine.JobNetworkPlan;
 import io.crmpi.local.ExitCodes;
 import io.crmpi.local.JobException;
 import io.crmpi.nativeio.Criu;
@@ -62,8 +63,17 @@ final class DaemonCommand implements Callable<Integer> {
     if (!slurmOnly.equals("true") && !slurmOnly.equals("false")) {
       throw new JobException(config + ": slurm_only must be true or false, not '" + slurmOnly + "'", ExitCodes.USAGE);
     }
-    Crmpid daemon = Crmpid.bind(new Crmpid.Config(sock, state, bridge == null || bridge.isBlank() ? null
-        : bridge.strip(), Boolean.parseBoolean(slurmOnly)), engine, nodeKey);
+    JobNetworkPlan jobNetwork = null;
+    if (bridge != null && !bridge.isBlank()) {
+      try {
+        jobNetwork = JobNetworkPlan.of(bridge, settings.getProperty("job_subnet", JobNetworkPlan.DEFAULT_SUBNET),
+            config + ": job_subnet");
+      } catch (IllegalArgumentException e) {
+        throw new JobException(e.getMessage(), ExitCodes.USAGE);
+      }
+    }
+    Crmpid daemon = Crmpid.bind(new Crmpid.Config(sock, state, jobNetwork, Boolean.parseBoolean(slurmOnly)), engine,
+        nodeKey);
     Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "crmpid-shutdown"));
     daemon.serve();
     return ExitCodes.OK;
@@ -82,9 +92,10 @@ final class DaemonCommand implements Callable<Integer> {
       p.load(r);
     }
     for (String k : p.stringPropertyNames()) {
-      if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge", "slurm_only").contains(k)) {
+      if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge", "job_subnet", "slurm_only")
+          .contains(k)) {
         throw new JobException(file + ": unknown setting '" + k + "' (known: socket, state_dir, key_file,"
-            + " job_bridge, slurm_only)", ExitCodes.USAGE);
+            + " job_bridge, job_subnet, slurm_only)", ExitCodes.USAGE);
       }
     }
     return p;

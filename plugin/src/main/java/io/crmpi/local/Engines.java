@@ -20,11 +20,8 @@ public final class Engines {
 
   public static Engine forThisUser(String engine, Path crmpiNs) {
     if (!Posix.isRoot()) {
-      if (engine.equals("app")) {
-        throw new JobException("--engine app runs only as root so far; an ordinary user's job uses the criu"
-            + " engine (the default), through crmpid", ExitCodes.USAGE);
-      }
-      return new DaemonEngine(DaemonClient.fromEnvironment(System.getenv()));
+      DaemonEngine daemon = new DaemonEngine(DaemonClient.fromEnvironment(System.getenv()));
+      return engine.equals("app") ? new AppEngine(daemon) : daemon;
     }
     return engine.equals("app") ? new AppEngine(crmpiNs) : new CriuEngine(Criu.load(CriuInstallation.locate()), crmpiNs);
   }

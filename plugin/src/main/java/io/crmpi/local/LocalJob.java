@@ -1,7 +1,7 @@
 package io.crmpi.local;
 
 import io.crmpi.agent.NodeAgent;
-import io.crmpi.cluster.JobNetworkPlan;
+import io.crmpi.engine.JobNetworkPlan;
 import io.crmpi.cluster.RemoteSlots;
 import io.crmpi.cluster.SlurmAllocation;
 import io.crmpi.agent.RankChannel;
