@@ -25,6 +25,10 @@
  *       and stderr, as an orphan that the tree's init adopts (so CRIU dumps
  *       it with the tree). Exits 0 once CMD is executing.
  *
+ *   crmpi-ns hold-signal SIGNUM -- CMD ARGS...
+ *       Runs CMD with signal SIGNUM blocked (bin/crmpi: SIGUSR1 stays
+ *       pending until crmpi's JVM has its handler).
+ *
  *   crmpi-ns restore --pid-file F [--join DIR]... [--cgroup DIR] -- CRIU-CMD restore ARGS...
  *       Runs the given CRIU restore command (which must use
  *       --restore-detached, --restore-sibling and --pidfile F) as a child
@@ -121,6 +125,7 @@ static void usage(void)
 		"usage: crmpi-ns run --root-dir DIR [--user UID:GID[:GROUP,...]] [--env-file F] [--workdir DIR] [--tmpfs DIR]... [--hostname NAME] [--join DIR]... [--cgroup DIR] [--pid-file FILE] -- CMD [ARG]...\n"
 		"       crmpi-ns run ... --veth OUTER --address CIDR [--bridge BR] -- CMD [ARG]...\n"
 		"       crmpi-ns exec --pid INIT [--user UID:GID[:GROUP,...]] [--env-file F] [--join DIR]... [--cgroup DIR] [--workdir DIR] -- CMD [ARG]...\n"
+		"       crmpi-ns hold-signal SIGNUM -- CMD [ARG]...\n"
 		"       crmpi-ns restore --root-dir DIR --pid-file FILE [--join DIR]... [--cgroup DIR] -- CRIU restore --root DIR ... --restore-detached --restore-sibling --pidfile FILE\n");
 	_exit(EXIT_SETUP);
 }
@@ -1141,6 +1146,34 @@ static int real_uid_main(int argc, char **argv)
 	return EXIT_SETUP;
 }
 
+/*
+ * crmpi-ns hold-signal SIG -- CMD ARGS...: runs CMD (bin/crmpi's JVM) with
+ * signal SIG blocked. A blocked signal stays pending across exec, so a
+ * SIGUSR1 that Slurm sends while the JVM starts is neither lost nor fatal:
+ * crmpi unblocks it once its handler is installed.
+ */
+static int hold_signal_main(int argc, char **argv)
+{
+	sigset_t set;
+	char *end;
+	long sig;
+
+	if (argc < 3 || strcmp(argv[1], "--") || !argv[2])
+		usage();
+	sig = strtol(argv[0], &end, 10);
+	if (*end || sig < 1 || sig > 64) {
+		errno = 0;
+		die("hold-signal wants a signal number, got %s", argv[0]);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, (int)sig);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		die("sigprocmask");
+	execvp(argv[2], argv + 2);
+	die("cannot execute %s", argv[2]);
+	return EXIT_SETUP;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stderr, NULL, _IONBF, 0);
@@ -1156,6 +1189,8 @@ int main(int argc, char **argv)
 		return exec_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "real-uid"))
 		return real_uid_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "hold-signal"))
+		return hold_signal_main(argc - 2, argv + 2);
 	usage();
 	return EXIT_SETUP;
 }

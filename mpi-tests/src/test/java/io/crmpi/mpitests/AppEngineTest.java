@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -29,11 +28,8 @@ class AppEngineTest {
 
   @BeforeAll
   static void startCrmpid() throws Exception {
-    Process p = new ProcessBuilder("sh", "-c", "id " + OWNER + " >/dev/null 2>&1 || useradd --system"
-        + " --no-create-home --shell /usr/sbin/nologin " + OWNER).inheritIO().start();
-    assertEquals(0, p.waitFor());
-    base = Files.createTempDirectory(Path.of("/tmp"), "crmpi-app-");
-    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    TestCrmpid.ensureUser(OWNER);
+    base = TestCrmpid.openDirectory(Path.of("/tmp"), "crmpi-app-");
     crmpid = TestCrmpid.start(base.resolve("crmpid"), "");
   }
 
@@ -44,9 +40,7 @@ class AppEngineTest {
 
   @Test
   void aUsersJobRestartedFromItsOwnStateFinishesWithTheUninterruptedOutput() throws Exception {
-    Path dir = Files.createDirectory(base.resolve("job"));
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Crmpi c = Crmpi.asUser(dir, OWNER);
+    Crmpi c = Crmpi.asUser(TestCrmpid.openDirectory(base, "job-"), OWNER);
     Map<String, String> env = Map.of("CRMPI_DAEMON_SOCKET", crmpid.socket.toString());
     Process crmpi = c.start("run", env, List.of("run", "--name", "app", "--engine", "app", "--interval", "1s",
         "--max-restarts", "2", "--", "mpirun", "-np", Integer.toString(RANKS), "--oversubscribe",

@@ -49,6 +49,20 @@ final class TestCrmpid implements AutoCloseable {
     return new TestCrmpid(dir, socket, p);
   }
 
+  /** Creates the ordinary (system) user when it is missing. */
+  static void ensureUser(String user) throws Exception {
+    Process p = new ProcessBuilder("sh", "-c", "id " + user + " >/dev/null 2>&1 || useradd --system"
+        + " --no-create-home --shell /usr/sbin/nologin " + user).inheritIO().start();
+    assertTrue(p.waitFor() == 0, "cannot create user " + user);
+  }
+
+  /** A new directory under parent, 0755 so that the test's users reach their job directories in it. */
+  static Path openDirectory(Path parent, String prefix) throws Exception {
+    Path dir = Files.createTempDirectory(parent, prefix);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return dir;
+  }
+
   /** Stops crmpid (when it was started) and deletes the test's directory (when it was made). */
   static void stopAndDelete(TestCrmpid crmpid, Path dir) throws Exception {
     if (crmpid != null) {

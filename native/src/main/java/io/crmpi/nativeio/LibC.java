@@ -51,6 +51,15 @@ interface LibC extends Library {
 
   int kill(int pid, int sig) throws LastErrorException;
 
+  int SIG_UNBLOCK = 1;
+
+  int sigemptyset(com.sun.jna.Pointer set) throws LastErrorException;
+
+  int sigaddset(com.sun.jna.Pointer set, int sig) throws LastErrorException;
+
+  /** Returns an error number (not -1 and errno). */
+  int pthread_sigmask(int how, com.sun.jna.Pointer set, com.sun.jna.Pointer oldset);
+
   int geteuid();
 
   int POSIX_FADV_DONTNEED = 4;

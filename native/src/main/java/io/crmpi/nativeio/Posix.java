@@ -130,6 +130,26 @@ public final class Posix {
     }
   }
 
+  public static final int SIGUSR1 = 10;
+
+  /**
+   * Unblocks sig for the calling thread, so that a signal that arrived while
+   * it was blocked (bin/crmpi starts the JVM with SIGUSR1 blocked, see
+   * crmpi-ns hold-signal) is delivered now, to the handler just installed.
+   */
+  public static void unblockSignal(int sig) {
+    try (com.sun.jna.Memory set = new com.sun.jna.Memory(128)) { // sizeof(sigset_t) on Linux
+      LibC.INSTANCE.sigemptyset(set);
+      LibC.INSTANCE.sigaddset(set, sig);
+      int err = LibC.INSTANCE.pthread_sigmask(LibC.SIG_UNBLOCK, set, null);
+      if (err != 0) {
+        throw new NativeCallException("pthread_sigmask(SIG_UNBLOCK, " + sig + ")", err, "failed");
+      }
+    } catch (LastErrorException e) {
+      throw failure("sigaddset(" + sig + ")", e);
+    }
+  }
+
   /** Sends sig to pid; returns false when there is no such process. */
   public static boolean kill(long pid, int sig) {
     if (pid <= 0 || pid > Integer.MAX_VALUE) {

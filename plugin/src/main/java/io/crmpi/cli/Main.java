@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
         ManifestCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
+    io.crmpi.local.VacateSignal.hold(); // first: a SIGUSR1 that came while the JVM started waits, blocked
     System.exit(execute(args));
   }
 

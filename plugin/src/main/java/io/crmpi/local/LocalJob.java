@@ -61,6 +61,8 @@ public final class LocalJob {
   /** Held by a checkpoint and by a restore: they never overlap. */
   private final ReentrantLock lifecycle = new ReentrantLock();
   private final CountDownLatch done = new CountDownLatch(1);
+  /** Counted down once supervise holds the lifecycle lock: a control request from then on waits for the tree. */
+  private final CountDownLatch supervising = new CountDownLatch(1);
   private volatile boolean stopping;
   private volatile boolean vacating;
   /** Epochs retention keeps beyond --keep: the one restored from, the last before a failure streak. */
@@ -100,6 +102,7 @@ public final class LocalJob {
           + "); 'crmpi status " + spec.name() + "' shows it", ExitCodes.USAGE);
     }
     Logs.toFile(dir.log());
+    VacateSignal.onSignal(this::vacateOnSignal);
     int previousRestarts = restart ? dir.readState().map(JobState::restarts).orElse(0) : 0;
     state = new JobState(JobStatus.RUNNING, ProcessHandle.current().pid(), previousRestarts, -1, "starting",
         dir.controlSocket().toString(), clock.instant());
@@ -138,10 +141,6 @@ public final class LocalJob {
           store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history, pins);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
-      VacateSignal.install(() -> {
-        String answer = control("vacate");
-        LOG.warning("job " + spec.name() + ": SIGUSR1: " + answer.replaceFirst("^(OK|ERR) ", ""));
-      });
       try (ControlServer control = ControlServer.start(dir.controlSocket(), this::control);
           ControlServer launches = nodeCount > 1 ? ControlServer.start(dir.launchSocket(slot0), nodes::launch)
               : null) {
@@ -156,10 +155,28 @@ public final class LocalJob {
     }
   }
 
+  /**
+   * SIGUSR1: checkpoint and vacate. One that comes while the job starts
+   * (the signal may come any time after the job began) waits until the job
+   * is being started or restored, and then for its tree, like a control
+   * request.
+   */
+  private void vacateOnSignal() {
+    try {
+      supervising.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    String answer = control("vacate");
+    LOG.warning("job " + spec.name() + ": SIGUSR1: " + answer.replaceFirst("^(OK|ERR) ", ""));
+  }
+
   private int supervise(boolean restart, long atMostEpoch) throws IOException {
     saveState("starting");
     // Under the lifecycle lock, like every restore: a checkpoint or vacate requested meanwhile waits for the tree.
     lifecycle.lock();
+    supervising.countDown();
     try {
       if (restart) {
         try {

@@ -1,0 +1,80 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Slurm's SIGUSR1 (--signal before a walltime limit, or at a preemption)
+ * may come while crmpi is still starting: an ordinary user's job that gets
+ * it while its JVM boots is vacated once it runs (never killed by the
+ * signal), and its restart ends byte-identical to an uninterrupted run.
+ */
+class EarlyVacateTest {
+  private static final String OWNER = "crmpi-test1";
+  private static final String ITERS = "3000";
+  private static Path base;
+  private static TestCrmpid crmpid;
+
+  @BeforeAll
+  static void startCrmpid() throws Exception {
+    TestCrmpid.ensureUser(OWNER);
+    base = TestCrmpid.openDirectory(Path.of("/tmp"), "crmpi-usr1-");
+    crmpid = TestCrmpid.start(base.resolve("crmpid"), "");
+  }
+
+  @AfterAll
+  static void stopCrmpid() throws Exception {
+    TestCrmpid.stopAndDelete(crmpid, base);
+  }
+
+  @Test
+  void aSignalWhileCrmpiStartsVacatesTheJobOnceItRuns() throws Exception {
+    Crmpi c = Crmpi.asUser(TestCrmpid.openDirectory(base, "job-"), OWNER);
+    Map<String, String> env = Map.of("CRMPI_DAEMON_SOCKET", crmpid.socket.toString());
+    Process p = c.start("run", env, List.of("run", "--name", "ring", "--interval", "none", "--",
+        "mpirun", "-np", "2", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
+    long jvm = awaitJvm(p);
+    // The JVM has just been exec'ed: crmpi's handler is seconds away (the job is not even started).
+    Process kill = new ProcessBuilder("kill", "-USR1", Long.toString(jvm)).inheritIO().start();
+    assertEquals(0, kill.waitFor());
+    Crmpi.Result r = c.await("run", p);
+    assertEquals(75, r.exitCode(), "not vacated:\n" + r.describe());
+    assertTrue(r.stderr().contains("vacated after its checkpoint at epoch 1"), r.describe());
+    Crmpi.Result restart = c.run("restart", env, List.of("restart", "ring"));
+    assertEquals(0, restart.exitCode(), restart.describe());
+    assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", ITERS), "ring.out"),
+        Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+  }
+
+  /** The pid of the crmpi JVM under p (runuser, bin/crmpi, crmpi-ns hold-signal, then java), once it is java. */
+  private static long awaitJvm(Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      Optional<ProcessHandle> jvm = p.descendants().filter(h -> exe(h.pid()).endsWith("/java")).findFirst();
+      if (jvm.isPresent()) {
+        return jvm.get().pid();
+      }
+      Thread.sleep(2);
+    }
+    throw new AssertionError("crmpi's JVM did not start within 20 s");
+  }
+
+  private static String exe(long pid) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "exe")).toString();
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+}
