@@ -82,7 +82,8 @@ if [ -n "$AS_USER" ]; then
   "$ROOT/bin/crmpid" --config "$D/crmpi.conf" --socket "$D/run/crmpid.sock" --state-dir "$D/state" \
     --key "$D/key" >> "$D/crmpid.log" 2>&1 &
   DAEMON_PID=$!
-  trap '"$CLUSTER" down >/dev/null 2>&1 || true; kill "$DAEMON_PID" 2>/dev/null || true' EXIT
+  # crmpid first: 'down' ends every process of the cluster's environment, this script included.
+  trap 'kill "$DAEMON_PID" 2>/dev/null || true; "$CLUSTER" down >/dev/null 2>&1 || true' EXIT
   for _ in $(seq 1 300); do [ -S "$D/run/crmpid.sock" ] && break; sleep 0.1; done
   [ -S "$D/run/crmpid.sock" ] || { log "crmpid did not start: $(tail -5 "$D/crmpid.log")"; exit 1; }
   SUBMIT=(runuser -u "$AS_USER" --)
