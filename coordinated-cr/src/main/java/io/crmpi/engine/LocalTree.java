@@ -16,7 +16,6 @@ public final class LocalTree implements NodeTree {
   private static final Logger LOG = Logger.getLogger(LocalTree.class.getName());
   private final Process shim;
   private final long initPid;
-  private final Freezer freezer;
   private final TreeCgroups cgroups;
   private final CompletableFuture<TreeExit> exit = new CompletableFuture<>();
   private volatile boolean killedByCrmpi;
@@ -26,9 +25,8 @@ public final class LocalTree implements NodeTree {
     this.shim = shim;
     this.initPid = initPid;
     this.cgroups = cgroups;
-    this.freezer = cgroups.freezer();
     shim.onExit().thenAccept(p -> {
-      freezer.destroyQuietly();
+      cgroups.freezer().destroyQuietly();
       exit.complete(new TreeExit(p.exitValue(), killedByCrmpi));
     });
   }
@@ -56,7 +54,7 @@ public final class LocalTree implements NodeTree {
       return 0;
     }
     try {
-      return freezer.tasks().size();
+      return freezer().tasks().size();
     } catch (IOException e) {
       return 0;
     }
@@ -67,7 +65,7 @@ public final class LocalTree implements NodeTree {
   }
 
   public Freezer freezer() {
-    return freezer;
+    return cgroups.freezer();
   }
 
   /** The tree's cgroups (what a process exec'd into it joins). */
@@ -103,7 +101,7 @@ public final class LocalTree implements NodeTree {
       return;
     }
     Posix.kill(initPid, Posix.SIGKILL);
-    freezer.thawQuietly();
+    freezer().thawQuietly();
     shim.destroy();
     try {
       if (!shim.waitFor(10, TimeUnit.SECONDS)) {
@@ -115,7 +113,7 @@ public final class LocalTree implements NodeTree {
     }
     try {
       // Whatever the runtime could not take along (a restore killed half-way) goes too.
-      freezer.killTasks(NodeTreeRuntime.FENCE_WAIT);
+      freezer().killTasks(NodeTreeRuntime.FENCE_WAIT);
     } catch (IOException e) {
       LOG.warning("node tree of init " + initPid + ": " + e.getMessage());
     }

@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,29 +17,14 @@ import org.junit.jupiter.api.Test;
  * after a rank is killed, crmpi starts the job afresh, the program reads
  * its state back and finishes with the uninterrupted run's output.
  */
-class AppEngineTest {
-  private static final String OWNER = "crmpi-test1";
+class AppEngineTest extends UserJobTest {
   private static final int RANKS = 4;
   private static final String ITERS = "2500";
-  private static Path base;
-  private static TestCrmpid crmpid;
-
-  @BeforeAll
-  static void startCrmpid() throws Exception {
-    TestCrmpid.ensureUser(OWNER);
-    base = TestCrmpid.openDirectory(Path.of("/tmp"), "crmpi-app-");
-    crmpid = TestCrmpid.start(base.resolve("crmpid"), "");
-  }
-
-  @AfterAll
-  static void stopCrmpid() throws Exception {
-    TestCrmpid.stopAndDelete(crmpid, base);
-  }
 
   @Test
   void aUsersJobRestartedFromItsOwnStateFinishesWithTheUninterruptedOutput() throws Exception {
-    Crmpi c = Crmpi.asUser(TestCrmpid.openDirectory(base, "job-"), OWNER);
-    Map<String, String> env = Map.of("CRMPI_DAEMON_SOCKET", crmpid.socket.toString());
+    Crmpi c = userJob();
+    Map<String, String> env = daemonEnv();
     Process crmpi = c.start("run", env, List.of("run", "--name", "app", "--engine", "app", "--interval", "1s",
         "--max-restarts", "2", "--", "mpirun", "-np", Integer.toString(RANKS), "--oversubscribe",
         Crmpi.MPI_BIN.resolve("appring").toString(), ITERS));

@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,28 +18,13 @@ import org.junit.jupiter.api.Test;
  * it while its JVM boots is vacated once it runs (never killed by the
  * signal), and its restart ends byte-identical to an uninterrupted run.
  */
-class EarlyVacateTest {
-  private static final String OWNER = "crmpi-test1";
+class EarlyVacateTest extends UserJobTest {
   private static final String ITERS = "3000";
-  private static Path base;
-  private static TestCrmpid crmpid;
-
-  @BeforeAll
-  static void startCrmpid() throws Exception {
-    TestCrmpid.ensureUser(OWNER);
-    base = TestCrmpid.openDirectory(Path.of("/tmp"), "crmpi-usr1-");
-    crmpid = TestCrmpid.start(base.resolve("crmpid"), "");
-  }
-
-  @AfterAll
-  static void stopCrmpid() throws Exception {
-    TestCrmpid.stopAndDelete(crmpid, base);
-  }
 
   @Test
   void aSignalWhileCrmpiStartsVacatesTheJobOnceItRuns() throws Exception {
-    Crmpi c = Crmpi.asUser(TestCrmpid.openDirectory(base, "job-"), OWNER);
-    Map<String, String> env = Map.of("CRMPI_DAEMON_SOCKET", crmpid.socket.toString());
+    Crmpi c = userJob();
+    Map<String, String> env = daemonEnv();
     Process p = c.start("run", env, List.of("run", "--name", "ring", "--interval", "none", "--",
         "mpirun", "-np", "2", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
     long jvm = awaitJvm(p);
