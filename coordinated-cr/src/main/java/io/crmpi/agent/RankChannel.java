@@ -1,8 +1,9 @@
 package io.crmpi.agent;
 
-import java.io.BufferedReader;
+import io.crmpi.wire.BadMessage;
+import io.crmpi.wire.Lines;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
@@ -27,7 +28,8 @@ import java.util.logging.Logger;
 /**
  * The agent's side of libcrmpi's control channel: a Unix socket that the
  * ranks of this node connect to at MPI_Init (path in CRMPI_AGENT_SOCKET),
- * one text line per message. {@link #quiesce} runs the quiesce of one epoch
+ * one text line per message ({@link RankMessage} in, {@link ToRank} out;
+ * {@link RankWire} parses). {@link #quiesce} runs the quiesce of one epoch
  * (PREPARE, STATE, TARGET, SENT, EXPECT, READY, GO; see libcrmpi's
  * quiesce.c); when it returns, every rank has drained its messages and
  * closed its connection, so the tree can be dumped. The ranks reconnect
@@ -120,41 +122,49 @@ public final class RankChannel implements AutoCloseable {
         LOG.warning("job " + job + ": rank socket " + path + ": refused a connection: " + refusal);
         return;
       }
-      BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
-          StandardCharsets.UTF_8));
-      for (String line; (line = in.readLine()) != null; ) {
-        String[] f = line.split(" ");
-        if (f[0].equals("HELLO") && f.length >= 6) {
-          if (Integer.parseInt(f[1]) != ABI_VERSION) {
-            LOG.warning("job " + job + ": rank " + f[3] + " runs libcrmpi ABI " + f[1] + ", this crmpi speaks "
-                + ABI_VERSION + ": its checkpoints will fail until libcrmpi and crmpi match");
-            abiMismatch = "rank " + f[3] + " runs libcrmpi ABI " + f[1] + ", this crmpi speaks " + ABI_VERSION;
-            return;
+      InputStream in = Channels.newInputStream(ch);
+      for (byte[] bytes; (bytes = Lines.read(in, RankWire.MAX_LINE).orElse(null)) != null; ) {
+        RankMessage m;
+        try {
+          m = RankWire.parse(new String(bytes, StandardCharsets.UTF_8));
+        } catch (BadMessage e) {
+          if (rank == null) {
+            throw e;
           }
-          rank = new Rank(Integer.parseInt(f[3]), ch);
-          worldSize = Integer.parseInt(f[4]);
+          // A rank we know: keep its connection, so that it hears the ABORT of the quiesce this fails.
+          LOG.warning("job " + job + ": bad message from rank " + rank.world + ": " + e.getMessage());
+          events.add(new Event(rank, null, e.getMessage()));
+          continue;
+        }
+        if (m instanceof RankMessage.ForeignHello h) {
+          abiMismatch = "rank " + h.rank() + " runs libcrmpi ABI " + h.abi() + ", this crmpi speaks " + ABI_VERSION;
+          LOG.warning("job " + job + ": " + abiMismatch + ": its checkpoints will fail until libcrmpi and crmpi match");
+          return;
+        } else if (m instanceof RankMessage.Hello h) {
+          rank = new Rank(h.rank(), ch);
+          worldSize = h.size();
           ranks.put(rank.world, rank);
-          if (f[5].equals("RESUME") && f.length >= 7) {
-            long epoch = Long.parseLong(f[6]);
-            Outcome o = outcomes.getOrDefault(epoch, Outcome.CONTINUE);
-            rank.send(o.name() + " " + epoch);
+          if (h.resumeEpoch() > 0) {
+            long epoch = h.resumeEpoch();
+            rank.send(new ToRank.Outcome(outcomes.getOrDefault(epoch, Outcome.CONTINUE), epoch));
           }
-        } else if (f[0].equals("BYE") && rank != null) {
+        } else if (m instanceof RankMessage.Bye && rank != null) {
           ranks.remove(rank.world, rank);
           finalized++;
           rank = null;
-        } else if (rank != null) {
-          events.add(new Event(rank, line));
+        } else if (m instanceof RankMessage.OfEpoch e && rank != null) {
+          events.add(new Event(rank, e, null));
         }
       }
     } catch (IOException e) {
       LOG.fine("job " + job + ": rank connection: " + e);
-    } catch (RuntimeException e) {
-      LOG.warning("job " + job + ": bad message from a rank, connection dropped: " + e);
+    } catch (BadMessage e) {
+      LOG.warning("job " + job + ": bad message from " + (rank == null ? "a rank" : "rank " + rank.world)
+          + ", connection dropped: " + e.getMessage());
     }
     if (rank != null) {
       ranks.remove(rank.world, rank);
-      events.add(new Event(rank, "EOF"));
+      events.add(new Event(rank, null, null));
     }
   }
 
@@ -179,45 +189,36 @@ public final class RankChannel implements AutoCloseable {
     }
     events.clear();
     try {
-      broadcast(members, "PREPARE " + epoch + " " + (statePath == null ? "-" : statePath));
+      broadcast(members, new ToRank.Prepare(epoch, statePath));
       Map<String, Long> targets = new LinkedHashMap<>();
-      for (Map.Entry<Rank, String> e : collect(members, "STATE", epoch, deadline).entrySet()) {
-        for (String kv : words(e.getValue())) {
-          String[] p = kv.split("=");
-          targets.merge(p[0], Long.parseLong(p[1]), Math::max);
-        }
+      for (RankMessage m : collect(members, RankMessage.State.class, epoch, deadline).values()) {
+        ((RankMessage.State) m).entered().forEach((gid, n) -> targets.merge(gid, n, Math::max));
       }
-      Map<Rank, String> sentLines = collectSent(members, epoch, deadline, targets);
-
+      Map<Rank, RankMessage.Sent> sentReports = collectSent(members, epoch, deadline, targets);
       Map<Flow, Long> sent = new HashMap<>();
-      for (Map.Entry<Rank, String> e : sentLines.entrySet()) {
-        for (String kv : words(e.getValue()).subList(1, words(e.getValue()).size())) {
-          int colon = kv.lastIndexOf(':');
-          int eq = kv.indexOf('=');
-          sent.put(new Flow(kv.substring(0, colon), e.getKey().world, Integer.parseInt(kv.substring(colon + 1, eq))),
-              Long.parseLong(kv.substring(eq + 1)));
-        }
-      }
+      sentReports.forEach((rank, report) -> report.counts().forEach(c ->
+          sent.put(new Flow(c.gid(), rank.world, c.peer()), c.messages())));
       for (Rank r : members) {
-        StringBuilder expect = new StringBuilder("EXPECT " + epoch);
+        List<RankMessage.Count> expect = new ArrayList<>();
         sent.forEach((flow, n) -> {
           if (flow.dst() == r.world) {
-            expect.append(' ').append(flow.gid()).append(':').append(flow.src()).append('=').append(n);
+            expect.add(new RankMessage.Count(flow.gid(), flow.src(), n));
           }
         });
-        r.send(expect.toString());
+        r.send(new ToRank.Expect(epoch, expect));
       }
-      collect(members, "READY", epoch, deadline);
+      collect(members, RankMessage.Ready.class, epoch, deadline);
       outcomes.put(epoch, Outcome.ABORT);
       stopListening();
-      broadcast(members, "GO " + epoch);
+      broadcast(members, new ToRank.Go(epoch));
       awaitDisconnected(members, deadline);
       return members.size();
     } catch (IOException e) {
       abort(epoch);
       throw e;
     } catch (RuntimeException e) {
-      // A report that does not parse: the ranks must still be let go, and the epoch aborts.
+      // A report that does not fit (say, a count for a rank that does not exist): the ranks must still be
+      // let go, and the epoch aborts.
       abort(epoch);
       throw new IOException("a rank sent a malformed report during the quiesce of epoch " + epoch + ": " + e, e);
     }
@@ -234,7 +235,7 @@ public final class RankChannel implements AutoCloseable {
     outcomes.put(epoch, Outcome.ABORT);
     for (Rank r : ranks.values()) {
       try {
-        r.send("ABORT " + epoch);
+        r.send(new ToRank.Abort(epoch));
       } catch (IOException e) {
         // it is reconnecting: it will hear ABORT then
       }
@@ -263,38 +264,25 @@ public final class RankChannel implements AutoCloseable {
    * rank inside a critical section that must pass a target asks to RAISE it:
    * the targets go out again (a new round) and every rank reports anew.
    */
-  private Map<Rank, String> collectSent(List<Rank> members, long epoch, long deadline, Map<String, Long> targets)
-      throws IOException {
+  private Map<Rank, RankMessage.Sent> collectSent(List<Rank> members, long epoch, long deadline,
+      Map<String, Long> targets) throws IOException {
     int round = 0;
-    Map<Rank, String> got = new HashMap<>();
+    Map<Rank, RankMessage.Sent> got = new HashMap<>();
     while (true) {
       if (got.isEmpty()) {
         round++;
-        StringBuilder target = new StringBuilder("TARGET " + epoch);
-        targets.forEach((gid, n) -> target.append(' ').append(gid).append('=').append(n));
-        broadcast(members, target.toString());
+        broadcast(members, new ToRank.Target(epoch, targets));
       }
       while (got.size() < members.size()) {
-        Event e = next(deadline, "SENT", members.size() - got.size());
-        String[] f = e.line().split(" ");
-        if (f[0].equals("EOF")) {
-          throw new IOException("rank " + e.rank().world + " disconnected during the quiesce (SENT)");
+        Event e = next(members, epoch, deadline, "SENT", members.size() - got.size());
+        RankMessage m = e.message();
+        if (m instanceof RankMessage.Raise r && targets.getOrDefault(r.gid(), 0L) < r.collectives()) {
+          targets.put(r.gid(), r.collectives());
+          got.clear();
+          break;
         }
-        if (f.length < 3 || Long.parseLong(f[1]) != epoch) {
-          continue;
-        }
-        if (f[0].equals("RAISE")) {
-          String[] p = f[2].split("=");
-          long n = Long.parseLong(p[1]);
-          if (targets.getOrDefault(p[0], 0L) < n) {
-            targets.put(p[0], n);
-            got.clear();
-            break;
-          }
-        } else if (f[0].equals("SENT") && Integer.parseInt(f[2]) == round) {
-          got.put(e.rank(), e.line());
-        } else if (f[0].equals("DECLINED")) {
-          throw new IOException("rank " + e.rank().world + " declined the checkpoint");
+        if (m instanceof RankMessage.Sent s && s.round() == round) {
+          got.put(e.rank(), s);
         }
       }
       if (got.size() == members.size()) {
@@ -303,41 +291,21 @@ public final class RankChannel implements AutoCloseable {
     }
   }
 
-  private static List<String> words(String line) {
-    String[] f = line.split(" ");
-    List<String> w = new ArrayList<>();
-    for (int i = 2; i < f.length; i++) {
-      if (!f[i].isEmpty()) {
-        w.add(f[i]);
-      }
-    }
-    return w;
-  }
-
-  private static void broadcast(List<Rank> members, String line) throws IOException {
+  private static void broadcast(List<Rank> members, ToRank message) throws IOException {
     for (Rank r : members) {
-      r.send(line);
+      r.send(message);
     }
   }
 
   /** Waits for one message of kind for epoch from every member. */
-  private Map<Rank, String> collect(List<Rank> members, String kind, long epoch, long deadline) throws IOException {
-    Map<Rank, String> got = new HashMap<>();
+  private Map<Rank, RankMessage> collect(List<Rank> members, Class<? extends RankMessage> kind, long epoch,
+      long deadline) throws IOException {
+    Map<Rank, RankMessage> got = new HashMap<>();
     while (got.size() < members.size()) {
-      Event e = next(deadline, kind, members.size() - got.size());
-      String[] f = e.line().split(" ", 3);
-      if (f[0].equals("EOF")) {
-        throw new IOException("rank " + e.rank().world + " disconnected during the quiesce (" + kind + ")");
-      }
-      if (f.length < 2 || Long.parseLong(f[1]) != epoch) {
-        continue;
-      }
-      if (f[0].equals("DECLINED")) {
-        throw new IOException("rank " + e.rank().world + " declined the checkpoint: "
-            + (f.length > 2 ? f[2] : ""));
-      }
-      if (f[0].equals(kind)) {
-        got.put(e.rank(), e.line());
+      Event e = next(members, epoch, deadline, kind.getSimpleName().toUpperCase(java.util.Locale.ROOT),
+          members.size() - got.size());
+      if (kind.isInstance(e.message())) {
+        got.put(e.rank(), e.message());
       }
     }
     return got;
@@ -346,14 +314,39 @@ public final class RankChannel implements AutoCloseable {
   private void awaitDisconnected(List<Rank> members, long deadline) throws IOException {
     int open = members.size();
     while (open > 0) {
-      Event e = next(deadline, "disconnect", open);
-      if (e.line().equals("EOF")) {
+      Event e = poll(deadline, "disconnect", open);
+      if (e.message() == null && e.malformed() == null) {
         open--;
       }
     }
   }
 
-  private Event next(long deadline, String what, int missing) throws IOException {
+  /**
+   * The next message of this epoch from a rank. A rank that disconnects or
+   * declines ends the quiesce (an IOException); messages of other epochs
+   * are skipped.
+   */
+  private Event next(List<Rank> members, long epoch, long deadline, String what, int missing) throws IOException {
+    for (;;) {
+      Event e = poll(deadline, what, missing);
+      if (e.malformed() != null) {
+        throw new IOException("rank " + e.rank().world + " sent a malformed report during the quiesce of epoch "
+            + epoch + ": " + e.malformed());
+      }
+      if (e.message() == null) {
+        throw new IOException("rank " + e.rank().world + " disconnected during the quiesce (" + what + ")");
+      }
+      if (e.message().epoch() != epoch) {
+        continue;
+      }
+      if (e.message() instanceof RankMessage.Declined d) {
+        throw new IOException("rank " + e.rank().world + " declined the checkpoint: " + d.why());
+      }
+      return e;
+    }
+  }
+
+  private Event poll(long deadline, String what, int missing) throws IOException {
     try {
       long left = deadline - System.nanoTime();
       Event e = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
@@ -373,7 +366,8 @@ public final class RankChannel implements AutoCloseable {
     stopListening();
   }
 
-  private record Event(Rank rank, String line) {}
+  /** A message from a rank; or why a line of it did not parse; or (both null) its disconnect. */
+  private record Event(Rank rank, RankMessage.OfEpoch message, String malformed) {}
 
   /** Messages on communicator gid from world rank src to world rank dst. */
   private record Flow(String gid, int src, int dst) {}
@@ -387,8 +381,8 @@ public final class RankChannel implements AutoCloseable {
       this.ch = ch;
     }
 
-    synchronized void send(String line) throws IOException {
-      ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+    synchronized void send(ToRank message) throws IOException {
+      ByteBuffer b = ByteBuffer.wrap((message.line() + "\n").getBytes(StandardCharsets.UTF_8));
       while (b.hasRemaining()) {
         ch.write(b);
       }

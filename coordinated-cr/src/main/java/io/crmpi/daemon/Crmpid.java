@@ -1,5 +1,6 @@
 package io.crmpi.daemon;
 
+import io.crmpi.wire.BadMessage;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.JobNetworkPlan;
 import io.crmpi.engine.LaunchSpec;
@@ -188,7 +189,7 @@ public final class Crmpid implements Closeable {
       Optional<DaemonRequest> request;
       try {
         request = DaemonWire.readRequest(in);
-      } catch (IOException | DaemonWire.BadMessage e) {
+      } catch (IOException | BadMessage e) {
         LOG.warning("crmpid: " + caller + ": bad request: " + e.getMessage());
         refuse(out, "bad request: " + e.getMessage());
         drain(ch, in);

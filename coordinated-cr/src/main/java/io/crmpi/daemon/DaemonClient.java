@@ -1,5 +1,6 @@
 package io.crmpi.daemon;
 
+import io.crmpi.wire.BadMessage;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -55,7 +56,7 @@ public final class DaemonClient {
         throw new IOException("crmpid: " + r.message());
       }
       return reply;
-    } catch (DaemonWire.BadMessage e) {
+    } catch (BadMessage e) {
       throw new IOException("crmpid sent a bad reply: " + e.getMessage());
     }
   }

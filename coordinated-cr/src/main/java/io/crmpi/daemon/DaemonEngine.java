@@ -1,5 +1,6 @@
 package io.crmpi.daemon;
 
+import io.crmpi.wire.BadMessage;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.NodeTree;
@@ -66,7 +67,7 @@ public final class DaemonEngine implements Engine, TreeStarter {
             + first.getClass().getSimpleName());
       }
       return new DaemonTree(client, request.tree(), ch, in);
-    } catch (DaemonWire.BadMessage e) {
+    } catch (BadMessage e) {
       ch.close();
       throw new IOException("crmpid sent a bad reply: " + e.getMessage());
     } catch (IOException | RuntimeException e) {

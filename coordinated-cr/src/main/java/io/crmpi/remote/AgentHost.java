@@ -1,19 +1,15 @@
 package io.crmpi.remote;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crmpi.agent.NodeHandle;
 import io.crmpi.agent.OutputSink;
 import io.crmpi.engine.LaunchSpec;
-import io.crmpi.store.NodeImage;
+import io.crmpi.wire.BadMessage;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -36,7 +32,7 @@ public final class AgentHost {
   }
 
   private final Socket socket;
-  private SecureChannel channel;
+  private SecureChannel<FromAgent, ToAgent> channel;
   private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "crmpi-agent-call");
     t.setDaemon(true);
@@ -70,30 +66,26 @@ public final class AgentHost {
   private void run(String token, String host, Factory factory) throws IOException {
     try {
       channel = SecureChannel.agent(socket.getInputStream(), socket.getOutputStream(), token, host);
-      ObjectNode assign = channel.receive();
-      if (assign == null || !assign.path("op").asText().equals("assign")) {
-        throw new IOException("the coordinator refused this agent (wrong job key?)");
+      ToAgent first = channel.receive();
+      if (!(first instanceof ToAgent.Assign assign)) {
+        throw new IOException(first == null ? "the coordinator refused this agent (wrong job key?)"
+            : "the coordinator sent " + first.getClass().getSimpleName() + " before the slot's assignment");
       }
-      LaunchSpec spec = Wire.value(assign.path("spec"), LaunchSpec.class);
+      LaunchSpec spec = assign.spec();
       slot = spec.node();
-      agent = factory.create(spec, assign.path("engine").asText("criu"),
-          Duration.ofMillis(assign.path("quiesceTimeoutMillis").asLong(30_000)),
-          assign.path("faults").asText(""), this::output);
-      agent.onTreeExit(e -> {
-        ObjectNode m = Wire.message("exit");
-        m.set("exit", Wire.MAPPER.valueToTree(e));
-        send(m);
-      });
+      agent = factory.create(spec, assign.engine(), Duration.ofMillis(assign.quiesceTimeoutMillis()),
+          assign.faults(), this::output);
+      agent.onTreeExit(e -> send(new FromAgent.Exited(e)));
       LOG.info("job " + spec.job() + ": agent of node " + slot + " on " + host + " ready");
-      for (ObjectNode m = readOrLapse(); m != null; m = readOrLapse()) {
-        String op = m.path("op").asText();
-        if (op.equals("bye")) {
+      for (ToAgent m = readOrLapse(); m != null; m = readOrLapse()) {
+        if (m instanceof ToAgent.Bye) {
           break;
-        } else if (op.equals("ping")) {
-          send(Wire.message("pong"));
-        } else if (op.equals("call")) {
-          ObjectNode c = m;
-          calls.submit(() -> call(c));
+        } else if (m instanceof ToAgent.Ping) {
+          send(new FromAgent.Pong());
+        } else if (m instanceof ToAgent.Call c) {
+          calls.submit(() -> send(call(c)));
+        } else {
+          LOG.warning("node " + slot + ": ignored a second " + m.getClass().getSimpleName() + " from the coordinator");
         }
       }
     } finally {
@@ -106,53 +98,62 @@ public final class AgentHost {
     }
   }
 
-  /** The next message, or null when the coordinator closed the connection or let the lease lapse. */
-  private ObjectNode readOrLapse() throws IOException {
-    try {
-      return channel.receive();
-    } catch (SocketTimeoutException e) {
-      LOG.warning("node " + slot + ": no word from the coordinator for " + LEASE.toSeconds()
-          + " s: ending the node tree (its job goes on elsewhere)");
-      return null;
+  /**
+   * The next message, or null when the coordinator closed the connection or
+   * let the lease lapse. A message that authenticated but does not decode
+   * is logged and skipped (the coordinator's call then times out).
+   */
+  private ToAgent readOrLapse() throws IOException {
+    for (;;) {
+      try {
+        return channel.receive();
+      } catch (SocketTimeoutException e) {
+        LOG.warning("node " + slot + ": no word from the coordinator for " + LEASE.toSeconds()
+            + " s: ending the node tree (its job goes on elsewhere)");
+        return null;
+      } catch (BadMessage e) {
+        LOG.warning("node " + slot + ": ignored a bad message from the coordinator: " + e.getMessage());
+      }
     }
   }
 
-  private void call(ObjectNode m) {
-    ObjectNode result = Wire.message("result");
-    result.put("id", m.path("id").asLong());
+  private FromAgent.Answer call(ToAgent.Call c) {
+    long id = c.id();
     try {
-      switch (m.path("call").asText()) {
-        case "request" -> result.set("reply", Wire.encode(agent.send(Wire.request(m.path("request"))).join()));
-        case "launch" -> agent.launch();
-        case "restore" -> agent.restore(Path.of(m.path("epochDir").asText()), m.path("epoch").asLong(),
-            Wire.value(m.path("image"), NodeImage.class), msg -> log(msg));
-        case "exec" -> agent.exec(Arrays.asList(Wire.value(m.path("command"), String[].class)));
-        case "kill" -> agent.kill();
-        case "fence" -> agent.fence();
-        case "thaw" -> agent.thaw();
-        case "processes" -> result.put("processes", agent.processes());
-        default -> throw new IOException("unknown call '" + m.path("call").asText() + "'");
+      if (c instanceof ToAgent.Send s) {
+        return new FromAgent.Replied(id, agent.send(s.request()).join());
+      } else if (c instanceof ToAgent.CountProcesses) {
+        return new FromAgent.Counted(id, agent.processes());
+      } else if (c instanceof ToAgent.Launch) {
+        agent.launch();
+      } else if (c instanceof ToAgent.Restore r) {
+        agent.restore(r.epochDir(), r.epoch(), r.image(), this::log);
+      } else if (c instanceof ToAgent.Exec e) {
+        agent.exec(e.command());
+      } else if (c instanceof ToAgent.Kill) {
+        agent.kill();
+      } else if (c instanceof ToAgent.Fence) {
+        agent.fence();
+      } else if (c instanceof ToAgent.Thaw) {
+        agent.thaw();
+      } else {
+        throw new IllegalStateException("unhandled call " + c.getClass().getSimpleName());
       }
+      return new FromAgent.Done(id);
     } catch (IOException | RuntimeException e) {
-      result.put("error", String.valueOf(e.getMessage()));
+      return new FromAgent.CallFailed(id, String.valueOf(e.getMessage()));
     }
-    send(result);
   }
 
   private void output(String stream, byte[] buf, int off, int len) {
-    ObjectNode m = Wire.message("output");
-    m.put("stream", stream);
-    m.put("data", Base64.getEncoder().encodeToString(Arrays.copyOfRange(buf, off, off + len)));
-    send(m);
+    send(new FromAgent.Output(stream, Arrays.copyOfRange(buf, off, off + len)));
   }
 
   private void log(String message) {
-    ObjectNode m = Wire.message("log");
-    m.put("message", message);
-    send(m);
+    send(new FromAgent.Log(message));
   }
 
-  private void send(ObjectNode m) {
+  private void send(FromAgent m) {
     try {
       channel.send(m);
     } catch (IOException e) {

@@ -29,7 +29,7 @@ public final class AgentServer implements AutoCloseable {
   private final String job;
 
   /** An agent that has said hello: its host and its open connection. */
-  public record Hello(String host, Socket socket, SecureChannel channel) {}
+  public record Hello(String host, Socket socket, SecureChannel<ToAgent, FromAgent> channel) {}
 
   private AgentServer(ServerSocket server, String token, String job) {
     this.server = server;
@@ -93,7 +93,7 @@ public final class AgentServer implements AutoCloseable {
     s.setSoTimeout(HELLO_TIMEOUT_MS);
     s.setTcpNoDelay(true);
     s.setKeepAlive(true);
-    SecureChannel channel = SecureChannel.coordinator(s.getInputStream(), s.getOutputStream(), token);
+    SecureChannel<ToAgent, FromAgent> channel = SecureChannel.coordinator(s.getInputStream(), s.getOutputStream(), token);
     s.setSoTimeout(0);
     return new Hello(channel.host(), s, channel);
   }

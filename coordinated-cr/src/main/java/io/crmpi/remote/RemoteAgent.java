@@ -1,7 +1,5 @@
 package io.crmpi.remote;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crmpi.agent.NodeHandle;
 import io.crmpi.agent.OutputSink;
 import io.crmpi.engine.LaunchSpec;
@@ -9,15 +7,14 @@ import io.crmpi.engine.TreeExit;
 import io.crmpi.protocol.AgentReply;
 import io.crmpi.protocol.AgentRequest;
 import io.crmpi.store.NodeImage;
+import io.crmpi.wire.BadMessage;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -44,9 +41,9 @@ public final class RemoteAgent implements NodeHandle {
   private final String host;
   private final String job;
   private final Socket socket;
-  private final SecureChannel channel;
+  private final SecureChannel<ToAgent, FromAgent> channel;
   private final OutputSink sink;
-  private final Map<Long, CompletableFuture<ObjectNode>> calls = new ConcurrentHashMap<>();
+  private final Map<Long, CompletableFuture<FromAgent.Answer>> calls = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicBoolean lostOnce = new AtomicBoolean();
   private volatile Consumer<TreeExit> exitListener = e -> {};
@@ -71,12 +68,7 @@ public final class RemoteAgent implements NodeHandle {
 
   /** Sends the slot's assignment (what its tree runs) and starts listening. */
   void assign(LaunchSpec spec, String engine, Duration quiesceTimeout, String faults) throws IOException {
-    ObjectNode m = Wire.message("assign");
-    m.set("spec", Wire.MAPPER.valueToTree(spec));
-    m.put("engine", engine);
-    m.put("quiesceTimeoutMillis", quiesceTimeout.toMillis());
-    m.put("faults", faults == null ? "" : faults);
-    channel.send(m);
+    channel.send(new ToAgent.Assign(spec, engine, quiesceTimeout.toMillis(), faults));
     reader.start();
     heartbeat.start();
   }
@@ -93,49 +85,40 @@ public final class RemoteAgent implements NodeHandle {
 
   @Override
   public CompletableFuture<AgentReply> send(AgentRequest request) {
-    ObjectNode m = Wire.message("call");
-    m.put("call", "request");
-    m.set("request", Wire.encode(request));
-    return call(m).thenApply(result -> {
-      try {
-        return Wire.reply(result.path("reply"));
-      } catch (IOException e) {
-        throw new CompletionException(e);
+    return call(id -> new ToAgent.Send(id, request)).thenApply(answer -> {
+      if (answer instanceof FromAgent.Replied r) {
+        return r.reply();
       }
+      throw new IllegalStateException("node " + slot + " answered a request with "
+          + answer.getClass().getSimpleName());
     });
   }
 
   @Override
   public void launch() throws IOException {
-    await(call(withCall("launch")), "launch");
+    await(call(ToAgent.Launch::new), "launch");
     running = true;
   }
 
   @Override
   public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
-    ObjectNode m = withCall("restore");
-    m.put("epochDir", epochDir.toString());
-    m.put("epoch", epoch);
-    m.set("image", Wire.MAPPER.valueToTree(image));
-    await(call(m), "restore epoch " + epoch);
+    await(call(id -> new ToAgent.Restore(id, epochDir, epoch, image)), "restore epoch " + epoch);
     running = true;
   }
 
   @Override
   public void fence() throws IOException {
-    await(call(withCall("fence")), "fence its node tree");
+    await(call(ToAgent.Fence::new), "fence its node tree");
   }
 
   @Override
   public void thaw() throws IOException {
-    await(call(withCall("thaw")), "thaw its node tree");
+    await(call(ToAgent.Thaw::new), "thaw its node tree");
   }
 
   @Override
   public void exec(List<String> command) throws IOException {
-    ObjectNode m = withCall("exec");
-    m.set("command", Wire.MAPPER.valueToTree(command));
-    await(call(m), "start " + command.get(0));
+    await(call(id -> new ToAgent.Exec(id, command)), "start " + command.get(0));
   }
 
   @Override
@@ -154,7 +137,7 @@ public final class RemoteAgent implements NodeHandle {
       return;
     }
     try {
-      await(call(withCall("kill")), "kill");
+      await(call(ToAgent.Kill::new), "kill");
     } catch (IOException e) {
       LOG.fine(() -> "job " + job + " node " + slot + ": kill: " + e.getMessage());
     }
@@ -174,29 +157,22 @@ public final class RemoteAgent implements NodeHandle {
     }
     closed = true;
     try {
-      channel.send(Wire.message("bye"));
+      channel.send(new ToAgent.Bye());
     } catch (IOException e) {
       LOG.fine(() -> "job " + job + " node " + slot + ": bye: " + e.getMessage());
     }
     closeSocket();
   }
 
-  private ObjectNode withCall(String call) {
-    ObjectNode m = Wire.message("call");
-    m.put("call", call);
-    return m;
-  }
-
-  private CompletableFuture<ObjectNode> call(ObjectNode m) {
+  private CompletableFuture<FromAgent.Answer> call(java.util.function.LongFunction<ToAgent.Call> make) {
     long id = ids.incrementAndGet();
-    CompletableFuture<ObjectNode> f = new CompletableFuture<>();
+    CompletableFuture<FromAgent.Answer> f = new CompletableFuture<>();
     calls.put(id, f);
-    m.put("id", id);
     try {
       if (closed) {
         throw new IOException("the connection to node " + slot + " (" + host + ") is closed");
       }
-      channel.send(m);
+      channel.send(make.apply(id));
     } catch (IOException e) {
       calls.remove(id);
       f.completeExceptionally(e);
@@ -209,10 +185,14 @@ public final class RemoteAgent implements NodeHandle {
     if (closed) {
       return 0;
     }
-    return await(call(withCall("processes")), "count its processes").path("processes").asInt(0);
+    FromAgent.Answer a = await(call(ToAgent.CountProcesses::new), "count its processes");
+    if (a instanceof FromAgent.Counted c) {
+      return c.processes();
+    }
+    throw new IOException("node " + slot + " answered a process count with " + a.getClass().getSimpleName());
   }
 
-  private ObjectNode await(CompletableFuture<ObjectNode> f, String what) throws IOException {
+  private FromAgent.Answer await(CompletableFuture<FromAgent.Answer> f, String what) throws IOException {
     try {
       return f.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -229,15 +209,22 @@ public final class RemoteAgent implements NodeHandle {
   private void readLoop() {
     String why = "the connection closed";
     try {
-      for (ObjectNode m = channel.receive(); m != null; m = channel.receive()) {
-        lastHeard = System.nanoTime();
+      for (;;) {
+        FromAgent m;
         try {
-          handle(m);
-        } catch (RuntimeException e) {
-          // One bad message (say, output that is not base64) must not deafen the coordinator to the node.
-          LOG.warning("job " + job + " node " + slot + " (" + host + "): ignored a bad '" + m.path("op").asText()
-              + "' message: " + e);
+          m = channel.receive();
+        } catch (BadMessage e) {
+          // Authenticated, so from the agent, but not a valid message: one bad message must not deafen
+          // the coordinator to the node (the call it answered, if any, times out).
+          lastHeard = System.nanoTime();
+          LOG.warning("job " + job + " node " + slot + " (" + host + "): ignored a bad message: " + e.getMessage());
+          continue;
         }
+        if (m == null) {
+          break;
+        }
+        lastHeard = System.nanoTime();
+        handle(m);
       }
     } catch (IOException e) {
       why = e.getMessage();
@@ -245,30 +232,24 @@ public final class RemoteAgent implements NodeHandle {
     lost(why);
   }
 
-  private void handle(ObjectNode m) throws IOException {
-    switch (m.path("op").asText()) {
-      case "result" -> {
-        CompletableFuture<ObjectNode> f = calls.remove(m.path("id").asLong());
-        if (f == null) {
-          return;
-        }
-        if (m.hasNonNull("error")) {
-          f.completeExceptionally(new IOException(m.get("error").asText()));
-        } else {
-          f.complete(m);
-        }
+  private void handle(FromAgent m) {
+    if (m instanceof FromAgent.Answer a) {
+      CompletableFuture<FromAgent.Answer> f = calls.remove(a.id());
+      if (f == null) {
+        return;
       }
-      case "exit" -> {
-        running = false;
-        exitListener.accept(Wire.value(m.path("exit"), TreeExit.class));
+      if (a instanceof FromAgent.CallFailed failed) {
+        f.completeExceptionally(new IOException(failed.error()));
+      } else {
+        f.complete(a);
       }
-      case "output" -> {
-        byte[] data = Base64.getDecoder().decode(m.path("data").asText(""));
-        sink.write(m.path("stream").asText("stdout"), data, 0, data.length);
-      }
-      case "log" -> LOG.info("job " + job + " node " + slot + " (" + host + "): " + m.path("message").asText());
-      case "pong" -> { }
-      default -> LOG.fine(() -> "job " + job + " node " + slot + ": unknown message " + m);
+    } else if (m instanceof FromAgent.Exited e) {
+      running = false;
+      exitListener.accept(e.exit());
+    } else if (m instanceof FromAgent.Output o) {
+      sink.write(o.stream(), o.data(), 0, o.data().length);
+    } else if (m instanceof FromAgent.Log l) {
+      LOG.info("job " + job + " node " + slot + " (" + host + "): " + BadMessage.quote(l.message()));
     }
   }
 
@@ -276,7 +257,7 @@ public final class RemoteAgent implements NodeHandle {
     while (!closed) {
       try {
         Thread.sleep(HEARTBEAT.toMillis());
-        channel.send(Wire.message("ping"));
+        channel.send(new ToAgent.Ping());
       } catch (InterruptedException e) {
         return;
       } catch (IOException e) {

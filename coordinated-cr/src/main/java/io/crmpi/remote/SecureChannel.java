@@ -1,8 +1,9 @@
 package io.crmpi.remote;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crmpi.wire.BadMessage;
+import io.crmpi.wire.JsonLines;
+import io.crmpi.wire.Lines;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,21 +23,26 @@ import javax.crypto.spec.SecretKeySpec;
  * each end to the other without sending the key:
  *
  * <pre>
- * agent       -> coordinator  {"op":"hello","host":H,"nonce":NA}
- * coordinator -> agent        {"op":"challenge","nonce":NC,"proof":HMAC(K, "coordinator" NA NC H)}
- * agent       -> coordinator  {"op":"proof","proof":HMAC(K, "agent" NA NC H)}
+ * agent       -> coordinator  Hello(host H, nonce NA)
+ * coordinator -> agent        Challenge(nonce NC, proof HMAC(K, "coordinator" NA NC H))
+ * agent       -> coordinator  Proof(proof HMAC(K, "agent" NA NC H))
  * </pre>
+ *
+ * <p>(each a {@link Handshake} record in {@link Wire#HANDSHAKE}'s codec).
  *
  * <p>Then every line in either direction is {@code MAC SP JSON}, where MAC
  * is HMAC-SHA256 under that direction's session key (derived from K and
  * both nonces) over the message's sequence number and its bytes: a
  * changed, dropped, replayed or reordered message, or one from another
  * connection, fails the check and ends the connection. Lines are bounded
- * before anything is parsed: 4 KiB during the handshake, {@link
- * Wire#MAX_LINE} after it.
+ * before anything is parsed: {@link Wire#MAX_HANDSHAKE_LINE} during the
+ * handshake, {@link Wire#MAX_LINE} after it. A message that authenticates
+ * but does not decode (a {@link BadMessage}) is the receiver's to judge.
+ *
+ * @param <O> what this end sends
+ * @param <I> what this end receives
  */
-final class SecureChannel implements AutoCloseable {
-  static final int MAX_HANDSHAKE_LINE = 4096;
+final class SecureChannel<O, I> implements AutoCloseable {
   private static final String HMAC = "HmacSHA256";
   private static final HexFormat HEX = HexFormat.of();
 
@@ -45,10 +51,15 @@ final class SecureChannel implements AutoCloseable {
   private final Mac sendMac;
   private final Mac receiveMac;
   private final String peerHost;
+  private final JsonLines<O> outCodec;
+  private final JsonLines<I> inCodec;
   private long sent;
   private long received;
 
-  private SecureChannel(InputStream in, OutputStream out, byte[] sendKey, byte[] receiveKey, String peerHost) {
+  private SecureChannel(InputStream in, OutputStream out, byte[] sendKey, byte[] receiveKey, String peerHost,
+      JsonLines<O> outCodec, JsonLines<I> inCodec) {
+    this.outCodec = outCodec;
+    this.inCodec = inCodec;
     this.in = in;
     this.out = out;
     this.sendMac = mac(sendKey);
@@ -62,59 +73,53 @@ final class SecureChannel implements AutoCloseable {
   }
 
   /** The agent's end of the handshake: fails unless the coordinator proves it knows the job key. */
-  static SecureChannel agent(InputStream rawIn, OutputStream out, String jobKey, String host) throws IOException {
+  static SecureChannel<FromAgent, ToAgent> agent(InputStream rawIn, OutputStream out, String jobKey, String host)
+      throws IOException {
     InputStream in = new BufferedInputStream(rawIn);
     String na = nonce();
-    ObjectNode hello = Wire.message("hello");
-    hello.put("host", host);
-    hello.put("nonce", na);
-    writePlain(out, hello);
-    ObjectNode challenge = readPlain(in, "challenge");
+    writePlain(out, new Handshake.Hello(host, na));
+    Handshake.Challenge challenge = readPlain(in, Handshake.Challenge.class);
     if (challenge == null) {
       throw new IOException("the coordinator closed the connection during the handshake (wrong job key?)");
     }
-    String nc = hexField(challenge, "nonce");
+    String nc = challenge.nonce();
     byte[] key = keyBytes(jobKey);
-    if (!MessageDigest.isEqual(HEX.parseHex(hexField(challenge, "proof")), proof(key, "coordinator", na, nc, host))) {
+    if (!MessageDigest.isEqual(HEX.parseHex(challenge.proof()), proof(key, "coordinator", na, nc, host))) {
       throw new IOException("the coordinator did not prove that it knows the job key: not this job's coordinator");
     }
-    ObjectNode proof = Wire.message("proof");
-    proof.put("proof", HEX.formatHex(proof(key, "agent", na, nc, host)));
-    writePlain(out, proof);
-    return new SecureChannel(in, out, derive(key, "agent-to-coordinator", na, nc),
-        derive(key, "coordinator-to-agent", na, nc), host);
+    writePlain(out, new Handshake.Proof(HEX.formatHex(proof(key, "agent", na, nc, host))));
+    return new SecureChannel<>(in, out, derive(key, "agent-to-coordinator", na, nc),
+        derive(key, "coordinator-to-agent", na, nc), host, Wire.FROM_AGENT, Wire.TO_AGENT);
   }
 
   /** The coordinator's end: fails unless the agent proves it knows the job key. */
-  static SecureChannel coordinator(InputStream rawIn, OutputStream out, String jobKey) throws IOException {
+  static SecureChannel<ToAgent, FromAgent> coordinator(InputStream rawIn, OutputStream out, String jobKey)
+      throws IOException {
     InputStream in = new BufferedInputStream(rawIn);
-    ObjectNode hello = readPlain(in, "hello");
+    Handshake.Hello hello = readPlain(in, Handshake.Hello.class);
     if (hello == null) {
       throw new IOException("no hello");
     }
-    String host = hello.path("host").asText("");
-    if (!host.matches("[A-Za-z0-9._-]{1,253}")) {
-      throw new IOException("bad host name in hello");
-    }
-    String na = hexField(hello, "nonce");
+    String host = hello.host();
+    String na = hello.nonce();
     String nc = nonce();
     byte[] key = keyBytes(jobKey);
-    ObjectNode challenge = Wire.message("challenge");
-    challenge.put("nonce", nc);
-    challenge.put("proof", HEX.formatHex(proof(key, "coordinator", na, nc, host)));
-    writePlain(out, challenge);
-    ObjectNode proof = readPlain(in, "proof");
-    if (proof == null || !MessageDigest.isEqual(HEX.parseHex(hexField(proof, "proof")),
-        proof(key, "agent", na, nc, host))) {
+    writePlain(out, new Handshake.Challenge(nc, HEX.formatHex(proof(key, "coordinator", na, nc, host))));
+    Handshake.Proof proof = readPlain(in, Handshake.Proof.class);
+    if (proof == null || !MessageDigest.isEqual(HEX.parseHex(proof.proof()), proof(key, "agent", na, nc, host))) {
       throw new IOException("the agent on " + host + " did not prove that it knows the job key");
     }
-    return new SecureChannel(in, out, derive(key, "coordinator-to-agent", na, nc),
-        derive(key, "agent-to-coordinator", na, nc), host);
+    return new SecureChannel<>(in, out, derive(key, "coordinator-to-agent", na, nc),
+        derive(key, "agent-to-coordinator", na, nc), host, Wire.TO_AGENT, Wire.FROM_AGENT);
   }
 
   /** Sends one message with its MAC. Thread-safe. */
-  void send(ObjectNode message) throws IOException {
-    byte[] json = Wire.MAPPER.writeValueAsBytes(message);
+  void send(O message) throws IOException {
+    sendRaw(outCodec.encode(message));
+  }
+
+  /** Sends JSON bytes with their MAC, whatever they are (tests use it to send what the codec would not). */
+  void sendRaw(byte[] json) throws IOException {
     synchronized (out) {
       byte[] tag = tag(sendMac, sent, json);
       out.write(HEX.formatHex(tag).getBytes(StandardCharsets.US_ASCII));
@@ -126,10 +131,15 @@ final class SecureChannel implements AutoCloseable {
     }
   }
 
-  /** The next message, or null at the end of the stream; fails on a message that does not authenticate. */
-  ObjectNode receive() throws IOException {
+  /**
+   * The next message, or null at the end of the stream. A message that does
+   * not authenticate is an IOException (the connection is no longer
+   * trustworthy); one that authenticates but does not decode is a {@link
+   * BadMessage}, after which the channel is still in step.
+   */
+  I receive() throws IOException {
     synchronized (in) {
-      byte[] line = readLine(in, Wire.MAX_LINE + 65);
+      byte[] line = Lines.read(in, Wire.MAX_LINE + 65).orElse(null);
       if (line == null) {
         return null;
       }
@@ -148,7 +158,7 @@ final class SecureChannel implements AutoCloseable {
             + " out of order): connection closed");
       }
       received++;
-      return Wire.parse(json);
+      return inCodec.decode(json);
     }
   }
 
@@ -168,8 +178,8 @@ final class SecureChannel implements AutoCloseable {
     }
   }
 
-  private static void writePlain(OutputStream out, ObjectNode m) throws IOException {
-    byte[] json = Wire.MAPPER.writeValueAsBytes(m);
+  private static void writePlain(OutputStream out, Handshake m) throws IOException {
+    byte[] json = Wire.HANDSHAKE.encode(m);
     synchronized (out) {
       out.write(json);
       out.write('\n');
@@ -177,48 +187,23 @@ final class SecureChannel implements AutoCloseable {
     }
   }
 
-  private static ObjectNode readPlain(InputStream in, String op) throws IOException {
-    byte[] line = readLine(in, MAX_HANDSHAKE_LINE);
+  /** The next handshake message, which must be of the given kind; null at the end of the stream. */
+  private static <T extends Handshake> T readPlain(InputStream in, Class<T> kind) throws IOException {
+    byte[] line = Lines.read(in, Wire.MAX_HANDSHAKE_LINE).orElse(null);
     if (line == null) {
       return null;
     }
-    ObjectNode m = Wire.parse(line);
-    if (!m.path("op").asText().equals(op)) {
-      throw new IOException("expected '" + op + "' in the handshake, got '" + m.path("op").asText() + "'");
+    Handshake m;
+    try {
+      m = Wire.HANDSHAKE.decode(line);
+    } catch (BadMessage e) {
+      throw new IOException("bad handshake message: " + e.getMessage());
     }
-    return m;
-  }
-
-  /**
-   * Reads up to a newline, at most max bytes: a longer line is refused
-   * before it is buffered, whoever sends it.
-   */
-  static byte[] readLine(InputStream in, int max) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(256);
-    while (true) {
-      int b = in.read();
-      if (b < 0) {
-        if (buf.size() == 0) {
-          return null;
-        }
-        throw new IOException("connection closed in the middle of a message");
-      }
-      if (b == '\n') {
-        return buf.toByteArray();
-      }
-      if (buf.size() >= max) {
-        throw new IOException("message longer than " + max + " bytes: refused");
-      }
-      buf.write(b);
+    if (!kind.isInstance(m)) {
+      throw new IOException("expected " + kind.getSimpleName() + " in the handshake, got "
+          + m.getClass().getSimpleName());
     }
-  }
-
-  private static String hexField(ObjectNode m, String field) throws IOException {
-    String v = m.path(field).asText("");
-    if (!v.matches("[0-9a-f]{64}")) {
-      throw new IOException("bad '" + field + "' in the handshake");
-    }
-    return v;
+    return kind.cast(m);
   }
 
   private static String nonce() {

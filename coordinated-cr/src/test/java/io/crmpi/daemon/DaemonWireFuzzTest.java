@@ -1,5 +1,6 @@
 package io.crmpi.daemon;
 
+import io.crmpi.wire.BadMessage;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fuzzes crmpid's request decoder: whatever bytes a local user sends, decode
- * either gives a valid request or throws {@link DaemonWire.BadMessage} (with a
+ * either gives a valid request or throws {@link BadMessage} (with a
  * message) -- never another exception or error.
  *
  * <p>A fixed list of seeds always runs; then random seeds run until the time
@@ -151,7 +152,7 @@ class DaemonWireFuzzTest {
     Object decoded;
     try {
       decoded = DaemonWire.decode(input, sealed);
-    } catch (DaemonWire.BadMessage e) {
+    } catch (BadMessage e) {
       if (e.getMessage() == null || e.getMessage().isBlank()) {
         return "a BadMessage without a message";
       }

@@ -1,5 +1,6 @@
 package io.crmpi.daemon;
 
+import io.crmpi.wire.BadMessage;
 import static io.crmpi.daemon.DaemonSamples.same;
 import static io.crmpi.daemon.DaemonSamples.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -42,13 +43,13 @@ class DaemonWireTest {
     return new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static DaemonWire.BadMessage badRequest(String line) {
-    return assertThrows(DaemonWire.BadMessage.class,
+  private static BadMessage badRequest(String line) {
+    return assertThrows(BadMessage.class,
         () -> DaemonWire.decode(line.getBytes(StandardCharsets.UTF_8), DaemonRequest.class), line);
   }
 
-  private static DaemonWire.BadMessage badReply(String line) {
-    return assertThrows(DaemonWire.BadMessage.class,
+  private static BadMessage badReply(String line) {
+    return assertThrows(BadMessage.class,
         () -> DaemonWire.decode(line.getBytes(StandardCharsets.UTF_8), DaemonReply.class), line);
   }
 
@@ -142,7 +143,6 @@ class DaemonWireTest {
   void aCleanEndOfStreamReadsAsEmpty() throws IOException {
     assertEquals(Optional.empty(), DaemonWire.readRequest(InputStream.nullInputStream()));
     assertEquals(Optional.empty(), DaemonWire.readReply(InputStream.nullInputStream()));
-    assertTrue(DaemonWire.readLine(InputStream.nullInputStream(), 10).isEmpty());
   }
 
   @Test
@@ -151,23 +151,6 @@ class DaemonWireTest {
     IOException e = assertThrows(IOException.class, () -> DaemonWire.readRequest(in(half)));
     assertMentions(e, "in the middle of a message");
     assertThrows(IOException.class, () -> DaemonWire.readReply(in("{\"type\"")));
-    assertThrows(IOException.class, () -> DaemonWire.readLine(in("x"), 10));
-  }
-
-  @Test
-  void readLineReturnsTheLineWithoutItsNewlineAndStopsThere() throws IOException {
-    InputStream in = in("abc\n\nxyz\n");
-    assertArrayEquals("abc".getBytes(StandardCharsets.UTF_8), DaemonWire.readLine(in, 10).orElseThrow());
-    assertArrayEquals(new byte[0], DaemonWire.readLine(in, 10).orElseThrow());
-    assertArrayEquals("xyz".getBytes(StandardCharsets.UTF_8), DaemonWire.readLine(in, 10).orElseThrow());
-    assertTrue(DaemonWire.readLine(in, 10).isEmpty());
-  }
-
-  @Test
-  void aLineOfExactlyTheLimitIsAcceptedAndOneByteMoreIsRefused() throws IOException {
-    assertEquals(10, DaemonWire.readLine(in("0123456789\n"), 10).orElseThrow().length);
-    IOException e = assertThrows(IOException.class, () -> DaemonWire.readLine(in("0123456789A\n"), 10));
-    assertMentions(e, "longer than 10 bytes");
   }
 
   /** An endless stream of 'x' without a newline that counts what was read from it. */
@@ -227,7 +210,7 @@ class DaemonWireTest {
   @Test
   void bytesThatAreNotUtf8AreRefused() {
     byte[] line = {'{', '"', 't', 'y', 'p', 'e', '"', ':', '"', (byte) 0xff, (byte) 0xfe, '"', '}'};
-    DaemonWire.BadMessage e = assertThrows(DaemonWire.BadMessage.class,
+    BadMessage e = assertThrows(BadMessage.class,
         () -> DaemonWire.decode(line, DaemonRequest.class));
     assertMentions(e, "malformed JSON");
   }
@@ -241,7 +224,7 @@ class DaemonWireTest {
 
   @Test
   void anEmptyLineIsARefusedRequestNotAnEndOfStream() {
-    DaemonWire.BadMessage e = assertThrows(DaemonWire.BadMessage.class, () -> DaemonWire.readRequest(in("\n")));
+    BadMessage e = assertThrows(BadMessage.class, () -> DaemonWire.readRequest(in("\n")));
     assertMentions(e, "not a crmpid message");
   }
 
@@ -294,10 +277,10 @@ class DaemonWireTest {
 
   @Test
   void aRefusedTypeNameIsQuotedWithoutControlCharactersAndAbbreviated() {
-    DaemonWire.BadMessage e = badRequest("{\"type\":\"Ki\\nll\\u0000\",\"body\":{}}");
+    BadMessage e = badRequest("{\"type\":\"Ki\\nll\\u0000\",\"body\":{}}");
     assertMentions(e, "'Ki?ll?'");
     assertFalse(e.getMessage().contains("\n"));
-    DaemonWire.BadMessage longOne = badRequest("{\"type\":\"" + "A".repeat(100_000) + "\",\"body\":{}}");
+    BadMessage longOne = badRequest("{\"type\":\"" + "A".repeat(100_000) + "\",\"body\":{}}");
     assertTrue(longOne.getMessage().length() < 300, "message of " + longOne.getMessage().length() + " chars");
   }
 
@@ -427,7 +410,7 @@ class DaemonWireTest {
 
   @Test
   void aBadMessageIsUncheckedAndReadRequestLetsItThrough() {
-    DaemonWire.BadMessage e = assertThrows(DaemonWire.BadMessage.class,
+    BadMessage e = assertThrows(BadMessage.class,
         () -> DaemonWire.readRequest(in("{\"type\":\"Nope\",\"body\":{}}\n")));
     assertInstanceOf(RuntimeException.class, e);
   }

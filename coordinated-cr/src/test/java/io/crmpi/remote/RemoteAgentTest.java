@@ -133,11 +133,11 @@ class RemoteAgentTest {
     return new java.net.Socket(InetAddress.getLoopbackAddress(), Integer.parseInt(server.endpoint().substring(colon + 1)));
   }
 
-  private record Connected(AgentServer.Hello hello, SecureChannel node) {}
+  private record Connected(AgentServer.Hello hello, SecureChannel<FromAgent, ToAgent> node) {}
 
   /** Both ends of the handshake over raw: the server's view of the agent, and the node's channel. */
   private Connected handshake(java.net.Socket raw) throws Exception {
-    CompletableFuture<SecureChannel> node = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<SecureChannel<FromAgent, ToAgent>> node = CompletableFuture.supplyAsync(() -> {
       try {
         return SecureChannel.agent(raw.getInputStream(), raw.getOutputStream(), server.token(), "n3");
       } catch (IOException e) {
@@ -170,22 +170,17 @@ class RemoteAgentTest {
     server = AgentServer.listen(InetAddress.getLoopbackAddress(), "job-7");
     try (java.net.Socket raw = rawNode()) {
       Connected connected = handshake(raw);
-      SecureChannel node = connected.node();
+      SecureChannel<FromAgent, ToAgent> node = connected.node();
       RemoteAgent agent = AgentServer.assign(connected.hello(), "node1", SPEC, "criu", Duration.ofSeconds(3), "",
           sink);
       LinkedBlockingQueue<TreeExit> exits = new LinkedBlockingQueue<>();
       agent.onTreeExit(exits::add);
-      com.fasterxml.jackson.databind.node.ObjectNode bad = Wire.message("output");
-      bad.put("stream", "stdout");
-      bad.put("data", "%% not base64 %%");
-      node.send(bad);
-      com.fasterxml.jackson.databind.node.ObjectNode good = Wire.message("output");
-      good.put("stream", "stdout");
-      good.put("data", java.util.Base64.getEncoder().encodeToString("after\n".getBytes()));
-      node.send(good);
-      com.fasterxml.jackson.databind.node.ObjectNode exit = Wire.message("exit");
-      exit.set("exit", Wire.MAPPER.valueToTree(new TreeExit(0, false)));
-      node.send(exit);
+      node.sendRaw("{\"type\":\"Output\",\"body\":{\"stream\":\"stdout\",\"data\":\"%% not base64 %%\"}}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      node.sendRaw("{\"type\":\"Output\",\"body\":{\"stream\":\"/etc/passwd\",\"data\":\"\"}}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      node.send(new FromAgent.Output("stdout", "after\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      node.send(new FromAgent.Exited(new TreeExit(0, false)));
       assertEquals(new TreeExit(0, false), exits.poll(10, TimeUnit.SECONDS), "the node was lost over one bad message");
       synchronized (output) {
         assertEquals("after\n", output.toString());

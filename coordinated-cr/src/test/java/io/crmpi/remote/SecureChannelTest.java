@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,30 +41,32 @@ class SecureChannelTest {
     }
   }
 
-  private static SecureChannel[] connect(Link link, String agentKey, String coordinatorKey) throws Exception {
-    CompletableFuture<SecureChannel> agent = CompletableFuture.supplyAsync(() -> {
+  /** Both ends of one connection. */
+  private record Ends(SecureChannel<ToAgent, FromAgent> coordinator, SecureChannel<FromAgent, ToAgent> agent) {}
+
+  private static Ends connect(Link link, String agentKey, String coordinatorKey) throws Exception {
+    CompletableFuture<SecureChannel<FromAgent, ToAgent>> agent = CompletableFuture.supplyAsync(() -> {
       try {
         return SecureChannel.agent(link.agentIn, link.agentOut, agentKey, "n2");
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
     });
-    SecureChannel coordinator = SecureChannel.coordinator(link.coordinatorIn, link.coordinatorOut, coordinatorKey);
-    return new SecureChannel[] {coordinator, agent.get(10, TimeUnit.SECONDS)};
+    SecureChannel<ToAgent, FromAgent> coordinator =
+        SecureChannel.coordinator(link.coordinatorIn, link.coordinatorOut, coordinatorKey);
+    return new Ends(coordinator, agent.get(10, TimeUnit.SECONDS));
   }
 
   @Test
   void messagesTravelBothWaysAfterTheHandshake() throws Exception {
-    SecureChannel[] ends = connect(new Link(), KEY, KEY);
-    assertEquals("n2", ends[0].host());
-    ObjectNode m = Wire.message("call");
-    m.put("id", 7);
-    ends[0].send(m);
-    ends[0].send(Wire.message("ping"));
-    assertEquals(m, ends[1].receive());
-    assertEquals("ping", ends[1].receive().path("op").asText());
-    ends[1].send(Wire.message("pong"));
-    assertEquals("pong", ends[0].receive().path("op").asText());
+    Ends ends = connect(new Link(), KEY, KEY);
+    assertEquals("n2", ends.coordinator().host());
+    ends.coordinator().send(new ToAgent.Kill(7));
+    ends.coordinator().send(new ToAgent.Ping());
+    assertEquals(new ToAgent.Kill(7), ends.agent().receive());
+    assertEquals(new ToAgent.Ping(), ends.agent().receive());
+    ends.agent().send(new FromAgent.Pong());
+    assertEquals(new FromAgent.Pong(), ends.coordinator().receive());
   }
 
   @Test
@@ -96,12 +97,11 @@ class SecureChannelTest {
   void aChangedReplayedOrUnauthenticatedMessageIsRefused() throws Exception {
     // The coordinator's end writes into a buffer that the test then feeds, altered, to the agent's end.
     Link link = new Link();
-    SecureChannel[] ends = connect(link, KEY, KEY);
+    Ends ends = connect(link, KEY, KEY);
     ByteArrayOutputStream wire = new ByteArrayOutputStream();
-    ObjectNode m = Wire.message("call");
-    m.put("call", "kill");
+    ToAgent m = new ToAgent.Kill(3);
     // Re-create the coordinator's sending state over a capturing stream: same keys, same sequence number.
-    SecureChannel[] captured = connect(link = new Link(), KEY, KEY);
+    Ends captured = connect(link = new Link(), KEY, KEY);
     OutputStream tap = new OutputStream() {
       @Override
       public void write(int b) {
@@ -110,44 +110,53 @@ class SecureChannelTest {
     };
     java.lang.reflect.Field out = SecureChannel.class.getDeclaredField("out");
     out.setAccessible(true);
-    out.set(captured[0], tap);
-    captured[0].send(m);
+    out.set(captured.coordinator(), tap);
+    captured.coordinator().send(m);
     byte[] line = wire.toByteArray();
 
     java.lang.reflect.Field in = SecureChannel.class.getDeclaredField("in");
     in.setAccessible(true);
-    in.set(captured[1], new ByteArrayInputStream(line));
-    assertEquals(m, captured[1].receive());
-    assertNull(captured[1].receive()); // end of stream
+    in.set(captured.agent(), new ByteArrayInputStream(line));
+    assertEquals(m, captured.agent().receive());
+    assertNull(captured.agent().receive()); // end of stream
 
-    in.set(captured[1], new ByteArrayInputStream(line)); // the same message again: a replay
-    IOException replay = assertThrows(IOException.class, captured[1]::receive);
+    in.set(captured.agent(), new ByteArrayInputStream(line)); // the same message again: a replay
+    IOException replay = assertThrows(IOException.class, captured.agent()::receive);
     assertTrue(replay.getMessage().contains("failed authentication"), replay.getMessage());
 
     byte[] changed = line.clone();
-    int at = new String(line, StandardCharsets.US_ASCII).indexOf("kill");
-    changed[at] = 'f';
-    in.set(ends[1], new ByteArrayInputStream(changed));
-    IOException tampered = assertThrows(IOException.class, ends[1]::receive);
+    int at = new String(line, StandardCharsets.US_ASCII).indexOf("Kill");
+    changed[at] = 'F';
+    in.set(ends.agent(), new ByteArrayInputStream(changed));
+    IOException tampered = assertThrows(IOException.class, ends.agent()::receive);
     assertTrue(tampered.getMessage().contains("failed authentication"), tampered.getMessage());
 
-    in.set(ends[1], new ByteArrayInputStream("{\"op\":\"bye\"}\n".getBytes(StandardCharsets.US_ASCII)));
-    IOException plain = assertThrows(IOException.class, ends[1]::receive);
+    in.set(ends.agent(), new ByteArrayInputStream("{\"type\":\"Bye\",\"body\":{}}\n".getBytes(StandardCharsets.US_ASCII)));
+    IOException plain = assertThrows(IOException.class, ends.agent()::receive);
     assertTrue(plain.getMessage().contains("without authentication"), plain.getMessage());
   }
 
   @Test
-  void aLineIsBoundedBeforeItIsBuffered() throws Exception {
-    InputStream endless = new InputStream() {
-      @Override
-      public int read() {
-        return 'x';
-      }
-    };
-    IOException e = assertThrows(IOException.class, () -> SecureChannel.readLine(endless, 4096));
-    assertTrue(e.getMessage().contains("longer than 4096 bytes"), e.getMessage());
-    assertNull(SecureChannel.readLine(new ByteArrayInputStream(new byte[0]), 10));
-    assertEquals("ab", new String(SecureChannel.readLine(new ByteArrayInputStream("ab\ncd".getBytes()), 10)));
+  void aMessageThatAuthenticatesButDoesNotDecodeIsABadMessageAndTheChannelStaysInStep() throws Exception {
+    Ends ends = connect(new Link(), KEY, KEY);
+    ends.coordinator().sendRaw("{\"type\":\"Kill\",\"body\":{\"id\":0}}".getBytes(StandardCharsets.UTF_8));
+    ends.coordinator().sendRaw("{\"type\":\"Format\",\"body\":{}}".getBytes(StandardCharsets.UTF_8));
+    ends.coordinator().send(new ToAgent.Thaw(4));
+    io.crmpi.wire.BadMessage zero = assertThrows(io.crmpi.wire.BadMessage.class, ends.agent()::receive);
+    assertTrue(zero.getMessage().contains("call id <= 0"), zero.getMessage());
+    io.crmpi.wire.BadMessage unknown = assertThrows(io.crmpi.wire.BadMessage.class, ends.agent()::receive);
+    assertTrue(unknown.getMessage().contains("unknown ToAgent type 'Format'"), unknown.getMessage());
+    assertEquals(new ToAgent.Thaw(4), ends.agent().receive());
+  }
+
+  @Test
+  void aMalformedHandshakeMessageIsRefusedBeforeAnyKeyIsUsed() throws Exception {
+    Link link = new Link();
+    link.agentOut.write("{\"type\":\"Hello\",\"body\":{\"host\":\"n2;rm -rf\",\"nonce\":\"00\"}}\n"
+        .getBytes(StandardCharsets.UTF_8));
+    IOException e = assertThrows(IOException.class,
+        () -> SecureChannel.coordinator(link.coordinatorIn, link.coordinatorOut, KEY));
+    assertTrue(e.getMessage().contains("bad handshake message") && e.getMessage().contains("host"), e.getMessage());
   }
 
   @Test

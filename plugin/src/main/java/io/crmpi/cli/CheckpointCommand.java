@@ -1,5 +1,6 @@
 package io.crmpi.cli;
 
+import io.crmpi.local.ControlCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,6 +16,6 @@ final class CheckpointCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return ControlRequest.send(state, name, "checkpoint");
+    return ControlRequest.send(state, name, new ControlCommand.Checkpoint());
   }
 }

@@ -1,6 +1,8 @@
 package io.crmpi.cli;
 
-import io.crmpi.local.ControlClient;
+import io.crmpi.local.ControlAnswer;
+import io.crmpi.local.ControlCommand;
+import io.crmpi.local.ControlWire;
 import io.crmpi.local.ExitCodes;
 import io.crmpi.local.JobDirectory;
 import io.crmpi.local.JobException;
@@ -11,7 +13,7 @@ import java.nio.file.Path;
 final class ControlRequest {
   private ControlRequest() {}
 
-  static int send(StateDirOption state, String name, String request) throws IOException {
+  static int send(StateDirOption state, String name, ControlCommand command) throws IOException {
     JobDirectory dir = state.existing(name);
     name = dir.name();
     if (!dir.isLocked()) {
@@ -19,17 +21,17 @@ final class ControlRequest {
           ExitCodes.USAGE);
     }
     Path socket = dir.readState().map(s -> Path.of(s.controlSocket())).orElse(dir.controlSocket());
-    String answer;
+    ControlAnswer answer;
     try {
-      answer = ControlClient.request(socket, request);
+      answer = ControlWire.request(socket, command);
     } catch (IOException e) {
       throw new JobException("cannot reach job '" + name + "' at " + socket + ": " + e.getMessage(), ExitCodes.ERROR);
     }
-    if (answer.startsWith("OK ")) {
-      System.out.println(answer.substring(3));
+    if (answer instanceof ControlAnswer.Ok) {
+      System.out.println(answer.message());
       return ExitCodes.OK;
     }
-    System.err.println("crmpi: " + answer.replaceFirst("^ERR ", ""));
+    System.err.println("crmpi: " + answer.message());
     return ExitCodes.CHECKPOINT_ABORTED;
   }
 }

@@ -1,5 +1,6 @@
 package io.crmpi.cli;
 
+import io.crmpi.local.ControlCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,6 +20,6 @@ final class VacateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return ControlRequest.send(state, name, "vacate");
+    return ControlRequest.send(state, name, new ControlCommand.Vacate());
   }
 }

@@ -1,44 +1,44 @@
 package io.crmpi.local;
 
-import java.io.BufferedReader;
+import io.crmpi.security.PrivateSockets;
+import io.crmpi.wire.Lines;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import io.crmpi.security.PrivateSockets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
- * The running job's control socket (a Unix socket, root-only like the job
- * directory): other crmpi commands send one request line ("checkpoint") and
- * read the answer, whose last line starts with "OK " or "ERR ".
+ * A running job's Unix socket for one-line requests from its owner: the
+ * control socket (other crmpi commands; {@link ControlWire}) and the launch
+ * socket (crmpi-rsh; {@link LaunchService}). It lives in the owner's
+ * private directory ({@link PrivateSockets}); every connection's peer
+ * credentials are checked, and the request line is bounded, before the
+ * {@link LineService} sees it.
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ControlServer.class.getName());
   private final Path path;
   private final ServerSocketChannel server;
-  private final Function<String, String> handler;
+  private final LineService service;
   private final Thread acceptor;
   private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
 
-  private ControlServer(Path path, ServerSocketChannel server, Function<String, String> handler) {
+  private ControlServer(Path path, ServerSocketChannel server, LineService service) {
     this.path = path;
     this.server = server;
-    this.handler = handler;
+    this.service = service;
     this.acceptor = new Thread(this::acceptLoop, "crmpi-control");
     acceptor.setDaemon(true);
   }
 
-  /** Listens on path; handler maps a request line to the answer's last line. */
-  public static ControlServer start(Path path, Function<String, String> handler) throws IOException {
+  /** Listens on path, answering each request through service. */
+  static ControlServer start(Path path, LineService service) throws IOException {
     ServerSocketChannel server = PrivateSockets.listen(path);
-    ControlServer s = new ControlServer(path, server, handler);
+    ControlServer s = new ControlServer(path, server, service);
     s.acceptor.start();
     return s;
   }
@@ -62,29 +62,33 @@ public final class ControlServer implements AutoCloseable {
   private void serve(SocketChannel ch) {
     active.incrementAndGet();
     try (ch) {
+      OutputStream out = Channels.newOutputStream(ch);
       String refusal = PrivateSockets.refusal(ch);
+      byte[] answer;
       if (refusal != null) {
         LOG.warning("socket " + path + ": refused a connection: " + refusal);
-        Channels.newOutputStream(ch).write(("ERR refused: " + refusal + "\n").getBytes(StandardCharsets.UTF_8));
-        return;
+        answer = service.refusal(refusal);
+      } else {
+        try {
+          answer = Lines.read(Channels.newInputStream(ch), service.maxRequest()).map(service::answer)
+              .orElseGet(() -> service.refusal("empty request"));
+        } catch (IOException e) {
+          LOG.warning("socket " + path + ": refused a request: " + e.getMessage());
+          answer = service.refusal(e.getMessage());
+        }
       }
-      BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
-          StandardCharsets.UTF_8));
-      String request = in.readLine();
-      String answer;
-      try {
-        answer = request == null ? "ERR empty request" : handler.apply(request.strip());
-      } catch (RuntimeException e) {
-        answer = "ERR " + e.getMessage();
-      }
-      OutputStream out = Channels.newOutputStream(ch);
-      out.write((answer + "\n").getBytes(StandardCharsets.UTF_8));
-      out.flush();
+      write(out, answer);
     } catch (IOException e) {
       LOG.fine("control request failed: " + e);
     } finally {
       active.decrementAndGet();
     }
+  }
+
+  private static void write(OutputStream out, byte[] answer) throws IOException {
+    out.write(answer);
+    out.write('\n');
+    out.flush();
   }
 
   /** Stops accepting, and lets requests in progress write their answers (5 s at most). */

@@ -141,8 +141,9 @@ public final class LocalJob {
           store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history, pins);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
-      try (ControlServer control = ControlServer.start(dir.controlSocket(), this::control);
-          ControlServer launches = nodeCount > 1 ? ControlServer.start(dir.launchSocket(slot0), nodes::launch)
+      try (ControlServer control = ControlServer.start(dir.controlSocket(), ControlWire.service(this::control));
+          ControlServer launches = nodeCount > 1
+              ? ControlServer.start(dir.launchSocket(slot0), new LaunchService(nodes::launch))
               : null) {
         return supervise(restart, atMostEpoch);
       } finally {
@@ -168,8 +169,7 @@ public final class LocalJob {
       Thread.currentThread().interrupt();
       return;
     }
-    String answer = control("vacate");
-    LOG.warning("job " + spec.name() + ": SIGUSR1: " + answer.replaceFirst("^(OK|ERR) ", ""));
+    LOG.warning("job " + spec.name() + ": SIGUSR1: " + control(new ControlCommand.Vacate()).message());
   }
 
   private int supervise(boolean restart, long atMostEpoch) throws IOException {
@@ -321,45 +321,43 @@ public final class LocalJob {
     }
   }
 
-  private String control(String request) {
-    if (request.equals("checkpoint") || request.equals("vacate")) {
-      boolean vacate = request.equals("vacate");
-      try {
-        if (!lifecycle.tryLock(5, TimeUnit.MINUTES)) {
-          return "ERR job " + spec.name() + " is busy with a restart or another checkpoint";
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return "ERR interrupted";
-      }
-      try {
-        if (!nodes.allRunning()) {
-          return "ERR job " + spec.name() + " has no running node tree right now (it is restarting or ending)";
-        }
-        if (vacate) {
-          vacating = true;
-        }
-        CheckpointOutcome outcome = vacate ? coordinator.checkpointAndVacate("vacate")
-            : coordinator.checkpoint("manual");
-        if (outcome instanceof CheckpointOutcome.Committed c) {
-          Manifest m = c.manifest();
-          return String.format("OK job %s epoch %d committed: %s in %.2f s (frozen %.2f s)%s", spec.name(),
-              m.epoch(), Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0,
-              m.timings().frozenMillis() / 1000.0, vacate ? "; the job is vacated" : "");
-        }
-        vacating = false; // not vacated: the job runs on
-        if (outcome instanceof CheckpointOutcome.Aborted a) {
-          return "ERR job " + spec.name() + " " + a.describe();
-        }
-        return "ERR job " + spec.name() + ": " + ((CheckpointOutcome.Skipped) outcome).why();
-      } finally {
-        lifecycle.unlock();
-      }
+  private ControlAnswer control(ControlCommand command) {
+    if (command instanceof ControlCommand.Ping) {
+      return new ControlAnswer.Ok("job " + spec.name() + " is running");
     }
-    if (request.equals("ping")) {
-      return "OK job " + spec.name() + " is running";
+    boolean vacate = command instanceof ControlCommand.Vacate;
+    try {
+      if (!lifecycle.tryLock(5, TimeUnit.MINUTES)) {
+        return new ControlAnswer.Refused("job " + spec.name() + " is busy with a restart or another checkpoint");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new ControlAnswer.Refused("interrupted");
     }
-    return "ERR unknown request '" + request + "'";
+    try {
+      if (!nodes.allRunning()) {
+        return new ControlAnswer.Refused("job " + spec.name()
+            + " has no running node tree right now (it is restarting or ending)");
+      }
+      if (vacate) {
+        vacating = true;
+      }
+      CheckpointOutcome outcome = vacate ? coordinator.checkpointAndVacate("vacate")
+          : coordinator.checkpoint("manual");
+      if (outcome instanceof CheckpointOutcome.Committed c) {
+        Manifest m = c.manifest();
+        return new ControlAnswer.Ok(String.format("job %s epoch %d committed: %s in %.2f s (frozen %.2f s)%s", spec.name(),
+            m.epoch(), Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0,
+            m.timings().frozenMillis() / 1000.0, vacate ? "; the job is vacated" : ""));
+      }
+      vacating = false; // not vacated: the job runs on
+      if (outcome instanceof CheckpointOutcome.Aborted a) {
+        return new ControlAnswer.Refused("job " + spec.name() + " " + a.describe());
+      }
+      return new ControlAnswer.Refused("job " + spec.name() + ": " + ((CheckpointOutcome.Skipped) outcome).why());
+    } finally {
+      lifecycle.unlock();
+    }
   }
 
   private void stopOnSignal() {

@@ -127,28 +127,23 @@ final class NodeSlots implements AutoCloseable {
   }
 
   /**
-   * A launch request from slot 0's tree (crmpi-rsh: "EXEC HOST COMMAND"):
-   * starts COMMAND with /bin/sh inside the tree of the slot on HOST.
+   * A launch request from slot 0's tree (crmpi-rsh): starts its command
+   * with /bin/sh inside the tree of the slot on its host.
    */
-  String launch(String request) {
-    String[] parts = request.split("\t", 3);
-    if (parts.length != 3 || !parts[0].equals("EXEC")) {
-      return "ERR bad launch request (expected EXEC<TAB>HOST<TAB>COMMAND)";
-    }
-    String host = parts[1];
+  void launch(LaunchRequest request) throws IOException {
+    String host = request.host();
     List<RemoteAgent> remote = remotes == null ? List.of() : remotes.agents();
     RemoteAgent target = remote.stream().filter(r -> r.host().equals(host)).findFirst().orElse(null);
     if (target == null) {
-      return "ERR job " + job + " has no node slot on host " + host + " (its remote nodes are "
-          + remote.stream().map(RemoteAgent::host).toList() + ")";
+      throw new IOException("job " + job + " has no node slot on host " + host + " (its remote nodes are "
+          + remote.stream().map(RemoteAgent::host).toList() + ")");
     }
     try {
-      target.exec(List.of("/bin/sh", "-c", parts[2]));
-      LOG.info("job " + job + ": started on " + host + " (" + target.node() + "): " + abbreviate(parts[2]));
-      return "OK";
+      target.exec(List.of("/bin/sh", "-c", request.command()));
+      LOG.info("job " + job + ": started on " + host + " (" + target.node() + "): " + abbreviate(request.command()));
     } catch (IOException e) {
       LOG.warning("job " + job + ": cannot start on " + host + ": " + e.getMessage());
-      return "ERR " + e.getMessage();
+      throw e;
     }
   }
 

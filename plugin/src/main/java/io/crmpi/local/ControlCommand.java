@@ -1,0 +1,13 @@
+package io.crmpi.local;
+
+/** A request on a running job's control socket, from another crmpi command of the job's owner. */
+public sealed interface ControlCommand {
+  /** Take a checkpoint now. */
+  record Checkpoint() implements ControlCommand {}
+
+  /** Take a checkpoint and end the job ('crmpi restart' resumes it). */
+  record Vacate() implements ControlCommand {}
+
+  /** Is the job there? */
+  record Ping() implements ControlCommand {}
+}
