@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  */
 final class SlurmMembership {
   private static final Pattern STEPD = Pattern.compile("slurmstepd: \\[(\\d+)\\.[A-Za-z0-9_]+\\]");
-  private static final Pattern SLURM_JOB = Pattern.compile("slurm-(\\d+)");
+  private static final Pattern SLURM_JOB = Pattern.compile("slurm-(\\d{1,18})(\\.[A-Za-z0-9_-]+)*");
   private static final int MAX_DEPTH = 64;
   private final Path proc;
 

@@ -66,6 +66,8 @@ class SlurmMembershipTest {
   @Test
   void onlySlurmJobKeysNameASlurmJob() {
     assertEquals(OptionalLong.of(123), SlurmMembership.slurmJobOf(new TreeId("slurm-123", "node0")));
+    assertEquals(OptionalLong.of(123), SlurmMembership.slurmJobOf(new TreeId("slurm-123.hal.alice", "node0")));
+    assertEquals(OptionalLong.of(123), SlurmMembership.slurmJobOf(new TreeId("slurm-123.alice", "node0")));
     assertEquals(OptionalLong.empty(), SlurmMembership.slurmJobOf(new TreeId("ring", "local")));
     assertEquals(OptionalLong.empty(), SlurmMembership.slurmJobOf(new TreeId("slurm-12x", "node0")));
   }

@@ -33,7 +33,7 @@ class SlurmJobIdentityTest {
       assertTrue(log.contains("held the state of an earlier Slurm job with the same id"), log);
       assertTrue(!log.contains("requeued by Slurm"), "a first run resumed:\n" + log);
       try (Stream<Path> s = Files.list(base.resolve("state/jobs"))) {
-        assertEquals(1, s.filter(p -> p.getFileName().toString().startsWith("slurm-" + first + ".superseded-"))
+        assertEquals(1, s.filter(p -> p.getFileName().toString().startsWith(SlurmTestCluster.jobKey(first) + ".superseded-"))
             .count(), "the earlier job's state was not kept aside");
       }
       assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", "600"), "ring.out"),

@@ -62,14 +62,14 @@ class SlurmMultiNodeTest {
       assertEquals(SlurmUserJobs.USER, r.info().user().orElse("?"), "rank " + r.pid() + " is not the user's");
     }
     // The same user, outside the job, cannot drive its trees through crmpid.
-    String outside = user.outsider("{\"type\":\"Freeze\",\"body\":{\"tree\":{\"job\":\"slurm-" + job
+    String outside = user.outsider("{\"type\":\"Freeze\",\"body\":{\"tree\":{\"job\":\"" + SlurmTestCluster.jobKey(job)
         + "\",\"node\":\"node1\"}}}");
     assertTrue(outside.contains("is a Slurm job: crmpid serves it only to processes inside that job"), outside);
     CLUSTER.awaitCompleted(job, base, 420, false);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("finished after 0 restart(s)"), log);
     assertTrue(log.contains("started on n") && log.contains("orted"), "orted was not started through crmpi:\n" + log);
-    Path epochs = base.resolve("state/jobs/slurm-" + job + "/checkpoints/epochs");
+    Path epochs = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/checkpoints/epochs");
     List<Path> kept;
     try (Stream<Path> s = Files.list(epochs)) {
       kept = s.sorted().toList();
@@ -85,7 +85,7 @@ class SlurmMultiNodeTest {
         "ring.out differs from an uninterrupted run");
     // crmpi status takes the bare Slurm job id
     String status = user.crmpi("status", "--state-dir", base.resolve("state").toString(), job);
-    assertTrue(status.contains("job:       slurm-" + job) && status.contains("SUCCEEDED")
+    assertTrue(status.contains("job:       " + SlurmTestCluster.jobKey(job)) && status.contains("SUCCEEDED")
         && !status.contains("skipping"), status);
   }
 

@@ -138,7 +138,7 @@ final class SlurmTestCluster {
 
   /** Waits until the job's history contains text count times. */
   static void awaitHistory(Path base, String job, String text, int count) throws Exception {
-    Path history = base.resolve("state/jobs/slurm-" + job + "/history.jsonl");
+    Path history = base.resolve("state/jobs/" + jobKey(job) + "/history.jsonl");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (!(Files.exists(history) && occurrences(Files.readString(history), text) >= count)) {
       if (System.nanoTime() > deadline) {
@@ -158,5 +158,10 @@ final class SlurmTestCluster {
 
   static String read(Path p) throws Exception {
     return Files.exists(p) ? Files.readString(p) : "";
+  }
+
+  /** crmpi's key of the test user's Slurm job (the cluster is named "crmpi" in slurm-cluster.sh). */
+  static String jobKey(String job) {
+    return "slurm-" + job + ".crmpi." + SlurmUserJobs.USER;
   }
 }

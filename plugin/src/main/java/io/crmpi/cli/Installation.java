@@ -31,7 +31,7 @@ final class Installation {
 
   /** After a vacate inside a Slurm job: put the job back in the queue (a clean exit would end it). */
   private static void requeue() {
-    SlurmJob.fromEnvironment(System.getenv()).ifPresent(job -> {
+    SlurmJob.ofThisProcess().ifPresent(job -> {
       try {
         Scontrol.requeue(job.id());
         LOG.info("job " + job.jobKey() + ": requeued in Slurm; it resumes from its checkpoint when it runs again");

@@ -7,6 +7,7 @@ import io.crmpi.local.JobSpec;
 import io.crmpi.local.LocalJob;
 import io.crmpi.policy.CheckpointPolicy;
 import io.crmpi.slurm.SlurmJob;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
     if (!Files.isDirectory(wd)) {
       throw new JobException("working directory " + wd + " does not exist", ExitCodes.USAGE);
     }
-    Optional<SlurmJob> slurm = SlurmJob.fromEnvironment(System.getenv());
+    Optional<SlurmJob> slurm = SlurmJob.ofThisProcess();
     String jobName = name != null ? name
         : slurm.map(SlurmJob::jobKey).orElse(Path.of(command.get(command.size() - 1)).getFileName().toString());
     JobDirectory dir;
@@ -80,18 +81,21 @@ final class RunCommand implements Callable<Integer> {
     }
     if (dir.exists() && slurm.isPresent() && jobName.equals(slurm.get().jobKey())) {
       java.util.logging.Logger log = java.util.logging.Logger.getLogger(RunCommand.class.getName());
-      if (slurm.get().restartCount() > 0) {
+      String stale = slurm.get().restartCount() == 0
+          ? "this is the job's first run, so it starts afresh"
+          : strangerThan(dir, command, wd).orElse(null);
+      if (stale == null) {
         // The same Slurm job, requeued: it resumes from its newest checkpoint.
         log.info("job " + jobName + ": requeued by Slurm (restart " + slurm.get().restartCount()
             + "); resuming from its checkpoints");
         return new LocalJob(dir, dir.readSpec(), timeouts.settings()).run(true, Long.MAX_VALUE, System.out,
             System.err);
       }
-      // A first run never resumes: the state is an earlier job's that had the same id (a new cluster, or
-      // another cluster sharing this state directory). It is kept aside, untouched.
+      // Never resume a job that is not this one: the state is an earlier job's that had the same key (a
+      // cluster set up again under the same name). It is kept aside, untouched.
       Path aside = dir.setAside(Instant.now());
       log.warning("job " + jobName + ": " + dir.dir() + " held the state of an earlier Slurm job with the same id;"
-          + " this is the job's first run, so it starts afresh (the old state is kept in " + aside + ")");
+          + " " + stale + " (the old state is kept in " + aside + ")");
     }
     if (dir.exists()) {
       throw new JobException("job '" + jobName + "' already exists in " + dir.dir() + ": 'crmpi restart "
@@ -108,6 +112,28 @@ final class RunCommand implements Callable<Integer> {
     dir.create();
     dir.writeSpec(spec);
     return new LocalJob(dir, spec, settings).run(false, Long.MAX_VALUE, System.out, System.err);
+  }
+
+  /**
+   * Why the job stored in dir is not the one being run again (another
+   * command or working directory), or empty when it is. Its owner is this
+   * user's: JobDirectory refuses anyone else's.
+   */
+  static Optional<String> strangerThan(JobDirectory dir, List<String> command, Path wd) throws IOException {
+    JobSpec stored;
+    try {
+      stored = dir.readSpec();
+    } catch (IOException | RuntimeException e) {
+      return Optional.of("its job.json cannot be read (" + e.getMessage() + "), so it starts afresh");
+    }
+    if (!stored.command().equals(command)) {
+      return Optional.of("it ran " + String.join(" ", stored.command()) + ", not this job's command, so this job"
+          + " starts afresh");
+    }
+    if (!Path.of(stored.workdir()).equals(wd)) {
+      return Optional.of("it ran in " + stored.workdir() + ", not in " + wd + ", so this job starts afresh");
+    }
+    return Optional.empty();
   }
 
   static Duration parse(String value, String option) {

@@ -3,6 +3,7 @@ package io.crmpi.cli;
 import io.crmpi.local.JobDirectory;
 import io.crmpi.local.JobException;
 import io.crmpi.local.ExitCodes;
+import io.crmpi.slurm.SlurmJob;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -18,11 +19,13 @@ final class StateDirOption {
 
   /**
    * The directory of an existing job, or a one-line error naming what to do.
-   * A bare Slurm job id (1234) names the job key of that Slurm job (slurm-1234).
+   * A bare Slurm job id (1234) names the job of that Slurm job
+   * (slurm-1234.CLUSTER.USER) when exactly one job of the state directory
+   * has that id.
    */
   JobDirectory existing(String name) {
-    if (name.matches("\\d+")) {
-      name = "slurm-" + name;
+    if (name.matches("\\d{1,18}")) {
+      name = slurmJob(Long.parseLong(name));
     }
     JobDirectory dir;
     try {
@@ -45,5 +48,24 @@ final class StateDirOption {
           + " ('crmpi status' lists the jobs there; --state-dir chooses another place)", ExitCodes.USAGE);
     }
     return dir;
+  }
+
+  /** The one job of Slurm job id in this state directory (any cluster, any user), or a one-line error. */
+  private String slurmJob(long id) {
+    java.util.List<String> keys;
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(root().resolve("jobs"))) {
+      keys = s.map(p -> p.getFileName().toString()).filter(n -> SlurmJob.isKeyOf(n, id)).sorted().toList();
+    } catch (java.io.IOException e) {
+      keys = java.util.List.of();
+    }
+    if (keys.size() == 1) {
+      return keys.get(0);
+    }
+    if (keys.isEmpty()) {
+      throw new JobException("no job of Slurm job " + id + " in " + root().toAbsolutePath()
+          + " ('crmpi status' lists the jobs there; --state-dir chooses another place)", ExitCodes.USAGE);
+    }
+    throw new JobException("several jobs of Slurm job id " + id + " in " + root().toAbsolutePath() + ": "
+        + String.join(", ", keys) + "; name one of them", ExitCodes.USAGE);
   }
 }

@@ -1,0 +1,55 @@
+package io.crmpi.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crmpi.local.JobDirectory;
+import io.crmpi.local.JobSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A requeued Slurm job resumes only its own state: same command, same working directory. */
+class RequeueIdentityTest {
+  @TempDir
+  Path root;
+
+  private JobDirectory stored(List<String> command, Path wd) throws Exception {
+    JobDirectory dir = JobDirectory.of(root, "slurm-42.hal.alice");
+    dir.create();
+    dir.writeSpec(new JobSpec(JobSpec.FORMAT_VERSION, dir.name(), command, wd.toString(), Map.of(), "2s", 3, 5,
+        "criu", Instant.parse("2026-11-30T10:00:00Z")));
+    return dir;
+  }
+
+  @Test
+  void theSameCommandInTheSameDirectoryIsThisJob() throws Exception {
+    Path wd = Files.createDirectories(root.resolve("work"));
+    JobDirectory dir = stored(List.of("mpirun", "-np", "4", "ring"), wd);
+    assertEquals(Optional.empty(), RunCommand.strangerThan(dir, List.of("mpirun", "-np", "4", "ring"), wd));
+  }
+
+  @Test
+  void anotherCommandOrDirectoryIsAnotherJobAndSaysWhich() throws Exception {
+    Path wd = Files.createDirectories(root.resolve("work"));
+    JobDirectory dir = stored(List.of("mpirun", "-np", "4", "ring"), wd);
+    String command = RunCommand.strangerThan(dir, List.of("mpirun", "-np", "4", "halo"), wd).orElseThrow();
+    assertTrue(command.contains("it ran mpirun -np 4 ring, not this job's command"), command);
+    String where = RunCommand.strangerThan(dir, List.of("mpirun", "-np", "4", "ring"), root).orElseThrow();
+    assertTrue(where.contains("it ran in " + wd + ", not in " + root), where);
+  }
+
+  @Test
+  void anUnreadableStoredJobIsNeverResumed() throws Exception {
+    Path wd = Files.createDirectories(root.resolve("work"));
+    JobDirectory dir = stored(List.of("ring"), wd);
+    Files.writeString(dir.dir().resolve("job.json"), "{ not json");
+    String why = RunCommand.strangerThan(dir, List.of("ring"), wd).orElseThrow();
+    assertTrue(why.contains("cannot be read"), why);
+  }
+}
