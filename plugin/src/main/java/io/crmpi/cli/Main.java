@@ -8,13 +8,13 @@ import picocli.CommandLine.Command;
 
 /**
  * The crmpi command: {@code run}, {@code restart}, {@code status},
- * {@code checkpoint} and {@code manifest}. Errors are one line on stderr
+ * {@code checkpoint}, {@code vacate}, {@code manifest}, {@code rm} and {@code gc}. Errors are one line on stderr
  * with a non-zero exit code ({@link ExitCodes}).
  */
 @Command(name = "crmpi", mixinStandardHelpOptions = true, version = "crmpi 0.1.0",
     description = "Coordinated checkpoint/restart for MPI jobs (CRIU, Open MPI, Slurm).",
     subcommands = {RunCommand.class, AgentCommand.class, DaemonCommand.class, RestartCommand.class, StatusCommand.class, CheckpointCommand.class, VacateCommand.class,
-        ManifestCommand.class, CommandLine.HelpCommand.class})
+        ManifestCommand.class, RmCommand.class, GcCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
     io.crmpi.local.VacateSignal.hold(); // first: a SIGUSR1 that came while the JVM started waits, blocked

@@ -57,9 +57,9 @@ public record JobSpec(
 
   /** Job names become directory and cgroup names: letters, digits, '.', '_', '-'. */
   public static void requireValidName(String name) {
-    if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+    if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
       throw new IllegalArgumentException("bad job name '" + name
-          + "': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+          + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
   }
 }

@@ -1,0 +1,94 @@
+package io.crmpi.cli;
+
+import io.crmpi.local.ExitCodes;
+import io.crmpi.local.JobDirectory;
+import io.crmpi.local.JobException;
+import io.crmpi.local.JobRemoval;
+import io.crmpi.local.Units;
+import io.crmpi.policy.CheckpointPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code crmpi gc --older-than 7d}: removes every job of the state
+ * directory that is not running and has not changed for that long (jobs
+ * set aside as superseded included). {@code --dry-run} only lists them.
+ */
+@Command(name = "gc", description = "Remove jobs that are not running and have not changed for a while.")
+final class GcCommand implements Callable<Integer> {
+  @Mixin StateDirOption state;
+
+  @Option(names = "--older-than", required = true, paramLabel = "AGE",
+      description = "Remove jobs unchanged for this long (e.g. 7d, 12h).")
+  String olderThan;
+
+  @Option(names = "--dry-run", description = "List what would be removed, remove nothing.")
+  boolean dryRun;
+
+  Clock clock = Clock.systemUTC();
+
+  @Override
+  public Integer call() throws Exception {
+    Duration age;
+    try {
+      age = CheckpointPolicy.parseDuration(olderThan);
+    } catch (IllegalArgumentException e) {
+      throw new JobException("--older-than: " + e.getMessage(), ExitCodes.USAGE);
+    }
+    Instant cutoff = clock.instant().minus(age);
+    Path jobs = state.root().resolve("jobs");
+    List<Path> all;
+    try (Stream<Path> s = Files.isDirectory(jobs) ? Files.list(jobs) : Stream.empty()) {
+      all = s.sorted().toList();
+    }
+    Table t = new Table("JOB", "UNCHANGED SINCE", "SIZE", "ACTION").alignRight(2);
+    long freed = 0;
+    int failed = 0;
+    for (Path p : all) {
+      JobDirectory dir;
+      try {
+        dir = JobDirectory.of(state.root(), p.getFileName().toString());
+      } catch (IllegalArgumentException e) {
+        continue; // not a job's directory
+      }
+      if (!Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      Instant changed = JobRemoval.lastChange(dir);
+      if (!changed.isBefore(cutoff)) {
+        continue;
+      }
+      if (dir.isLocked()) {
+        t.add(dir.name(), changed, "-", "kept: running");
+        continue;
+      }
+      if (dryRun) {
+        t.add(dir.name(), changed, Units.bytes(JobRemoval.size(dir.dir())), "would remove");
+        continue;
+      }
+      try {
+        JobRemoval.Removed r = JobRemoval.remove(dir);
+        freed += r.bytes();
+        t.add(dir.name(), changed, Units.bytes(r.bytes()), "removed");
+      } catch (JobException | java.io.IOException e) {
+        failed++;
+        t.add(dir.name(), changed, "-", "failed: " + e.getMessage());
+      }
+    }
+    System.out.print(t.isEmpty() ? "no job in " + state.root().toAbsolutePath() + " is unchanged for " + olderThan
+        + "\n" : t.render());
+    if (!dryRun && !t.isEmpty()) {
+      System.out.println("freed " + Units.bytes(freed));
+    }
+    return failed == 0 ? 0 : ExitCodes.ERROR;
+  }
+}

@@ -1,0 +1,28 @@
+package io.crmpi.cli;
+
+import io.crmpi.local.JobRemoval;
+import io.crmpi.local.Units;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code crmpi rm JOB...}: removes jobs that are not running, with every checkpoint they hold. */
+@Command(name = "rm", description = "Remove jobs that are not running: their checkpoints, history and logs."
+    + " The working directory is not touched.")
+final class RmCommand implements Callable<Integer> {
+  @Mixin StateDirOption state;
+
+  @Parameters(paramLabel = "JOB", arity = "1..*", description = "Job names (or Slurm job ids).")
+  List<String> names;
+
+  @Override
+  public Integer call() throws Exception {
+    for (String name : names) {
+      JobRemoval.Removed r = JobRemoval.remove(state.existing(name));
+      System.out.println("removed job " + r.job() + ": " + r.files() + " files, " + Units.bytes(r.bytes()));
+    }
+    return 0;
+  }
+}
