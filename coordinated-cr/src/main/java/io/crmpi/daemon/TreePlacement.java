@@ -71,7 +71,9 @@ final class TreePlacement {
           + address + ": a tree may use only its own job's addresses. Unset CRMPI_JOB_SUBNET in the job's"
           + " environment, or set it to " + jobNetwork.subnet());
     }
-    String ifname = "cr" + hex(sha256(caller.uid() + "/" + spec.job() + "/" + spec.node())).substring(0, 11);
+    // The bridge too: two job networks on one host (two test clusters) never share an interface name.
+    String ifname = "cr" + hex(sha256(caller.uid() + "/" + spec.job() + "/" + spec.node() + "@"
+        + jobNetwork.bridge())).substring(0, 11);
     return new JobNetwork(ifname, jobNetwork.bridge(), address);
   }
 

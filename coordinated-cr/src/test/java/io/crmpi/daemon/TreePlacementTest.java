@@ -41,6 +41,10 @@ class TreePlacementTest {
     assertNotEquals(placed.network().hostInterface(),
         placement.place(MALLORY, spec("slurm-7", "node1", PLAN.forSlot(1001, "slurm-7", 1))).network().hostInterface(),
         "two users' trees of the same job name and node share an interface name");
+    JobNetworkPlan other = JobNetworkPlan.of("crmpi-br2", "10.213.0.0/16", "job_subnet");
+    assertNotEquals(placed.network().hostInterface(), new TreePlacement(Path.of("/var/lib/crmpi"), other)
+        .place(ALICE, spec("slurm-7", "node1", other.forSlot(1000, "slurm-7", 1))).network().hostInterface(),
+        "the same tree on two job networks of one host (two clusters) shares an interface name");
   }
 
   @Test
