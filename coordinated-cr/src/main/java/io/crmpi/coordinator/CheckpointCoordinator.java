@@ -105,6 +105,11 @@ public final class CheckpointCoordinator {
       if (closed) {
         return report(new CheckpointOutcome.Skipped("job " + config.job() + " is shutting down"));
       }
+      Optional<String> shortage = spaceShortage();
+      if (shortage.isPresent()) {
+        LOG.warning("job " + config.job() + ": " + shortage.get());
+        return report(new CheckpointOutcome.Skipped(shortage.get()));
+      }
       long epoch;
       try {
         epoch = store.beginEpoch();
@@ -115,6 +120,34 @@ public final class CheckpointCoordinator {
     } finally {
       running.unlock();
     }
+  }
+
+  /**
+   * Why the state directory cannot take another epoch: less free space than
+   * the newest epoch took, plus a tenth. A checkpoint that would fill the
+   * disk is skipped before it freezes anything; the job runs on.
+   */
+  private Optional<String> spaceShortage() {
+    try {
+      Optional<Manifest> latest = store.latest();
+      if (latest.isEmpty()) {
+        return Optional.empty();
+      }
+      long need = latest.get().totalBytes() + latest.get().totalBytes() / 10;
+      long free = store.usableBytes();
+      if (free >= need) {
+        return Optional.empty();
+      }
+      return Optional.of("checkpoint skipped: the state directory has " + mib(free) + " MiB free, and epoch "
+          + latest.get().epoch() + " took " + mib(latest.get().totalBytes()) + " MiB; the job runs on (free"
+          + " space there, or give the job a --state-dir with room, for its next checkpoint)");
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty(); // the dump itself will say what is wrong with the store
+    }
+  }
+
+  private static long mib(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
   }
 
   private CheckpointOutcome runEpoch(PendingCheckpoint p, boolean vacate) {

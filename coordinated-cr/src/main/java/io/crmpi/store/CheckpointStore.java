@@ -41,6 +41,11 @@ public interface CheckpointStore {
   /** The newest committed epoch, if any. */
   Optional<Manifest> latest() throws IOException;
 
+  /** The bytes a new epoch may still take where the store lives (Long.MAX_VALUE when it cannot tell). */
+  default long usableBytes() throws IOException {
+    return Long.MAX_VALUE;
+  }
+
   /** One committed epoch. */
   Optional<Manifest> get(long epoch) throws IOException;
 

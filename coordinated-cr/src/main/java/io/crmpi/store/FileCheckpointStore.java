@@ -41,11 +41,29 @@ public final class FileCheckpointStore implements CheckpointStore {
   private final Path root;
   private final Path epochs;
   private final String job;
+  private final SpaceProbe space;
 
-  private FileCheckpointStore(Path root, String job) {
+  /** How many bytes the file system of a path still gives its user. */
+  @FunctionalInterface
+  public interface SpaceProbe {
+    long usableBytes(Path path) throws IOException;
+  }
+
+  private FileCheckpointStore(Path root, String job, SpaceProbe space) {
     this.root = root;
     this.epochs = root.resolve("epochs");
     this.job = job;
+    this.space = space;
+  }
+
+  /** The same store, its free space measured by probe (tests: a full disk without filling one). */
+  public FileCheckpointStore withSpaceProbe(SpaceProbe probe) {
+    return new FileCheckpointStore(root, job, probe);
+  }
+
+  @Override
+  public long usableBytes() throws IOException {
+    return space.usableBytes(epochs);
   }
 
   /** Opens the store of job under root, creating its directories when absent. */
@@ -53,7 +71,8 @@ public final class FileCheckpointStore implements CheckpointStore {
     if (job == null || job.isBlank()) {
       throw new IllegalArgumentException("job is blank: '" + job + "'");
     }
-    FileCheckpointStore store = new FileCheckpointStore(root.toAbsolutePath().normalize(), job);
+    FileCheckpointStore store = new FileCheckpointStore(root.toAbsolutePath().normalize(), job,
+        p -> Files.getFileStore(p).getUsableSpace());
     Files.createDirectories(store.epochs);
     Digests.fsyncDirectory(store.root);
     return store;

@@ -98,6 +98,24 @@ class CheckpointCoordinatorTest {
   // ---- a successful epoch ----
 
   @Test
+  void aCheckpointThatWouldFillTheDiskIsSkippedBeforeAnythingFreezesAndTheNextOneRunsWhenThereIsRoom()
+      throws IOException {
+    Manifest first = committed(coordinator.checkpoint("periodic"));
+    long[] free = {first.totalBytes()}; // less than the epoch plus a tenth
+    store = store.withSpaceProbe(p -> free[0]);
+    coordinator = coordinator(Faults.none(), 3, SHORT);
+    CheckpointOutcome.Skipped skipped = assertInstanceOf(CheckpointOutcome.Skipped.class,
+        coordinator.checkpoint("periodic"));
+    assertContains(skipped.why(), "checkpoint skipped: the state directory has");
+    assertContains(skipped.why(), "the job runs on");
+    assertEquals(List.of(), at(a, 2), "an agent was asked to freeze for a checkpoint that cannot fit");
+    assertEquals(List.of(1L), committedEpochs());
+    assertEquals(0, coordinator.consecutiveFailures(), "a skipped checkpoint is not a failure of the job");
+    free[0] = 2 * first.totalBytes();
+    assertEquals(2, committed(coordinator.checkpoint("periodic")).epoch());
+  }
+
+  @Test
   void successfulEpochCommitsAVerifiableManifestOfEveryNodeSortedByName() throws IOException {
     Manifest m = committed(coordinator.checkpoint("periodic"));
 
