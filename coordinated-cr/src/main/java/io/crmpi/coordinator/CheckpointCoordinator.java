@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -35,7 +36,8 @@ import java.util.logging.Logger;
  *
  * <p>A request that arrives while an epoch runs is answered with
  * {@link CheckpointOutcome.Skipped}, never queued. Time comes from the
- * injected clock and nano ticker.
+ * injected clock and nano ticker, and timeouts from the injected {@link
+ * Deadlines}.
  */
 public final class CheckpointCoordinator {
   private static final Logger LOG = Logger.getLogger(CheckpointCoordinator.class.getName());
@@ -49,6 +51,7 @@ public final class CheckpointCoordinator {
   private final LongSupplier nanoTime;
   private final CheckpointListener listener;
   private final EpochPins pins;
+  private final Deadlines deadlines;
   private final FailureTracker failures = new FailureTracker(3);
   private final ReentrantLock running = new ReentrantLock();
   private volatile boolean closed;
@@ -61,6 +64,14 @@ public final class CheckpointCoordinator {
   /** @param pins epochs that retention keeps until the next commit (see {@link EpochPins}) */
   public CheckpointCoordinator(CoordinatorConfig config, CheckpointStore store, List<AgentChannel> agents,
       Faults faults, Clock clock, LongSupplier nanoTime, CheckpointListener listener, EpochPins pins) {
+    this(config, store, agents, faults, clock, nanoTime, listener, pins, Deadlines.system());
+  }
+
+  /** @param deadlines where the phases' timeouts are scheduled (see {@link Deadlines}) */
+  public CheckpointCoordinator(CoordinatorConfig config, CheckpointStore store, List<AgentChannel> agents,
+      Faults faults, Clock clock, LongSupplier nanoTime, CheckpointListener listener, EpochPins pins,
+      Deadlines deadlines) {
+    this.deadlines = deadlines;
     this.pins = pins;
     if (agents.isEmpty()) {
       throw new IllegalArgumentException("a job needs at least one node agent");
@@ -284,29 +295,48 @@ public final class CheckpointCoordinator {
     }
   }
 
+  /**
+   * Sends one request to every agent and waits for every answer, or for the
+   * phase's deadline: a canceller scheduled on {@link Deadlines} fails each
+   * answer still missing then, so the wait never outlasts the timeout.
+   */
   private Phase broadcast(Function<AgentChannel, AgentRequest> request, Duration timeout) {
-    Map<AgentChannel, CompletableFuture<AgentReply>> futures = new LinkedHashMap<>();
+    Map<String, CompletableFuture<AgentReply>> answers = new LinkedHashMap<>();
     for (AgentChannel a : agents) {
-      futures.put(a, a.send(request.apply(a)));
+      CompletableFuture<AgentReply> answer = new CompletableFuture<>();
+      a.send(request.apply(a)).whenComplete((r, e) -> {
+        if (e != null) {
+          answer.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+        } else {
+          answer.complete(r);
+        }
+      });
+      answers.put(a.node(), answer);
     }
-    long deadline = nanoTime.getAsLong() + timeout.toNanos();
+    Deadlines.Cancellable canceller = deadlines.after(timeout,
+        () -> answers.values().forEach(f -> f.completeExceptionally(new TimeoutException())));
     Map<String, AgentReply> replies = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
     boolean timedOut = false;
-    for (Map.Entry<AgentChannel, CompletableFuture<AgentReply>> e : futures.entrySet()) {
-      String node = e.getKey().node();
-      try {
-        long left = Math.max(0, deadline - nanoTime.getAsLong());
-        replies.put(node, e.getValue().get(left, TimeUnit.NANOSECONDS));
-      } catch (TimeoutException ex) {
-        timedOut = true;
-        problems.add(node + ": no reply within " + timeout.toMillis() + " ms");
-      } catch (ExecutionException ex) {
-        problems.add(node + ": " + ex.getCause());
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-        problems.add(node + ": interrupted");
+    try {
+      for (Map.Entry<String, CompletableFuture<AgentReply>> e : answers.entrySet()) {
+        String node = e.getKey();
+        try {
+          replies.put(node, e.getValue().get());
+        } catch (ExecutionException ex) {
+          if (ex.getCause() instanceof TimeoutException) {
+            timedOut = true;
+            problems.add(node + ": no reply within " + timeout.toMillis() + " ms");
+          } else {
+            problems.add(node + ": " + ex.getCause());
+          }
+        } catch (InterruptedException ex) {
+          Thread.currentThread().interrupt();
+          problems.add(node + ": interrupted");
+        }
       }
+    } finally {
+      canceller.cancel();
     }
     return new Phase(replies, problems, timedOut);
   }
