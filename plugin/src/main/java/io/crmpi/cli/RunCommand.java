@@ -51,6 +51,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--workdir", paramLabel = "DIR", description = "The job's working directory (default: .).")
   Path workdir;
 
+  @Option(names = "--state-in-workdir", description = "Allow a state directory inside the working directory"
+      + " (refused by default: a restore rolls the working directory back, and its checkpoints must not be part"
+      + " of it).")
+  boolean stateInWorkdir;
+
   @Mixin TimeoutOptions timeouts;
 
   @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The job's command, after --.")
@@ -61,6 +66,12 @@ final class RunCommand implements Callable<Integer> {
     Path wd = (workdir == null ? Path.of("") : workdir).toAbsolutePath().normalize();
     if (!Files.isDirectory(wd)) {
       throw new JobException("working directory " + wd + " does not exist", ExitCodes.USAGE);
+    }
+    if (!stateInWorkdir && inside(state.root(), wd)) {
+      throw new JobException("the state directory " + state.root().toAbsolutePath() + " lies inside the working"
+          + " directory " + wd + ": a restore rolls the working directory back, so checkpoints must live elsewhere."
+          + " Choose another --state-dir (or CRMPI_STATE_DIR) or --workdir, or say --state-in-workdir if you mean it",
+          ExitCodes.USAGE);
     }
     Optional<SlurmJob> slurm = SlurmJob.ofThisProcess();
     String jobName = name != null ? name
@@ -134,6 +145,21 @@ final class RunCommand implements Callable<Integer> {
       return Optional.of("it ran in " + stored.workdir() + ", not in " + wd + ", so this job starts afresh");
     }
     return Optional.empty();
+  }
+
+  /** Whether path is dir or below it, links resolved as far as the path exists. */
+  static boolean inside(Path path, Path dir) throws IOException {
+    return real(path).startsWith(real(dir));
+  }
+
+  /** The path with every existing leading part resolved through its links. */
+  private static Path real(Path p) throws IOException {
+    Path abs = p.toAbsolutePath().normalize();
+    Path existing = abs;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    return existing == null ? abs : existing.toRealPath().resolve(existing.relativize(abs));
   }
 
   static Duration parse(String value, String option) {

@@ -52,4 +52,14 @@ class RequeueIdentityTest {
     String why = RunCommand.strangerThan(dir, List.of("ring"), wd).orElseThrow();
     assertTrue(why.contains("cannot be read"), why);
   }
+
+  @Test
+  void aStateDirectoryInsideTheWorkingDirectoryIsSeenThroughLinks() throws Exception {
+    Path home = Files.createDirectories(root.resolve("home"));
+    assertTrue(RunCommand.inside(home.resolve(".crmpi"), home), "~/.crmpi is inside ~");
+    assertTrue(!RunCommand.inside(root.resolve("state"), home));
+    Path link = Files.createSymbolicLink(root.resolve("elsewhere"), home);
+    assertTrue(RunCommand.inside(link.resolve("not-yet/state"), home), "a link into the working directory");
+    assertTrue(!RunCommand.inside(root.resolve("home2"), home), "a sibling with a common prefix");
+  }
 }
