@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -30,7 +29,7 @@ class AppEngineTest extends UserJobTest {
         Crmpi.MPI_BIN.resolve("appring").toString(), ITERS));
     c.awaitCommitted("app", 2, crmpi);
     // Found only among the user's processes: the ranks run as the user.
-    List<ProcessHandle> ranks = awaitUsersRanks("appring", RANKS);
+    List<ProcessHandle> ranks = awaitUsersRanks(c, "appring", RANKS);
     Crmpi.kill9(ranks.get(3).pid());
     Crmpi.Result r = c.await("run", crmpi);
     assertEquals(0, r.exitCode(), r.describe());
@@ -40,19 +39,5 @@ class AppEngineTest extends UserJobTest {
     assertTrue(manifest.contains("engine:   app"), manifest);
     assertArrayEquals(Crmpi.reference(RANKS, "appring", "appring.out", ITERS),
         Files.readAllBytes(c.workdir.resolve("appring.out")), "appring.out differs from an uninterrupted run");
-  }
-
-  /** The user's processes of program (crmpid, not crmpi run, is their ancestor), once there are n. */
-  private static List<ProcessHandle> awaitUsersRanks(String program, int n) throws InterruptedException {
-    String exe = Crmpi.MPI_BIN.resolve(program).toString();
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-    List<ProcessHandle> r = List.of();
-    while (r.size() < n && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-      r = ProcessHandle.allProcesses().filter(p -> p.info().command().map(exe::equals).orElse(false)
-          && p.info().user().map(OWNER::equals).orElse(false)).toList();
-    }
-    assertTrue(r.size() >= n, "found " + r.size() + " ranks of " + program + ", expected " + n);
-    return r;
   }
 }

@@ -7,17 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bad input to the real crmpi command: each case gets one clear line on
- * stderr, a non-zero exit code, and nothing is deleted.
+ * Bad input to the real crmpi command, typed by the ordinary user
+ * crmpi-test1: each case gets one clear line on stderr, a non-zero exit
+ * code, and nothing is deleted.
  */
-class BadInputTest {
-  @TempDir Path tmp;
-
+class BadInputTest extends UserJobTest {
   private static void assertOneLineError(Crmpi.Result r, String expected) {
     assertEquals(2, r.exitCode(), r.describe());
     List<String> lines = r.stderr().lines().filter(l -> !l.isBlank()).toList();
@@ -28,30 +25,33 @@ class BadInputTest {
 
   @Test
   void unknownJobNamesAreRejectedByEveryCommand() throws Exception {
-    Crmpi c = new Crmpi(tmp);
+    Crmpi c = userJob();
     for (String cmd : List.of("status", "restart", "checkpoint", "manifest")) {
-      assertOneLineError(c.run(cmd, Map.of(), List.of(cmd, "nosuchjob")), "no job named 'nosuchjob'");
+      assertOneLineError(c.run(cmd, daemonEnv(), List.of(cmd, "nosuchjob")), "no job named 'nosuchjob'");
     }
   }
 
   @Test
   void aMissingProgramIsRejectedBeforeAnythingStarts() throws Exception {
-    Crmpi c = new Crmpi(tmp);
-    assertOneLineError(c.run("run", Map.of(), List.of("run", "--name", "x", "--", "mpirun", "-np", "2",
+    Crmpi c = userJob();
+    assertOneLineError(c.run("run", daemonEnv(), List.of("run", "--name", "x", "--", "mpirun", "-np", "2",
         "./no-such-program")), "MPI program './no-such-program' not found");
-    assertOneLineError(c.run("run2", Map.of(), List.of("run", "--name", "y", "--", "no-such-launcher")),
+    assertOneLineError(c.run("run2", daemonEnv(), List.of("run", "--name", "y", "--", "no-such-launcher")),
         "program 'no-such-launcher' not found");
     assertFalse(Files.exists(c.jobDir("x")), "a rejected job left a directory");
   }
 
   @Test
   void anUnwritableCheckpointDirectoryIsReported() throws Exception {
-    Crmpi c = new Crmpi(tmp);
-    Path file = Files.writeString(tmp.resolve("a-file"), "not a directory");
-    Crmpi.Result r = c.run("run", Map.of(), List.of("run", "--name", "x", "--", "true"));
+    Crmpi c = userJob();
+    Path file = Files.writeString(c.base.resolve("a-file"), "not a directory");
+    Crmpi.Result r = c.run("run", daemonEnv(), List.of("run", "--name", "x", "--", "true"));
     // --state-dir goes after the subcommand name: use a state dir below a plain file.
-    Process p = new ProcessBuilder(Crmpi.REPO.resolve("bin/crmpi").toString(), "run", "--state-dir",
-        file.resolve("state").toString(), "--name", "x", "--", "true").redirectErrorStream(false).start();
+    ProcessBuilder pb = new ProcessBuilder("runuser", "-u", OWNER, "--", Crmpi.REPO.resolve("bin/crmpi").toString(),
+        "run", "--state-dir", file.resolve("state").toString(), "--name", "x", "--", "true")
+        .directory(c.workdir.toFile()).redirectErrorStream(false);
+    pb.environment().putAll(daemonEnv());
+    Process p = pb.start();
     String err = new String(p.getErrorStream().readAllBytes());
     p.waitFor();
     assertEquals(2, p.exitValue(), err);
@@ -63,18 +63,22 @@ class BadInputTest {
 
   @Test
   void aMalformedManifestIsReportedAndKept() throws Exception {
-    Crmpi c = new Crmpi(tmp);
-    Crmpi.Result ok = c.run("run", Map.of(), List.of("run", "--name", "m", "--interval", "none", "--", "true"));
+    Crmpi c = userJob();
+    Crmpi.Result ok = c.run("run", daemonEnv(), List.of("run", "--name", "m", "--interval", "none", "--", "true"));
     assertEquals(0, ok.exitCode(), ok.describe());
     Path epoch = Files.createDirectories(c.jobDir("m").resolve("checkpoints/epochs/0000000007"));
     Path manifest = Files.writeString(epoch.resolve("manifest.json"), "{ this is not json");
-    Crmpi.Result r = c.run("manifest", Map.of(), List.of("manifest", "m", "7"));
+    // Written as by the job's owner, who alone can write into the job's directory.
+    Process chown = new ProcessBuilder("chown", "-R", OWNER + ":", c.jobDir("m").resolve("checkpoints").toString())
+        .inheritIO().start();
+    assertEquals(0, chown.waitFor(), "chown of the malformed epoch");
+    Crmpi.Result r = c.run("manifest", daemonEnv(), List.of("manifest", "m", "7"));
     assertEquals(1, r.exitCode(), r.describe());
     List<String> lines = r.stderr().lines().filter(l -> !l.isBlank()).toList();
     assertEquals(1, lines.size(), r.stderr());
     assertTrue(lines.get(0).contains("malformed"), lines.get(0));
     assertEquals("{ this is not json", Files.readString(manifest), "the malformed manifest was changed");
-    Crmpi.Result status = c.run("status", Map.of(), List.of("status", "m"));
+    Crmpi.Result status = c.run("status", daemonEnv(), List.of("status", "m"));
     assertEquals(0, status.exitCode(), status.describe());
     assertTrue(Files.exists(manifest), "status deleted the malformed manifest");
   }

@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +24,7 @@ class EarlyVacateTest extends UserJobTest {
     Map<String, String> env = daemonEnv();
     Process p = c.start("run", env, List.of("run", "--name", "ring", "--interval", "none", "--",
         "mpirun", "-np", "2", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
-    long jvm = awaitJvm(p);
+    long jvm = jvm(p);
     // The JVM has just been exec'ed: crmpi's handler is seconds away (the job is not even started).
     Process kill = new ProcessBuilder("kill", "-USR1", Long.toString(jvm)).inheritIO().start();
     assertEquals(0, kill.waitFor());
@@ -38,26 +35,5 @@ class EarlyVacateTest extends UserJobTest {
     assertEquals(0, restart.exitCode(), restart.describe());
     assertArrayEquals(Crmpi.reference(Crmpi.mpirun(2, "ring", ITERS), "ring.out"),
         Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
-  }
-
-  /** The pid of the crmpi JVM under p (runuser, bin/crmpi, crmpi-ns hold-signal, then java), once it is java. */
-  private static long awaitJvm(Process p) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      Optional<ProcessHandle> jvm = p.descendants().filter(h -> exe(h.pid()).endsWith("/java")).findFirst();
-      if (jvm.isPresent()) {
-        return jvm.get().pid();
-      }
-      Thread.sleep(2);
-    }
-    throw new AssertionError("crmpi's JVM did not start within 20 s");
-  }
-
-  private static String exe(long pid) {
-    try {
-      return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "exe")).toString();
-    } catch (java.io.IOException e) {
-      return "";
-    }
   }
 }

@@ -8,9 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * libcrmpi's quiesce with real Open MPI and CRIU: a program that always
@@ -18,14 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Isend/Irecv, ANY_SOURCE receives, a rank blocked in Recv, collectives on
  * two communicators) is checkpointed every second with every rank
  * quiesced and drained, then killed and restored. Every message is checked
- * on arrival, and the output is compared with an uninterrupted run.
+ * on arrival, and the output is compared with an uninterrupted run. The
+ * jobs are the ordinary user crmpi-test1's, run by the class's crmpid.
  */
-class QuiesceTest {
+class QuiesceTest extends UserJobTest {
   private static final int RANKS = 4;
   private static final String ITERS = "1500";
   private static final Path LIBCRMPI = Crmpi.REPO.resolve("native/target/bin/libcrmpi.so");
-
-  @TempDir Path tmp;
 
   private static List<String> preloaded(String program, String iters) {
     List<String> cmd = new ArrayList<>(List.of("mpirun", "-np", Integer.toString(RANKS), "--oversubscribe",
@@ -44,11 +41,11 @@ class QuiesceTest {
 
   @Test
   void quiescedCheckpointsAndARestoreDeliverEveryMessageOnce() throws Exception {
-    Crmpi c = new Crmpi(tmp);
-    Process crmpi = c.start("run", Map.of("CRMPI_TEST_CRITICAL", "0"),
+    Crmpi c = userJob();
+    Process crmpi = c.start("run", daemonEnv("CRMPI_TEST_CRITICAL", "0"),
         run("inflight", "1s", "20s", preloaded("inflight", ITERS)));
     c.awaitCommitted("inflight", 2, crmpi);
-    List<ProcessHandle> ranks = Crmpi.awaitRanks(crmpi, "inflight", RANKS);
+    List<ProcessHandle> ranks = awaitUsersRanks(c, "inflight", RANKS);
     Crmpi.kill9(ranks.get(1).pid());
     Crmpi.Result r = c.await("run", crmpi);
     assertEquals(0, r.exitCode(), r.describe());
@@ -61,13 +58,13 @@ class QuiesceTest {
 
   @Test
   void mpichRanksAreQuiescedCheckpointedAndRestoredToo() throws Exception {
-    Crmpi c = new Crmpi(tmp);
+    Crmpi c = userJob();
     Path lib = Crmpi.REPO.resolve("native/target/bin/libcrmpi-mpich.so");
     List<String> command = Crmpi.mpiexecMpich(RANKS, List.of("-genv", "LD_PRELOAD", lib.toString()),
         "inflight-mpich", "300");
-    Process crmpi = c.start("run", Map.of(), run("mpich", "1s", "20s", command));
+    Process crmpi = c.start("run", daemonEnv(), run("mpich", "1s", "20s", command));
     c.awaitCommitted("mpich", 2, crmpi);
-    List<ProcessHandle> ranks = Crmpi.awaitRanks(crmpi, "inflight-mpich", RANKS);
+    List<ProcessHandle> ranks = awaitUsersRanks(c, "inflight-mpich", RANKS);
     Crmpi.kill9(ranks.get(2).pid());
     Crmpi.Result r = c.await("run", crmpi);
     assertEquals(0, r.exitCode(), r.describe());
@@ -80,9 +77,9 @@ class QuiesceTest {
 
   @Test
   void aQuiesceThatCannotCompleteAbortsAndTheJobRunsOn() throws Exception {
-    Crmpi c = new Crmpi(tmp);
+    Crmpi c = userJob();
     // Rank 1 computes for 6 s inside a critical section at iteration 20; quiesces time out after 1.5 s.
-    Crmpi.Result r = c.run("run", Map.of("CRMPI_TEST_CRITICAL", "6"),
+    Crmpi.Result r = c.run("run", daemonEnv("CRMPI_TEST_CRITICAL", "6"),
         run("critical", "1s", "2s", preloaded("inflight-crmpi", "400")));
     assertEquals(0, r.exitCode(), r.describe());
     String history = Files.readString(c.jobDir("critical").resolve("history.jsonl"));

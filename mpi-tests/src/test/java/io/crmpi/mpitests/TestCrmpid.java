@@ -77,6 +77,11 @@ final class TestCrmpid implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** crmpid's JVM (bin/crmpid execs it): the crmpi-ns runtimes of the node trees it runs are its children. */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   @Override
   public void close() throws Exception {
     process.destroy();
