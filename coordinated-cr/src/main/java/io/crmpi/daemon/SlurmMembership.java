@@ -17,7 +17,6 @@ import java.util.regex.Pattern;
  */
 final class SlurmMembership {
   private static final Pattern STEPD = Pattern.compile("slurmstepd: \\[(\\d+)\\.[A-Za-z0-9_]+\\]");
-  private static final Pattern SLURM_JOB = Pattern.compile("slurm-(\\d{1,18})(\\.[A-Za-z0-9_-]+)*");
   private static final int MAX_DEPTH = 64;
   private final Path proc;
 
@@ -27,8 +26,8 @@ final class SlurmMembership {
 
   /** The Slurm job id a tree's job key names ("slurm-123"), if it is a Slurm job's. */
   static OptionalLong slurmJobOf(TreeId tree) {
-    Matcher m = SLURM_JOB.matcher(tree.job());
-    return m.matches() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
+    long id = io.crmpi.engine.JobNetworkPlan.slurmJobId(tree.job());
+    return id > 0 ? OptionalLong.of(id) : OptionalLong.empty();
   }
 
   /** The id of the Slurm job that pid runs in, if any: its nearest slurmstepd ancestor's. */

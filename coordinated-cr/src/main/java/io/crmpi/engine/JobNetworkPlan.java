@@ -11,7 +11,11 @@ import java.util.Map;
  * on the cluster's job bridge (CRMPI_JOB_BRIDGE) and an address of the job
  * subnet (CRMPI_JOB_SUBNET, default 10.213.0.0/16). A job's addresses are a
  * block of 64 chosen by the job key, so that they stay the same across
- * requeues: a tree restored on another node keeps its slot's address.
+ * requeues: a tree restored on another node keeps its slot's address. A
+ * Slurm job's block is its job id modulo the number of blocks, so jobs
+ * that run at the same time get different blocks unless their ids are a
+ * multiple of that number apart (1024 in a /16); any other job's comes
+ * from a hash of its owner and key.
  * crmpid holds the admin's plan (job_bridge and job_subnet in crmpi.conf)
  * and runs a tree only with the address this plan gives its owner's job.
  *
@@ -64,6 +68,15 @@ public record JobNetworkPlan(String bridge, int base, int prefix) {
     return new JobNetworkPlan(bridge.strip(), parseIp(parts[0], whole), prefix);
   }
 
+  private static final java.util.regex.Pattern SLURM_KEY =
+      java.util.regex.Pattern.compile("slurm-(\\d{1,18})(\\.[A-Za-z0-9_-]+)*");
+
+  /** The Slurm job id of a job key (slurm-ID or slurm-ID.CLUSTER.USER), or 0 when it is no Slurm job's. */
+  public static long slurmJobId(String job) {
+    java.util.regex.Matcher m = SLURM_KEY.matcher(job);
+    return m.matches() ? Long.parseLong(m.group(1)) : 0;
+  }
+
   /** The slot number in a node tree's name (node0, node1, ...), or -1 for another name. */
   public static int slotOf(String node) {
     if (!node.matches("node(0|[1-9][0-9]?)")) {
@@ -94,8 +107,10 @@ public record JobNetworkPlan(String bridge, int base, int prefix) {
     }
     byte[] h = hash(owner + "/" + job);
     int blocks = 1 << (32 - prefix - 6);
-    int block = Math.floorMod(((h[0] & 0xff) << 24) | ((h[1] & 0xff) << 16) | ((h[2] & 0xff) << 8) | (h[3] & 0xff),
-        blocks);
+    long slurm = slurmJobId(job);
+    int block = slurm > 0 ? (int) (slurm % blocks)
+        : Math.floorMod(((h[0] & 0xff) << 24) | ((h[1] & 0xff) << 16) | ((h[2] & 0xff) << 8) | (h[3] & 0xff),
+            blocks);
     int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
     int ip = (base & mask) + block * BLOCK + slot + 1;
     String hostInterface = "cr" + HexFormat.of().formatHex(h, 0, 4) + slot;

@@ -74,9 +74,9 @@ class JobNetworkFilterTest {
     JobNetworkPlan plan = JobNetworkPlan.of(bridge, PLAN_SUBNET, "test");
     JobNetwork a0 = slot(plan, 1000, "slurm-1", 0, "crfa0" + tag);
     JobNetwork a1 = slot(plan, 1000, "slurm-1", 1, "crfa1" + tag);
-    JobNetwork b0 = slot(plan, 1001, "slurm-1", 0, "crfb0" + tag);
+    JobNetwork b0 = slot(plan, 1001, "slurm-2", 0, "crfb0" + tag);
     assertTrue(!JobNetworkPlan.blockOf(a0.address()).equals(JobNetworkPlan.blockOf(b0.address())),
-        "the two jobs hash to one block; pick other job names");
+        "the two jobs share one block; pick other job ids");
     String nsA0 = tree("a0", a0);
     String nsA1 = tree("a1", a1);
     String nsB0 = tree("b0", b0);

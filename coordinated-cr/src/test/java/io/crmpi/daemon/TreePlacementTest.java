@@ -50,11 +50,11 @@ class TreePlacementTest {
   @Test
   void aTreeThatAsksForAnotherJobsAddressIsRefused() {
     JobNetwork alices = PLAN.forSlot(1000, "slurm-7", 1);
-    IOException e = assertThrows(IOException.class, () -> placement.place(MALLORY, spec("slurm-7", "node1", alices)));
+    IOException e = assertThrows(IOException.class, () -> placement.place(MALLORY, spec("slurm-8", "node1", alices)));
     assertTrue(e.getMessage().contains("a tree may use only its own job's addresses")
-        && e.getMessage().contains("slot 1 has " + PLAN.forSlot(1001, "slurm-7", 1).address()), e.getMessage());
-    JobNetwork otherSlot = PLAN.forSlot(1001, "slurm-7", 0);
-    assertThrows(IOException.class, () -> placement.place(MALLORY, spec("slurm-7", "node1", otherSlot)));
+        && e.getMessage().contains("slot 1 has " + PLAN.forSlot(1001, "slurm-8", 1).address()), e.getMessage());
+    JobNetwork otherSlot = PLAN.forSlot(1001, "slurm-8", 0);
+    assertThrows(IOException.class, () -> placement.place(MALLORY, spec("slurm-8", "node1", otherSlot)));
   }
 
   @Test

@@ -31,6 +31,21 @@ class JobNetworkPlanTest {
   }
 
   @Test
+  void slurmJobsRunningTogetherGetDistinctBlocksByTheirIds() {
+    Set<String> blocks = new HashSet<>();
+    for (long id = 5000; id < 5000 + 1024; id++) {
+      String key = "slurm-" + id + ".hal." + (id % 2 == 0 ? "alice" : "bob");
+      assertTrue(blocks.add(JobNetworkPlan.blockOf(plan.forSlot(1000, key, 0).address())),
+          "job " + id + " shares a block with an earlier one of 1024 consecutive jobs");
+    }
+    assertEquals(plan.forSlot(1000, "slurm-7.hal.alice", 3).address(), plan.forSlot(1000, "slurm-7", 3).address(),
+        "the block is the Slurm job's, whatever the key's cluster and user parts");
+    assertEquals(7, JobNetworkPlan.slurmJobId("slurm-7.hal.alice"));
+    assertEquals(0, JobNetworkPlan.slurmJobId("slurm-7x"));
+    assertEquals(0, JobNetworkPlan.slurmJobId("ring"));
+  }
+
+  @Test
   void theBlockNeverUsesItsNetworkOrBroadcastAddress() {
     for (String job : new String[] {"a", "b", "slurm-1", "slurm-2", "slurm-99999"}) {
       int first = last(plan.forSlot(0, job, 0).ip());
