@@ -37,6 +37,22 @@ final class DurableFiles {
     Digests.fsyncDirectory(target.getParent());
   }
 
+  /** The bytes of the regular files at or below path, links not followed; 0 when absent. */
+  static long sizeOfTree(Path path) throws IOException {
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      return 0;
+    }
+    long[] total = {0};
+    Files.walkFileTree(path, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        total[0] += attrs.isRegularFile() ? attrs.size() : 0;
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return total[0];
+  }
+
   /** Deletes dir and everything under it without following links; no-op when absent. */
   static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {

@@ -35,6 +35,8 @@ import java.util.stream.Stream;
 public final class FileCheckpointStore implements CheckpointStore {
   static final String MANIFEST = "manifest.json";
   static final String LAST_EPOCH = "last-epoch";
+  /** Present once {@link #removeImages} ran: the manifests stay, the images are gone. */
+  public static final String IMAGES_REMOVED = "images-removed";
   private static final Pattern EPOCH_NAME = Pattern.compile("\\d{10,19}");
   private static final System.Logger LOG = System.getLogger(FileCheckpointStore.class.getName());
 
@@ -225,6 +227,36 @@ public final class FileCheckpointStore implements CheckpointStore {
       Digests.fsyncDirectory(epochs);
     }
     return removed;
+  }
+
+  /**
+   * Deletes every committed epoch's images and working-directory snapshots,
+   * keeping its manifest (the record of what was taken): for a job that has
+   * finished. The marker {@value #IMAGES_REMOVED} is written first, durably,
+   * with why, so that an interrupted removal never leaves an epoch that looks
+   * restorable. Returns the bytes freed.
+   */
+  public synchronized long removeImages(String why) throws IOException {
+    DurableFiles.writeAtomically(root.resolve(IMAGES_REMOVED), (why + "\n").getBytes(StandardCharsets.UTF_8));
+    long freed = 0;
+    for (long epoch : epochIds()) {
+      Path dir = epochDir(epoch);
+      try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+        for (Path p : s.filter(p -> !p.getFileName().toString().equals(MANIFEST)).toList()) {
+          freed += DurableFiles.sizeOfTree(p);
+          DurableFiles.deleteTree(p);
+        }
+      }
+    }
+    Digests.fsyncDirectory(epochs);
+    return freed;
+  }
+
+  /** Why the images were removed, if {@link #removeImages} ran. */
+  public Optional<String> imagesRemoved() throws IOException {
+    Path marker = root.resolve(IMAGES_REMOVED);
+    return Files.exists(marker, LinkOption.NOFOLLOW_LINKS)
+        ? Optional.of(Files.readString(marker, StandardCharsets.UTF_8).strip()) : Optional.empty();
   }
 
   /** Removes the manifest first, durably, so the epoch is never seen half-deleted as committed. */

@@ -37,6 +37,25 @@ class FileCheckpointStoreTest extends CheckpointStoreContractTest {
   }
 
   @Test
+  void removingTheImagesKeepsEveryManifestAndSaysWhy() throws IOException {
+    long first = commitNewEpoch();
+    long second = commitNewEpoch();
+    FileCheckpointStore files = (FileCheckpointStore) store;
+    assertTrue(files.imagesRemoved().isEmpty());
+    long freed = files.removeImages("job ring succeeded");
+    assertTrue(freed >= 2 * 70_000, "freed " + freed);
+    for (long epoch : new long[] {first, second}) {
+      try (java.util.stream.Stream<Path> s = Files.list(store.epochDir(epoch))) {
+        assertEquals(java.util.List.of("manifest.json"), s.map(p -> p.getFileName().toString()).toList());
+      }
+    }
+    assertEquals(java.util.List.of(first, second),
+        store.committed().stream().map(Manifest::epoch).toList(), "the record of what was taken is gone");
+    assertEquals(java.util.Optional.of("job ring succeeded"), files.imagesRemoved());
+    assertEquals(java.util.Optional.of("job ring succeeded"), FileCheckpointStore.open(storage, JOB).imagesRemoved());
+  }
+
+  @Test
   void lastEpochFileHoldsTheHighestEpochBegun() throws IOException {
     store.beginEpoch();
     long second = store.beginEpoch();

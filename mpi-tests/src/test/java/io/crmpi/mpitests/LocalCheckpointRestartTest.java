@@ -41,6 +41,17 @@ class LocalCheckpointRestartTest extends UserJobTest {
     assertTrue(c.committedEpochs("ring").size() <= 3, "retention kept more than --keep 3 epochs");
     assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", RING_ITERS),
         Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+    // The job succeeded: its images are gone, its manifests stay, and it cannot be restarted from them.
+    for (Path epoch : c.committedEpochs("ring")) {
+      try (java.util.stream.Stream<Path> s = Files.list(epoch)) {
+        assertEquals(List.of("manifest.json"), s.map(f -> f.getFileName().toString()).toList(),
+            "epoch " + epoch.getFileName() + " kept more than its manifest after the job succeeded");
+      }
+    }
+    Crmpi.Result again = c.run("restart", daemonEnv(), List.of("restart", "ring"));
+    assertEquals(2, again.exitCode(), again.describe());
+    assertTrue(again.stderr().contains("its images were removed (crmpi run --keep-after-success keeps them)"),
+        again.describe());
   }
 
   @Test

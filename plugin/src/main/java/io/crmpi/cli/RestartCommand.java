@@ -1,6 +1,8 @@
 package io.crmpi.cli;
 
 import io.crmpi.local.JobDirectory;
+import io.crmpi.local.ExitCodes;
+import io.crmpi.local.JobException;
 import io.crmpi.local.JobSpec;
 import io.crmpi.local.LocalJob;
 import java.util.concurrent.Callable;
@@ -26,6 +28,11 @@ final class RestartCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     JobDirectory dir = state.existing(name);
     JobSpec spec = dir.readSpec();
+    java.util.Optional<String> removed = io.crmpi.store.FileCheckpointStore.open(dir.checkpoints(), dir.name())
+        .imagesRemoved();
+    if (removed.isPresent()) {
+      throw new JobException("job '" + dir.name() + "' cannot be restarted: " + removed.get(), ExitCodes.USAGE);
+    }
     return new LocalJob(dir, spec, timeouts.settings()).run(true, epoch == null ? Long.MAX_VALUE : epoch, System.out,
         System.err);
   }

@@ -51,6 +51,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--workdir", paramLabel = "DIR", description = "The job's working directory (default: .).")
   Path workdir;
 
+  @Option(names = "--keep-after-success", description = "Keep the checkpoint images once the job has"
+      + " succeeded (by default they are removed then; the manifests and the history stay).")
+  boolean keepAfterSuccess;
+
   @Option(names = "--state-in-workdir", description = "Allow a state directory inside the working directory"
       + " (refused by default: a restore rolls the working directory back, and its checkpoints must not be part"
       + " of it).")
@@ -116,7 +120,7 @@ final class RunCommand implements Callable<Integer> {
     JobSpec spec;
     try {
       spec = new JobSpec(JobSpec.FORMAT_VERSION, jobName, command, wd.toString(), System.getenv(), interval,
-          keep, maxRestarts, engine, Instant.now());
+          keep, maxRestarts, engine, Instant.now(), keepAfterSuccess);
     } catch (IllegalArgumentException e) {
       throw new JobException(e.getMessage(), ExitCodes.USAGE);
     }

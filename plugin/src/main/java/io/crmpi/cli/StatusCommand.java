@@ -60,6 +60,10 @@ final class StatusCommand implements Callable<Integer> {
     System.out.println("restarts:  " + st.map(JobState::restarts).orElse(0));
     System.out.println("latest:    " + (committed.isEmpty() ? "no committed checkpoint"
         : "epoch " + committed.get(committed.size() - 1).epoch()));
+    Optional<String> removed = store.imagesRemoved();
+    if (removed.isPresent()) {
+      System.out.println("images:    removed (" + removed.get() + ")");
+    }
     System.out.println();
     List<HistoryEntry> entries = new JobHistory(dir.history(), Clock.systemUTC(), dir.name()).read();
     Table t = new Table("EPOCH", "STATE", "TIME", "SIZE", "DUMP", "FROZEN", "TOTAL", "NODES", "NOTE")

@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param maxRestarts failures survived before giving up
  * @param engine "criu"
  * @param createdAt when the job was first run
+ * @param keepAfterSuccess whether the images stay once the job succeeded
+ *     (by default they are removed then; the manifests and history stay)
  */
 public record JobSpec(
     int formatVersion,
@@ -30,7 +32,8 @@ public record JobSpec(
     int keep,
     int maxRestarts,
     String engine,
-    Instant createdAt) {
+    Instant createdAt,
+    boolean keepAfterSuccess) {
   public static final int FORMAT_VERSION = 1;
 
   public JobSpec {

@@ -386,10 +386,27 @@ public final class LocalJob {
     dir.writeState(state);
     if (status == JobStatus.SUCCEEDED) {
       LOG.info("job " + spec.name() + ": " + message);
+      removeImagesAfterSuccess();
     } else {
       LOG.warning("job " + spec.name() + ": " + message);
     }
     return code;
+  }
+
+  /** A job that succeeded needs its images no more: they go, its manifests and history stay. */
+  private void removeImagesAfterSuccess() {
+    if (spec.keepAfterSuccess()) {
+      return;
+    }
+    try {
+      long freed = store.removeImages("job " + spec.name() + " succeeded at " + clock.instant()
+          + "; its images were removed (crmpi run --keep-after-success keeps them)");
+      LOG.info("job " + spec.name() + ": removed its checkpoint images (" + Units.bytes(freed)
+          + "); the manifests and the history stay (--keep-after-success keeps the images)");
+    } catch (IOException e) {
+      LOG.warning("job " + spec.name() + ": could not remove its checkpoint images: " + e.getMessage()
+          + " ('crmpi rm " + spec.name() + "' removes the whole job)");
+    }
   }
 
   private void saveState(String message) throws IOException {

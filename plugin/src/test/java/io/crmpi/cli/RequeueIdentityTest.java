@@ -23,7 +23,7 @@ class RequeueIdentityTest {
     JobDirectory dir = JobDirectory.of(root, "slurm-42.hal.alice");
     dir.create();
     dir.writeSpec(new JobSpec(JobSpec.FORMAT_VERSION, dir.name(), command, wd.toString(), Map.of(), "2s", 3, 5,
-        "criu", Instant.parse("2026-11-30T10:00:00Z")));
+        "criu", Instant.parse("2026-11-30T10:00:00Z"), false));
     return dir;
   }
 
