@@ -40,6 +40,9 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--all", description = "Show every epoch, not only the last 20.")
   boolean all;
 
+  @Option(names = "--json", description = "Print the report as JSON (schema in docs/json.md); every epoch.")
+  boolean json;
+
   @Override
   public Integer call() throws Exception {
     if (name == null) {
@@ -51,6 +54,17 @@ final class StatusCommand implements Callable<Integer> {
     FileCheckpointStore store = FileCheckpointStore.open(dir.checkpoints(), dir.name());
     List<Manifest> committed = store.committed();
     Set<Long> kept = committed.stream().map(Manifest::epoch).collect(Collectors.toSet());
+    Optional<String> removed = store.imagesRemoved();
+    List<HistoryEntry> entries = new JobHistory(dir.history(), Clock.systemUTC(), dir.name()).read();
+    List<StatusReport.Event> events = entries.stream()
+        .map(e -> StatusReport.Event.of(e, kept.contains(e.epoch()))).filter(java.util.Objects::nonNull).toList();
+    if (json) {
+      System.out.println(StatusReport.JSON.writeValueAsString(new StatusReport.Job(StatusReport.JOB_SCHEMA,
+          spec.name(), stateName(dir, st), describe(dir, st), spec.command(), spec.workdir(), spec.policy(),
+          spec.keep(), spec.maxRestarts(), st.map(JobState::restarts).orElse(0),
+          committed.isEmpty() ? null : committed.get(committed.size() - 1).epoch(), removed.orElse(null), events)));
+      return 0;
+    }
     System.out.println("job:       " + spec.name());
     System.out.println("state:     " + describe(dir, st));
     System.out.println("command:   " + String.join(" ", spec.command()));
@@ -60,32 +74,28 @@ final class StatusCommand implements Callable<Integer> {
     System.out.println("restarts:  " + st.map(JobState::restarts).orElse(0));
     System.out.println("latest:    " + (committed.isEmpty() ? "no committed checkpoint"
         : "epoch " + committed.get(committed.size() - 1).epoch()));
-    Optional<String> removed = store.imagesRemoved();
     if (removed.isPresent()) {
       System.out.println("images:    removed (" + removed.get() + ")");
     }
     System.out.println();
-    List<HistoryEntry> entries = new JobHistory(dir.history(), Clock.systemUTC(), dir.name()).read();
     Table t = new Table("EPOCH", "STATE", "TIME", "SIZE", "DUMP", "FROZEN", "TOTAL", "NODES", "NOTE")
         .alignRight(0, 3, 4, 5, 6, 7);
-    int from = all ? 0 : Math.max(0, entries.size() - 20);
-    for (HistoryEntry e : entries.subList(from, entries.size())) {
-      switch (e.kind()) {
-        case "committed" -> t.add(e.epoch(), kept.contains(e.epoch()) ? "committed" : "expired",
-            TIME.format(e.time()), Units.bytes(e.bytes()), Units.seconds(e.dumpMillis()),
-            Units.seconds(e.frozenMillis()), Units.seconds(e.totalMillis()), e.nodes(),
-            e.trigger() == null ? "" : e.trigger());
-        case "aborted" -> t.add(e.epoch(), "aborted", TIME.format(e.time()), "-", "-", "-", "-", "-",
-            e.reason() + ": " + abbreviate(e.detail()));
-        case "restart" -> t.add(e.epoch() == 0 ? "-" : e.epoch(), "restored", TIME.format(e.time()), "-", "-", "-",
-            "-", "-", e.epoch() == 0 ? "started over: " + e.detail() : abbreviate(e.detail()));
-        case "restore-failed" -> t.add(e.epoch(), "bad restore", TIME.format(e.time()), "-", "-", "-", "-", "-",
-            abbreviate(e.detail()));
-        default -> { }
-      }
+    int from = all ? 0 : Math.max(0, events.size() - 20);
+    for (StatusReport.Event e : events.subList(from, events.size())) {
+      t.add(e.epoch() == 0 ? "-" : e.epoch(), e.state().replace('-', ' '), TIME.format(e.time()),
+          e.bytes() == null ? "-" : Units.bytes(e.bytes()), e.dumpMillis() == null ? "-" : Units.seconds(e.dumpMillis()),
+          e.frozenMillis() == null ? "-" : Units.seconds(e.frozenMillis()),
+          e.totalMillis() == null ? "-" : Units.seconds(e.totalMillis()), e.nodes() == null ? "-" : e.nodes(),
+          abbreviate(e.note()));
     }
     System.out.print(t.isEmpty() ? "no checkpoints yet\n" : t.render());
     return 0;
+  }
+
+  /** RUNNING, DEAD (recorded as running, but no crmpi holds it), SUCCEEDED, FAILED, STOPPED or NEW. */
+  private static String stateName(JobDirectory dir, Optional<JobState> st) throws IOException {
+    String status = st.map(x -> x.status().name()).orElse("NEW");
+    return status.equals("RUNNING") && !dir.isLocked() ? "DEAD" : status;
   }
 
   private static String describe(JobDirectory dir, Optional<JobState> st) throws IOException {
@@ -104,25 +114,36 @@ final class StatusCommand implements Callable<Integer> {
 
   private int listJobs() throws IOException {
     Path jobs = state.root().resolve("jobs");
-    Table t = new Table("JOB", "STATE", "LATEST", "RESTARTS", "UPDATED").alignRight(3);
+    List<StatusReport.Listed> listed = new java.util.ArrayList<>();
     if (Files.isDirectory(jobs)) {
       try (Stream<Path> s = Files.list(jobs)) {
         for (Path p : s.sorted().toList()) {
-          JobDirectory dir = JobDirectory.of(state.root(), p.getFileName().toString());
+          JobDirectory dir;
+          try {
+            dir = JobDirectory.of(state.root(), p.getFileName().toString());
+          } catch (IllegalArgumentException e) {
+            continue; // not a job's directory
+          }
           if (!dir.exists()) {
             continue;
           }
           Optional<JobState> st = dir.readState();
           List<Manifest> committed = FileCheckpointStore.open(dir.checkpoints(), dir.name()).committed();
-          String status = st.map(x -> x.status().name()).orElse("NEW");
-          if (st.isPresent() && st.get().status().name().equals("RUNNING") && !dir.isLocked()) {
-            status = "DEAD";
-          }
-          t.add(dir.name(), status, committed.isEmpty() ? "-" : "epoch " + committed.get(committed.size() - 1).epoch(),
-              st.map(JobState::restarts).orElse(0),
-              st.map(x -> TIME.format(x.updatedAt())).orElse("-"));
+          listed.add(new StatusReport.Listed(dir.name(), stateName(dir, st),
+              committed.isEmpty() ? null : committed.get(committed.size() - 1).epoch(),
+              st.map(JobState::restarts).orElse(0), st.map(JobState::updatedAt).orElse(null)));
         }
       }
+    }
+    if (json) {
+      System.out.println(StatusReport.JSON.writeValueAsString(new StatusReport.JobList(StatusReport.LIST_SCHEMA,
+          state.root().toAbsolutePath().toString(), listed)));
+      return 0;
+    }
+    Table t = new Table("JOB", "STATE", "LATEST", "RESTARTS", "UPDATED").alignRight(3);
+    for (StatusReport.Listed j : listed) {
+      t.add(j.job(), j.state(), j.latestEpoch() == null ? "-" : "epoch " + j.latestEpoch(), j.restarts(),
+          j.updated() == null ? "-" : TIME.format(j.updated()));
     }
     System.out.print(t.isEmpty() ? "no jobs in " + state.root().toAbsolutePath() + "\n" : t.render());
     return 0;
