@@ -20,16 +20,7 @@ fi
 chown root:root /etc/crmpi/key
 chmod 0600 /etc/crmpi/key
 if [ ! -e /etc/crmpi/crmpi.conf ]; then
-  cat > /etc/crmpi/crmpi.conf <<CONF
-# crmpid's settings (docs/install.md). Every line is optional.
-# socket = /run/crmpi/crmpid.sock
-# state_dir = /var/lib/crmpi
-# key_file = /etc/crmpi/key
-# The bridge that carries multi-node jobs' networks (none: single-node jobs only).
-# job_bridge = crmpi-br0
-# The job network's subnet: each job gets a block of 64 of its addresses (docs/install.md, "Job network").
-# job_subnet = 10.213.0.0/16
-CONF
+  cp "$ROOT/scripts/crmpi.conf.example" /etc/crmpi/crmpi.conf
   chmod 0644 /etc/crmpi/crmpi.conf
 fi
 install -d -m 0755 -o root -g root /run/crmpi

@@ -4,7 +4,7 @@
 # Java unit tests, the integration tests with real CRIU, Open MPI and MPICH
 # (mvn verify, including the multi-node Slurm tests), and the smoke test of
 # the real Slurm test cluster and of the SPANK plugin (one after the other:
-# they share ports).
+# they share ports), and the packages (scripts/package-test.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CRMPI_SKIP_BUILD=1 "$ROOT/scripts/setup.sh"
@@ -13,3 +13,4 @@ cd "$ROOT"
 mvn -B verify
 "$ROOT/slurm-glue/scripts/slurm-smoke.sh"
 "$ROOT/slurm-glue/scripts/slurm-spank-test.sh"
+"$ROOT/scripts/package-test.sh"
