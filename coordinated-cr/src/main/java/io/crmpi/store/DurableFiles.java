@@ -19,7 +19,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * fsyncing the directory, so that after a crash the target holds either the
  * old or the new content, never a mix.
  */
-final class DurableFiles {
+public final class DurableFiles {
   private DurableFiles() {}
 
   /** Replaces target with bytes through target + ".tmp"; returns once both are durable. */
@@ -38,7 +38,7 @@ final class DurableFiles {
   }
 
   /** The bytes of the regular files at or below path, links not followed; 0 when absent. */
-  static long sizeOfTree(Path path) throws IOException {
+  public static long sizeOfTree(Path path) throws IOException {
     if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       return 0;
     }
@@ -54,7 +54,7 @@ final class DurableFiles {
   }
 
   /** Deletes dir and everything under it without following links; no-op when absent. */
-  static void deleteTree(Path dir) throws IOException {
+  public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

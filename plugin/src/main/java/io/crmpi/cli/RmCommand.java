@@ -21,7 +21,7 @@ final class RmCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     for (String name : names) {
       JobRemoval.Removed r = JobRemoval.remove(state.existing(name));
-      System.out.println("removed job " + r.job() + ": " + r.files() + " files, " + Units.bytes(r.bytes()));
+      System.out.println("removed job " + r.job() + ": " + Units.bytes(r.bytes()));
     }
     return 0;
   }

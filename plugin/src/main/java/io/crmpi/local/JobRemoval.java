@@ -1,14 +1,11 @@
 package io.crmpi.local;
 
 import java.io.IOException;
+import io.crmpi.store.DurableFiles;
 import java.nio.channels.FileLock;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Optional;
 
 /**
@@ -23,7 +20,7 @@ public final class JobRemoval {
   private JobRemoval() {}
 
   /** What a removal freed. */
-  public record Removed(String job, long bytes, long files) {}
+  public record Removed(String job, long bytes) {}
 
   /** Removes the job of dir; a JobException when it runs or is not this user's to remove. */
   public static Removed remove(JobDirectory dir) throws IOException {
@@ -37,12 +34,12 @@ public final class JobRemoval {
     }
     try {
       Path sockets = dir.socketDir();
-      long[] freed = {0, 0};
+      long[] freed = {0};
       if (!sockets.startsWith(dir.dir()) && Files.isDirectory(sockets, LinkOption.NOFOLLOW_LINKS)) {
         deleteTree(sockets, freed);
       }
       deleteTree(dir.dir(), freed);
-      return new Removed(dir.name(), freed[0], freed[1]);
+      return new Removed(dir.name(), freed[0]);
     } finally {
       lock.get().release();
       lock.get().channel().close();
@@ -63,46 +60,16 @@ public final class JobRemoval {
 
   /** The bytes of the regular files below root, links not followed. */
   public static long size(Path root) throws IOException {
-    try (java.util.stream.Stream<Path> s = Files.walk(root)) {
-      return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
-        try {
-          return Files.size(p);
-        } catch (IOException e) {
-          return 0;
-        }
-      }).sum();
-    }
+    return DurableFiles.sizeOfTree(root);
   }
 
-  /** Deletes root and everything below it without following a link; adds bytes and files to freed. */
+  /** Deletes root and everything below it without following a link; adds its bytes to freed. */
   static void deleteTree(Path root, long[] freed) throws IOException {
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
-        freed[0] += a.isRegularFile() ? a.size() : 0;
-        freed[1]++;
-        delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        if (e != null) {
-          throw e;
-        }
-        delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
-  }
-
-  private static void delete(Path p) throws IOException {
+    freed[0] += DurableFiles.sizeOfTree(root);
     try {
-      Files.delete(p);
-    } catch (NoSuchFileException e) {
-      // gone already
+      DurableFiles.deleteTree(root);
     } catch (IOException e) {
-      throw new IOException("cannot remove " + p + ": " + e.getMessage()
+      throw new IOException("cannot remove " + root + ": " + e
           + " (a file of another user's in the job's directory? ask your administrator)", e);
     }
   }
