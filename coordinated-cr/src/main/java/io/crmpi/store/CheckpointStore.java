@@ -71,6 +71,12 @@ public interface CheckpointStore {
     return verify(manifest);
   }
 
+  /** As {@link #verify(Manifest, Scope)}, telling bytesDone the bytes of each file as it is checked. */
+  default List<String> verify(Manifest manifest, Scope scope, java.util.function.LongConsumer bytesDone)
+      throws IOException {
+    return verify(manifest, scope);
+  }
+
   /**
    * Deletes committed epochs beyond the newest {@code keep}, and epoch
    * directories without a manifest that are older than the newest committed

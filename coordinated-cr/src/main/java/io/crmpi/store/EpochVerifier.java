@@ -6,6 +6,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Checks the files of one committed epoch against its manifest: every file
@@ -17,11 +18,15 @@ final class EpochVerifier {
   private EpochVerifier() {}
 
   static List<String> verify(Path epochDir, Manifest manifest) throws IOException {
-    return verify(epochDir, manifest, true);
+    return verify(epochDir, manifest, true, bytes -> { });
   }
 
-  /** With images false, only the working-directory snapshots are checked. */
-  static List<String> verify(Path epochDir, Manifest manifest, boolean images) throws IOException {
+  /**
+   * With images false, only the working-directory snapshots are checked;
+   * bytesDone hears each file's size once it is checked.
+   */
+  static List<String> verify(Path epochDir, Manifest manifest, boolean images, LongConsumer bytesDone)
+      throws IOException {
     List<String> problems = new ArrayList<>();
     if (!Files.isDirectory(epochDir)) {
       problems.add("epoch " + manifest.epoch() + ": directory " + epochDir + " is missing");
@@ -29,10 +34,10 @@ final class EpochVerifier {
     }
     for (NodeImage node : manifest.nodes()) {
       if (images) {
-        checkTree(epochDir, node.imageDir(), node.files(), problems);
+        checkTree(epochDir, node.imageDir(), node.files(), problems, bytesDone);
       }
       if (node.workdirDir() != null) {
-        checkTree(epochDir, node.workdirDir(), node.workdirFiles(), problems);
+        checkTree(epochDir, node.workdirDir(), node.workdirFiles(), problems, bytesDone);
       } else if (!node.workdirFiles().isEmpty()) {
         problems.add("node " + node.node() + ": " + node.workdirFiles().size()
             + " working-directory files listed but no workdirDir");
@@ -42,7 +47,7 @@ final class EpochVerifier {
   }
 
   private static void checkTree(
-      Path epochDir, String dirName, List<FileDigest> files, List<String> problems) {
+      Path epochDir, String dirName, List<FileDigest> files, List<String> problems, LongConsumer bytesDone) {
     Path base = epochDir.resolve(dirName).normalize();
     if (!base.startsWith(epochDir.normalize())) {
       problems.add(dirName + ": directory is outside the epoch directory " + epochDir);
@@ -54,6 +59,7 @@ final class EpochVerifier {
       if (problem != null) {
         problems.add(prefix + expected.path() + ": " + problem);
       }
+      bytesDone.accept(expected.size());
     }
   }
 

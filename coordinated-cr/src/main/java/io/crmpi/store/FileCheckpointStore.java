@@ -180,11 +180,17 @@ public final class FileCheckpointStore implements CheckpointStore {
 
   @Override
   public List<String> verify(Manifest manifest, Scope scope) throws IOException {
+    return verify(manifest, scope, bytes -> { });
+  }
+
+  @Override
+  public List<String> verify(Manifest manifest, Scope scope, java.util.function.LongConsumer bytesDone)
+      throws IOException {
     if (!manifest.job().equals(job)) {
       throw new IllegalArgumentException("manifest of job '" + manifest.job()
           + "' does not belong in the store of job '" + job + "'");
     }
-    return EpochVerifier.verify(epochDir(manifest.epoch()), manifest, scope == Scope.EVERYTHING);
+    return EpochVerifier.verify(epochDir(manifest.epoch()), manifest, scope == Scope.EVERYTHING, bytesDone);
   }
 
   /**

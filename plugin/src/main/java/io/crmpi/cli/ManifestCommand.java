@@ -64,7 +64,11 @@ final class ManifestCommand implements Callable<Integer> {
       print(m);
     }
     if (verify) {
-      List<String> problems = store.verify(m);
+      List<String> problems;
+      try (io.crmpi.local.ProgressMeter meter = io.crmpi.local.ProgressMeter.standardError(
+          "epoch " + m.epoch() + ": verifying", m.totalBytes())) {
+        problems = store.verify(m, io.crmpi.store.CheckpointStore.Scope.EVERYTHING, meter);
+      }
       System.out.println(problems.isEmpty() ? "verify:   every file matches its digest"
           : "verify:   DAMAGED\n  " + String.join("\n  ", problems));
       return problems.isEmpty() ? 0 : ExitCodes.ERROR;

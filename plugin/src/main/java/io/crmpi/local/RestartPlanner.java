@@ -19,6 +19,9 @@ final class RestartPlanner {
   private final List<Manifest> queue;
   private final Consumer<String> progress;
   private final Consumer<String> log;
+  private java.util.function.BiFunction<String, Long, ProgressMeter> meters =
+      (what, total) -> new ProgressMeter(what, total, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()),
+          false, System::nanoTime);
   private final CheckpointStore.Scope scope;
 
   private RestartPlanner(CheckpointStore store, List<Manifest> queue, CheckpointStore.Scope scope,
@@ -48,13 +51,22 @@ final class RestartPlanner {
     return new RestartPlanner(store, committed, scope, progress, log);
   }
 
+  /** The same planner, showing each verification's progress on meters (by default, nowhere). */
+  RestartPlanner withMeters(java.util.function.BiFunction<String, Long, ProgressMeter> meters) {
+    this.meters = meters;
+    return this;
+  }
+
   /** The next epoch whose files verify, or empty when none is left. */
   Optional<Manifest> next() throws IOException {
     while (!queue.isEmpty()) {
       Manifest m = queue.remove(0);
       progress.accept("epoch " + m.epoch() + ": verifying " + Units.bytes(m.totalBytes()) + " of checkpoint files"
           + (scope == CheckpointStore.Scope.WORKDIR_ONLY ? " (crmpid checks the images as it restores them)" : ""));
-      List<String> problems = store.verify(m, scope);
+      List<String> problems;
+      try (ProgressMeter meter = meters.apply("epoch " + m.epoch() + ": verifying", m.totalBytes())) {
+        problems = store.verify(m, scope, meter);
+      }
       if (problems.isEmpty()) {
         return Optional.of(m);
       }

@@ -74,7 +74,7 @@ final class RestoreSequence {
     }
     RestartPlanner planner = RestartPlanner.newestFirst(store, atMost, verifyScope,
         msg -> LOG.info("job " + job + " " + msg),
-        msg -> LOG.warning("job " + job + ": " + msg));
+        msg -> LOG.warning("job " + job + ": " + msg)).withMeters(ProgressMeter::standardError);
     for (Optional<Manifest> m = planner.next(); m.isPresent(); m = planner.next()) {
       if (attempt(m.get(), why)) {
         return m.get().epoch();
