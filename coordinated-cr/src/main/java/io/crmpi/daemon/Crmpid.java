@@ -64,8 +64,10 @@ public final class Crmpid implements Closeable {
    *     when this node runs no multi-node jobs through crmpid
    * @param slurmOnly whether crmpid serves only Slurm jobs (on compute nodes:
    *     no user runs work on a node outside an allocation)
+   * @param metricsDir node_exporter's textfile-collector directory that
+   *     crmpid writes its metrics into every 15 s, or null for none
    */
-  public record Config(Path socket, Path stateDir, JobNetworkPlan jobNetwork, boolean slurmOnly) {}
+  public record Config(Path socket, Path stateDir, JobNetworkPlan jobNetwork, boolean slurmOnly, Path metricsDir) {}
 
   private final Config config;
   private final Engine engine;
@@ -87,6 +89,9 @@ public final class Crmpid implements Closeable {
   private final TreePlacement placement;
   private final DumpSealer sealer;
   private final JobNetworkFilter filter;
+  private final NodeMetrics metrics = new NodeMetrics();
+  /** When each frozen tree was frozen (System.nanoTime), by key. */
+  private final Map<String, Long> frozenSince = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private Crmpid(Config config, Engine engine, NodeKey key, ServerSocketChannel server) {
@@ -124,7 +129,26 @@ public final class Crmpid implements Closeable {
       }
     }
     LOG.info("crmpid: listening on " + config.socket() + " (state in " + config.stateDir() + ")");
+    if (config.metricsDir() != null) {
+      daemon.timer.scheduleAtFixedRate(daemon::writeMetrics, 0, 15, TimeUnit.SECONDS);
+      LOG.info("crmpid: metrics every 15 s in " + config.metricsDir().resolve(NodeMetrics.FILE));
+    }
     return daemon;
+  }
+
+  /** A dump or a restore happened: the file shows it now, not only at the next 15 s tick. */
+  private void metricsChanged() {
+    if (config.metricsDir() != null) {
+      timer.execute(this::writeMetrics);
+    }
+  }
+
+  private void writeMetrics() {
+    try {
+      metrics.writeTo(config.metricsDir());
+    } catch (IOException | RuntimeException e) {
+      LOG.warning("crmpid: cannot write metrics into " + config.metricsDir() + ": " + e.getMessage());
+    }
   }
 
   /** Accepts connections until {@link #close}. */
@@ -191,6 +215,7 @@ public final class Crmpid implements Closeable {
         request = DaemonWire.readRequest(in);
       } catch (IOException | BadMessage e) {
         LOG.warning("crmpid: " + caller + ": bad request: " + e.getMessage());
+        metrics.refused.inc();
         refuse(out, "bad request: " + e.getMessage());
         drain(ch, in);
         return;
@@ -214,21 +239,56 @@ public final class Crmpid implements Closeable {
   }
 
   private void handle(Caller caller, DaemonRequest request, InputStream in, OutputStream out) throws IOException {
-    admission.admit(caller, request.tree());
+    try {
+      admission.admit(caller, request.tree());
+    } catch (IOException e) {
+      metrics.refused.inc();
+      throw e;
+    }
     if (request instanceof DaemonRequest.Launch l) {
       launch(caller, l, in, out);
     } else if (request instanceof DaemonRequest.Restore r) {
-      restore(caller, r, in, out);
+      long start = System.nanoTime();
+      Restored restored;
+      try {
+        restored = restore(caller, r);
+      } catch (IOException | RuntimeException e) {
+        metrics.restores.labelValues(String.valueOf(e.getMessage()).startsWith("refusing") ? "refused" : "failed")
+            .inc();
+        throw e;
+      }
+      metrics.restores.labelValues("ok").inc();
+      metrics.restoreSeconds.observe(NodeMetrics.since(start));
+      metricsChanged();
+      host(caller, r.tree(), restored.placed(), restored.tree(), in, out);
     } else if (request instanceof DaemonRequest.Freeze f) {
       engine.freeze(hosted(caller, f.tree()).tree);
+      frozenSince.putIfAbsent(key(caller, f.tree()), System.nanoTime());
       DaemonWire.write(out, new DaemonReply.Done());
     } else if (request instanceof DaemonRequest.Thaw t) {
       engine.thaw(hosted(caller, t.tree()).tree);
+      Long since = frozenSince.remove(key(caller, t.tree()));
+      if (since != null) {
+        metrics.frozenSeconds.observe(NodeMetrics.since(since));
+      }
       DaemonWire.write(out, new DaemonReply.Done());
     } else if (request instanceof DaemonRequest.Dump d) {
-      DaemonWire.write(out, new DaemonReply.Dumped(sealer.dump(caller, hosted(caller, d.tree()), d.nodeDir())));
+      long start = System.nanoTime();
+      java.util.Map<String, String> attributes;
+      try {
+        attributes = sealer.dump(caller, hosted(caller, d.tree()), d.nodeDir());
+      } catch (IOException | RuntimeException e) {
+        metrics.dumps.labelValues("failed").inc();
+        throw e;
+      }
+      metrics.dumps.labelValues("ok").inc();
+      metrics.dumpSeconds.observe(NodeMetrics.since(start));
+      metricsChanged();
+      DaemonWire.write(out, new DaemonReply.Dumped(attributes));
     } else if (request instanceof DaemonRequest.Persist p) {
-      DaemonWire.write(out, sealer.persist(caller, hosted(caller, p.tree()), p.epoch()));
+      DaemonReply.Persisted persisted = sealer.persist(caller, hosted(caller, p.tree()), p.epoch());
+      metrics.sealedBytes.inc(persisted.files().stream().mapToLong(io.crmpi.store.FileDigest::size).sum());
+      DaemonWire.write(out, persisted);
     } else if (request instanceof DaemonRequest.Exec e) {
       HostedTree h = hosted(caller, e.tree());
       engine.exec(h.tree, h.placed, e.command());
@@ -270,7 +330,11 @@ public final class Crmpid implements Closeable {
     host(caller, id, placed, tree, in, out);
   }
 
-  private void restore(Caller caller, DaemonRequest.Restore r, InputStream in, OutputStream out) throws IOException {
+  /** A tree restored and checked, not yet hosted. */
+  private record Restored(LaunchSpec placed, LocalTree tree) {}
+
+  /** Restores a tree from a sealed image and checks it; every refusal's message starts with "refusing". */
+  private Restored restore(Caller caller, DaemonRequest.Restore r) throws IOException {
     TreeId id = r.tree();
     requireFree(caller, id);
     String why = seal.refusal(caller.uid(), id, r.epoch(), r.files(), r.attributes());
@@ -307,7 +371,7 @@ public final class Crmpid implements Closeable {
             + e.getMessage() + "; it was killed before it could run");
       }
     }
-    host(caller, id, placed, tree, in, out);
+    return new Restored(placed, tree);
   }
 
   /** Serves a tree's lease: its output and exit go to the client; the client's end of stream kills it. */
@@ -320,11 +384,14 @@ public final class Crmpid implements Closeable {
       tree.kill();
       throw new IOException(id + " already has a node tree on this node");
     }
+    metrics.trees.set(trees.size());
     try {
       TreeExit exit = TreeLease.serve(caller, id, tree, in, out);
       LOG.info("crmpid: " + caller + ": " + id + ": tree ended (" + exit.describe() + ")");
     } finally {
       trees.remove(key, hosted);
+      frozenSince.remove(key);
+      metrics.trees.set(trees.size());
       closePort(placed);
       HostedTree.PendingDump p = hosted.takePending();
       if (p != null) {

@@ -66,6 +66,9 @@ class LocalCheckpointRestartTest extends UserJobTest {
     assertTrue(r.stderr().contains("restored; the job continues"), "no restore happened:\n" + r.describe());
     assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", RING_ITERS),
         Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+    // crmpid counted the dumps and the restore for the node's monitoring.
+    awaitMetric("crmpi_dumps_total{result=\"ok\"}", 2);
+    awaitMetric("crmpi_restores_total{result=\"ok\"}", 1);
   }
 
   @Test

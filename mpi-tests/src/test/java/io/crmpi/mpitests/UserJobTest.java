@@ -25,6 +25,8 @@ abstract class UserJobTest {
   static final String OWNER = "crmpi-test1";
   static Path base;
   static TestCrmpid crmpid;
+  /** The class crmpid's textfile-collector directory (metrics_dir). */
+  static Path metrics;
   private static final AtomicInteger JOBS = new AtomicInteger();
   private static String ownerUid;
 
@@ -33,7 +35,8 @@ abstract class UserJobTest {
     TestCrmpid.ensureUser(OWNER);
     ownerUid = uid(OWNER);
     base = TestCrmpid.openDirectory(Path.of("/tmp"), "crmpi-user-");
-    crmpid = TestCrmpid.start(base.resolve("crmpid"), "");
+    metrics = Files.createDirectories(base.resolve("metrics"));
+    crmpid = TestCrmpid.start(base.resolve("crmpid"), "metrics_dir = " + metrics + "\n");
   }
 
   @AfterAll
@@ -50,6 +53,25 @@ abstract class UserJobTest {
     Path dir = Files.createDirectory(base.resolve("job" + JOBS.incrementAndGet()));
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     return Crmpi.asUser(dir, OWNER);
+  }
+
+  /** The line of crmpid's metrics file for a series, once its value is at least min (within 20 s). */
+  static String awaitMetric(String series, double min) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      Path file = metrics.resolve("crmpi.prom");
+      if (Files.exists(file)) {
+        for (String line : Files.readAllLines(file)) {
+          if (line.startsWith(series + " ") && Double.parseDouble(line.substring(series.length() + 1)) >= min) {
+            return line;
+          }
+        }
+        last = Files.readString(file);
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError(series + " never reached " + min + " in crmpid's metrics:\n" + last);
   }
 
   /** The environment that points bin/crmpi at the class's crmpid. */

@@ -72,8 +72,17 @@ final class DaemonCommand implements Callable<Integer> {
         throw new JobException(e.getMessage(), ExitCodes.USAGE);
       }
     }
-    Crmpid daemon = Crmpid.bind(new Crmpid.Config(sock, state, jobNetwork, Boolean.parseBoolean(slurmOnly)), engine,
-        nodeKey);
+    Path metricsDir = null;
+    String metrics = settings.getProperty("metrics_dir", "").strip();
+    if (!metrics.isEmpty()) {
+      metricsDir = Path.of(metrics);
+      if (!metricsDir.isAbsolute() || !Files.isDirectory(metricsDir)) {
+        throw new JobException(config + ": metrics_dir " + metrics + " is not an existing directory (node_exporter's"
+            + " --collector.textfile.directory; docs/monitoring.md)", ExitCodes.USAGE);
+      }
+    }
+    Crmpid daemon = Crmpid.bind(new Crmpid.Config(sock, state, jobNetwork, Boolean.parseBoolean(slurmOnly),
+        metricsDir), engine, nodeKey);
     Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "crmpid-shutdown"));
     daemon.serve();
     return ExitCodes.OK;
@@ -92,10 +101,10 @@ final class DaemonCommand implements Callable<Integer> {
       p.load(r);
     }
     for (String k : p.stringPropertyNames()) {
-      if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge", "job_subnet", "slurm_only")
-          .contains(k)) {
+      if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge", "job_subnet", "slurm_only",
+          "metrics_dir").contains(k)) {
         throw new JobException(file + ": unknown setting '" + k + "' (known: socket, state_dir, key_file,"
-            + " job_bridge, job_subnet, slurm_only)", ExitCodes.USAGE);
+            + " job_bridge, job_subnet, slurm_only, metrics_dir)", ExitCodes.USAGE);
       }
     }
     return p;
