@@ -11,6 +11,7 @@
 #
 # usage: scripts/package.sh
 set -euo pipefail
+umask 022 # the package's files and DEBIAN/ must be readable (dpkg-deb refuses a 0700 DEBIAN)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { echo "package: $*" >&2; }
 VERSION="$(sed -n 's|^  <version>\(.*\)</version>|\1|p' "$ROOT/pom.xml" | head -1)"
@@ -30,9 +31,9 @@ for tool in dpkg-deb fakeroot asciidoctor; do
 done
 
 CRMPI_SKIP_DAEMON=1 "$ROOT/scripts/setup.sh"
-rm -rf "$OUT/stage"
+rm -rf "$OUT/stage" "$OUT"/crmpi-*-linux-x86_64.tar.gz "$OUT"/crmpi_*_amd64.deb
 mkdir -p "$STAGE"/{bin,plugin/target,native/target/bin,include,lib/pkgconfig,slurm,systemd}
-mkdir -p "$STAGE"/share/{man/man1,bash-completion/completions} "$STAGE/build"
+mkdir -p "$STAGE"/share/{man/man1,bash-completion/completions}
 
 log "staging $NAME"
 cp "$ROOT/bin/crmpi" "$ROOT/bin/crmpid" "$STAGE/bin/"
@@ -46,23 +47,26 @@ cp "$ROOT/slurm-glue/target/spank/crmpi_spank.so" "$STAGE/slurm/"
 cp -r "$ROOT/docs" "$ROOT/README.md" "$STAGE/"
 mkdir -p "$STAGE/scripts"
 cp "$ROOT/scripts/crmpi.conf.example" "$STAGE/scripts/"
-# The private CRIU, made relocatable: its wrapper finds the prefix next to itself.
-cp -r "$ROOT/build/criu/root" "$STAGE/build/criu-root"
-mkdir -p "$STAGE/build/criu/bin"
-mv "$STAGE/build/criu-root" "$STAGE/build/criu/root"
-cat > "$STAGE/build/criu/bin/criu" <<'WRAP'
+if [ -d "$ROOT/build/criu/root" ]; then
+  # The private CRIU, made relocatable: its wrapper finds the prefix next to itself.
+  mkdir -p "$STAGE/build/criu/bin"
+  cp -r "$ROOT/build/criu/root" "$STAGE/build/criu/root"
+  cat > "$STAGE/build/criu/bin/criu" <<'WRAP'
 #!/bin/sh -p
 # CRIU from the prefix next to this script, through the prefix's own dynamic loader.
 R="$(dirname "$(readlink -f "$0")")/../root"
 L="$R/usr/lib/x86_64-linux-gnu"
 exec "$L/ld-linux-x86-64.so.2" --library-path "$L" "$R/usr/sbin/criu" "$@"
 WRAP
-chmod 0755 "$STAGE/build/criu/bin/criu"
-# Sourced by bin/crmpi and bin/crmpid, where ROOT is the installation.
-cat > "$STAGE/build/criu/env" <<'ENV'
+  chmod 0755 "$STAGE/build/criu/bin/criu"
+  # Sourced by bin/crmpi and bin/crmpid, where ROOT is the installation.
+  cat > "$STAGE/build/criu/env" <<'ENV'
 CRMPI_CRIU="$ROOT/build/criu/bin/criu"
 CRMPI_LIBCRIU="$ROOT/build/criu/root/usr/lib/x86_64-linux-gnu/libcriu.so.2"
 ENV
+else
+  log "this build uses the system's CRIU: the packages carry none, and need criu >= 4.2 on every node"
+fi
 
 # pkg-config: mpicc $(pkg-config --cflags --libs crmpi) app.c (crmpi-mpich for MPICH's mpicc), found relative
 # to the file itself in the tarball.
@@ -150,6 +154,15 @@ if [ "\$1" = configure ]; then
 fi
 POSTINST
 chmod 0755 "$DEB/DEBIAN/postinst"
+cat > "$DEB/DEBIAN/prerm" <<'PRERM'
+#!/bin/sh
+set -e
+# Removing crmpi stops its daemon first (the node trees it runs end; their jobs restart from their checkpoints).
+if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
+  systemctl disable --now crmpid 2>/dev/null || true
+fi
+PRERM
+chmod 0755 "$DEB/DEBIAN/prerm"
 DEBFILE="$OUT/crmpi_${VERSION}_amd64.deb"
 fakeroot dpkg-deb --build -Zxz "$DEB" "$DEBFILE" >/dev/null
 log "debian package: $DEBFILE"

@@ -122,7 +122,7 @@ public final class RankChannel implements AutoCloseable {
         LOG.warning("job " + job + ": rank socket " + path + ": refused a connection: " + refusal);
         return;
       }
-      InputStream in = Channels.newInputStream(ch);
+      InputStream in = new java.io.BufferedInputStream(Channels.newInputStream(ch), 1 << 16);
       for (byte[] bytes; (bytes = Lines.read(in, RankWire.MAX_LINE).orElse(null)) != null; ) {
         RankMessage m;
         try {

@@ -12,13 +12,18 @@ import java.util.regex.Pattern;
  * agent.c and quiesce.c) becomes a {@link RankMessage}, or a {@link
  * BadMessage} that says what was wrong. Fields are separated by single
  * spaces; numbers are decimal and in range; communicator ids are
- * libcrmpi's ("w", "w.1", "w.1.2", under 64 bytes). Nothing is guessed:
+ * libcrmpi's ("w", "w.1", "w.1.2": digits and dots, under 64 bytes). Nothing is guessed:
  * a line with a field too many or too few is refused.
  */
 final class RankWire {
   /** The longest line a rank may send (a STATE or SENT line lists every communicator and peer). */
-  static final int MAX_LINE = 4 << 20;
-  private static final Pattern GID = Pattern.compile("w(\\.[0-9]{1,9})*");
+  static final int MAX_LINE = 64 << 20;
+  /**
+   * libcrmpi's communicator ids: "w", then ".N" per derived communicator
+   * (pmpi.c); a deeply nested one is cut to 48 characters before its ".N",
+   * which can leave a lone "." in it. Digits and dots, under 64 bytes.
+   */
+  private static final Pattern GID = Pattern.compile("w[.0-9]{0,62}");
 
   private RankWire() {}
 

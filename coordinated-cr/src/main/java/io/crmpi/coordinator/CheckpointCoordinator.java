@@ -116,7 +116,9 @@ public final class CheckpointCoordinator {
       if (closed) {
         return report(new CheckpointOutcome.Skipped("job " + config.job() + " is shutting down"));
       }
-      Optional<String> shortage = spaceShortage();
+      // A vacate is never skipped on this estimate: without its checkpoint the job loses its work; if the
+      // disk really is full, its dump fails and the job runs on.
+      Optional<String> shortage = vacate ? Optional.empty() : spaceShortage();
       if (shortage.isPresent()) {
         LOG.warning("job " + config.job() + ": " + shortage.get());
         return report(new CheckpointOutcome.Skipped(shortage.get()));
@@ -135,7 +137,7 @@ public final class CheckpointCoordinator {
 
   /**
    * Why the state directory cannot take another epoch: less free space than
-   * the newest epoch took, plus a tenth. A checkpoint that would fill the
+   * the newest epoch's images took, plus a tenth. A checkpoint that would fill the
    * disk is skipped before it freezes anything; the job runs on.
    */
   private Optional<String> spaceShortage() {
@@ -144,13 +146,16 @@ public final class CheckpointCoordinator {
       if (latest.isEmpty()) {
         return Optional.empty();
       }
-      long need = latest.get().totalBytes() + latest.get().totalBytes() / 10;
+      // The images are written anew each time; the working-directory snapshot mostly links the last one's files.
+      long images = latest.get().nodes().stream()
+          .flatMap(n -> n.files().stream()).mapToLong(io.crmpi.store.FileDigest::size).sum();
+      long need = images + images / 10;
       long free = store.usableBytes();
       if (free >= need) {
         return Optional.empty();
       }
       return Optional.of("checkpoint skipped: the state directory has " + mib(free) + " MiB free, and epoch "
-          + latest.get().epoch() + " took " + mib(latest.get().totalBytes()) + " MiB; the job runs on (free"
+          + latest.get().epoch() + "'s images took " + mib(images) + " MiB; the job runs on (free"
           + " space there, or give the job a --state-dir with room, for its next checkpoint)");
     } catch (IOException | RuntimeException e) {
       return Optional.empty(); // the dump itself will say what is wrong with the store

@@ -1,8 +1,6 @@
 package io.crmpi.coordinator;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -31,13 +29,17 @@ public interface Deadlines {
   /** The system timer. */
   final class SystemDeadlines implements Deadlines {
     static final SystemDeadlines INSTANCE = new SystemDeadlines();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "crmpi-deadlines");
-      t.setDaemon(true);
-      return t;
-    });
+    private final java.util.concurrent.ScheduledThreadPoolExecutor timer =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+          Thread t = new Thread(r, "crmpi-deadlines");
+          t.setDaemon(true);
+          return t;
+        });
 
-    private SystemDeadlines() {}
+    private SystemDeadlines() {
+      // A cancelled canceller leaves the queue at once, with the answers it holds (a 30-minute dump timeout).
+      timer.setRemoveOnCancelPolicy(true);
+    }
 
     @Override
     public Cancellable after(Duration delay, Runnable action) {

@@ -99,9 +99,9 @@ public final class AgentHost {
   }
 
   /**
-   * The next message, or null when the coordinator closed the connection or
-   * let the lease lapse. A message that authenticated but does not decode
-   * is logged and skipped (the coordinator's call then times out).
+   * The next message, or null when the coordinator closed the connection,
+   * let the lease lapse, or sent a message that authenticated but does not
+   * decode.
    */
   private ToAgent readOrLapse() throws IOException {
     for (;;) {
@@ -112,7 +112,10 @@ public final class AgentHost {
             + " s: ending the node tree (its job goes on elsewhere)");
         return null;
       } catch (BadMessage e) {
-        LOG.warning("node " + slot + ": ignored a bad message from the coordinator: " + e.getMessage());
+        // Authenticated but undecodable: another crmpi version, or a bug. The tree ends; the job goes on elsewhere.
+        LOG.warning("node " + slot + ": the coordinator sent a message this agent cannot decode ("
+            + e.getMessage() + "): ending the node tree (another crmpi version?)");
+        return null;
       }
     }
   }
@@ -156,7 +159,7 @@ public final class AgentHost {
   private void send(FromAgent m) {
     try {
       channel.send(m);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       LOG.fine(() -> "node " + slot + ": cannot reach the coordinator: " + e.getMessage());
     }
   }

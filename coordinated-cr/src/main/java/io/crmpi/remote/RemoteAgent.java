@@ -214,17 +214,23 @@ public final class RemoteAgent implements NodeHandle {
         try {
           m = channel.receive();
         } catch (BadMessage e) {
-          // Authenticated, so from the agent, but not a valid message: one bad message must not deafen
-          // the coordinator to the node (the call it answered, if any, times out).
-          lastHeard = System.nanoTime();
-          LOG.warning("job " + job + " node " + slot + " (" + host + "): ignored a bad message: " + e.getMessage());
-          continue;
+          // Authenticated, so from this job's agent, yet not a message this coordinator knows: another crmpi
+          // version, or a bug. The node is lost at once; skipping it could leave a call waiting for an answer
+          // that will never decode.
+          why = "it sent a message this coordinator cannot decode (" + e.getMessage() + "): is it another crmpi"
+              + " version?";
+          break;
         }
         if (m == null) {
           break;
         }
         lastHeard = System.nanoTime();
-        handle(m);
+        try {
+          handle(m);
+        } catch (RuntimeException e) {
+          LOG.warning("job " + job + " node " + slot + " (" + host + "): handling its "
+              + m.getClass().getSimpleName() + ": " + e);
+        }
       }
     } catch (IOException e) {
       why = e.getMessage();

@@ -131,6 +131,10 @@ public final class FileCheckpointStore implements CheckpointStore {
           + latest.get().epoch());
     }
     DurableFiles.writeAtomically(dir.resolve(MANIFEST), ManifestCodec.toJson(manifest));
+    // A new epoch has its images: the store is restorable again (a job run anew after it succeeded).
+    if (Files.deleteIfExists(root.resolve(IMAGES_REMOVED))) {
+      Digests.fsyncDirectory(root);
+    }
   }
 
   @Override

@@ -53,6 +53,8 @@ class FileCheckpointStoreTest extends CheckpointStoreContractTest {
         store.committed().stream().map(Manifest::epoch).toList(), "the record of what was taken is gone");
     assertEquals(java.util.Optional.of("job ring succeeded"), files.imagesRemoved());
     assertEquals(java.util.Optional.of("job ring succeeded"), FileCheckpointStore.open(storage, JOB).imagesRemoved());
+    commitNewEpoch();
+    assertTrue(files.imagesRemoved().isEmpty(), "a new epoch with images left the store marked as removed");
   }
 
   @Test

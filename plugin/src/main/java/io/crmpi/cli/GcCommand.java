@@ -67,6 +67,11 @@ final class GcCommand implements Callable<Integer> {
       if (!changed.isBefore(cutoff)) {
         continue;
       }
+      java.nio.file.attribute.UserPrincipal owner = Files.getOwner(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      if (!owner.equals(io.crmpi.security.PrivateSockets.owner())) {
+        t.add(dir.name(), changed, "-", "kept: " + owner.getName() + "'s");
+        continue;
+      }
       if (dir.isLocked()) {
         t.add(dir.name(), changed, "-", "kept: running");
         continue;

@@ -141,6 +141,9 @@ final class RunCommand implements Callable<Integer> {
     } catch (IOException | RuntimeException e) {
       return Optional.of("its job.json cannot be read (" + e.getMessage() + "), so it starts afresh");
     }
+    if (io.crmpi.store.FileCheckpointStore.open(dir.checkpoints(), dir.name()).imagesRemoved().isPresent()) {
+      return Optional.of("it succeeded already and its images were removed, so this job starts afresh");
+    }
     if (!stored.command().equals(command)) {
       return Optional.of("it ran " + String.join(" ", stored.command()) + ", not this job's command, so this job"
           + " starts afresh");

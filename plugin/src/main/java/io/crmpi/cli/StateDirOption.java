@@ -24,8 +24,8 @@ final class StateDirOption {
    * has that id.
    */
   JobDirectory existing(String name) {
-    if (name.matches("\\d{1,18}")) {
-      name = slurmJob(Long.parseLong(name));
+    if (name.matches("\\d{1,18}") && !java.nio.file.Files.isDirectory(root().resolve("jobs").resolve(name))) {
+      name = slurmJob(Long.parseLong(name)); // a bare Slurm job id, unless a job has that very name
     }
     JobDirectory dir;
     try {

@@ -70,7 +70,13 @@ public final class ControlWire {
           LOG.warning("control socket: request failed: " + e);
           a = new ControlAnswer.Refused(String.valueOf(e.getMessage()));
         }
-        return ANSWERS.encode(a);
+        byte[] line = ANSWERS.encode(a);
+        if (line.length >= MAX_ANSWER) {
+          // A long abort message (many nodes) still reaches the client, cut: its log has the rest.
+          String cut = a.message().substring(0, Math.min(a.message().length(), MAX_ANSWER / 8)) + "... (see the job's log)";
+          line = ANSWERS.encode(a instanceof ControlAnswer.Ok ? new ControlAnswer.Ok(cut) : new ControlAnswer.Refused(cut));
+        }
+        return line;
       }
 
       @Override

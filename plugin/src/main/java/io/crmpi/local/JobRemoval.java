@@ -22,28 +22,46 @@ public final class JobRemoval {
   /** What a removal freed. */
   public record Removed(String job, long bytes) {}
 
-  /** Removes the job of dir; a JobException when it runs or is not this user's to remove. */
+  /**
+   * Removes the job of dir; a JobException when it runs or is not this
+   * user's to remove. The directory is first renamed out of the job's name
+   * (under its lock), so no crmpi can start the job while it is deleted.
+   */
   public static Removed remove(JobDirectory dir) throws IOException {
     if (!Files.isDirectory(dir.dir(), LinkOption.NOFOLLOW_LINKS)) {
       throw new JobException("no job directory " + dir.dir(), ExitCodes.USAGE);
+    }
+    java.nio.file.attribute.UserPrincipal me = io.crmpi.security.PrivateSockets.owner();
+    java.nio.file.attribute.UserPrincipal owner = Files.getOwner(dir.dir(), LinkOption.NOFOLLOW_LINKS);
+    if (!owner.equals(me)) {
+      // Root deleting a tree a user can change under it could be led anywhere: the owner removes their jobs.
+      throw new JobException("job '" + dir.name() + "' belongs to " + owner.getName() + ": only its owner removes"
+          + " it (as root: runuser -u " + owner.getName() + " -- crmpi rm ...)", ExitCodes.USAGE);
     }
     Optional<FileLock> lock = dir.tryLock();
     if (lock.isEmpty()) {
       throw new JobException("job '" + dir.name() + "' is running: 'crmpi vacate " + dir.name()
           + "' (or the job's end) first, then remove it", ExitCodes.USAGE);
     }
+    Path sockets = dir.socketDir();
+    Path tombstone = dir.dir().resolveSibling("." + dir.name() + ".removing-" + System.nanoTime());
     try {
-      Path sockets = dir.socketDir();
-      long[] freed = {0};
-      if (!sockets.startsWith(dir.dir()) && Files.isDirectory(sockets, LinkOption.NOFOLLOW_LINKS)) {
-        deleteTree(sockets, freed);
-      }
-      deleteTree(dir.dir(), freed);
-      return new Removed(dir.name(), freed[0]);
+      Files.move(dir.dir(), tombstone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } finally {
       lock.get().release();
       lock.get().channel().close();
     }
+    long[] freed = {0};
+    if (!sockets.startsWith(dir.dir()) && ownedDirectory(sockets, me) && ownedDirectory(sockets.getParent(), me)) {
+      deleteTree(sockets, freed);
+    }
+    deleteTree(tombstone, freed);
+    return new Removed(dir.name(), freed[0]);
+  }
+
+  /** A real directory (not a link) of this user's: the only kind removed outside the state directory. */
+  private static boolean ownedDirectory(Path p, java.nio.file.attribute.UserPrincipal me) throws IOException {
+    return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && Files.getOwner(p, LinkOption.NOFOLLOW_LINKS).equals(me);
   }
 
   /** When the job last changed: its state, history or directory, whichever is newest. */

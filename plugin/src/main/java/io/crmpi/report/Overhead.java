@@ -31,7 +31,8 @@ public record Overhead(Duration wall, Duration frozen, Duration checkpointing, i
 
   /**
    * One restore and the time it cost: from the commit of the epoch it
-   * restored (the work done since is done again) to the restore's end.
+   * restored (the work done since is done again), or from the previous
+   * restore if that came later, to the restore's end.
    */
   public record Failure(long epoch, java.time.Instant at, Duration lost, String detail) {}
 
@@ -41,9 +42,13 @@ public record Overhead(Duration wall, Duration frozen, Duration checkpointing, i
     Duration frozen = Duration.ofMillis(commits.stream().mapToLong(HistoryEntry::frozenMillis).sum());
     Duration checkpointing = Duration.ofMillis(commits.stream().mapToLong(HistoryEntry::totalMillis).sum());
     List<Failure> failures = new ArrayList<>();
+    java.time.Instant previousRestore = run.start();
     for (HistoryEntry r : run.of("restart")) {
-      java.time.Instant from = r.epoch() == 0 ? run.start() : commits.stream()
+      java.time.Instant committedAt = r.epoch() == 0 ? run.start() : commits.stream()
           .filter(c -> c.epoch() == r.epoch()).map(HistoryEntry::time).findFirst().orElse(run.start());
+      // Two restores from one epoch: the second loses only what was done after the first.
+      java.time.Instant from = committedAt.isAfter(previousRestore) ? committedAt : previousRestore;
+      previousRestore = r.time();
       failures.add(new Failure(r.epoch(), r.time(), nonNegative(Duration.between(from, r.time())),
           r.detail() == null ? "" : r.detail()));
     }

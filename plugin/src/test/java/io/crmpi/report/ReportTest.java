@@ -49,6 +49,16 @@ class ReportTest {
   }
 
   @Test
+  void twoRestoresFromOneEpochCountTheWorkBetweenThemOnce() {
+    JobRun run = new JobRun("ring", "SUCCEEDED", "10s", T0, T0.plusSeconds(100), List.of(commit(1, 10),
+        new HistoryEntry(T0.plusSeconds(30), "restart", 1, null, null, "a rank died", 0, 0, 0, 0, 0),
+        new HistoryEntry(T0.plusSeconds(40), "restart", 1, null, null, "again", 0, 0, 0, 0, 0)));
+    Overhead o = Overhead.of(run, MTBF);
+    assertEquals(Duration.ofSeconds(20), o.failures().get(0).lost());
+    assertEquals(Duration.ofSeconds(10), o.failures().get(1).lost(), "the second restore lost only 30 s to 40 s");
+  }
+
+  @Test
   void aJobWithoutCheckpointsHasNoModelFigures() {
     Overhead o = Overhead.of(new JobRun("x", "RUNNING", "none", T0, T0.plusSeconds(5), List.of()), MTBF);
     assertTrue(o.cost().isEmpty() && o.optimum().isEmpty() && o.predictedAtInterval().isEmpty());
