@@ -64,7 +64,9 @@ final class RestartPlanner {
       progress.accept("epoch " + m.epoch() + ": verifying " + Units.bytes(m.totalBytes()) + " of checkpoint files"
           + (scope == CheckpointStore.Scope.WORKDIR_ONLY ? " (crmpid checks the images as it restores them)" : ""));
       List<String> problems;
-      try (ProgressMeter meter = meters.apply("epoch " + m.epoch() + ": verifying", m.totalBytes())) {
+      long bytes = scope == CheckpointStore.Scope.WORKDIR_ONLY ? m.nodes().stream()
+          .flatMap(n -> n.workdirFiles().stream()).mapToLong(io.crmpi.store.FileDigest::size).sum() : m.totalBytes();
+      try (ProgressMeter meter = meters.apply("epoch " + m.epoch() + ": verifying", bytes)) {
         problems = store.verify(m, scope, meter);
       }
       if (problems.isEmpty()) {
