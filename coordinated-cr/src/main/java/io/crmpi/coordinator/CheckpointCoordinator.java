@@ -104,6 +104,13 @@ public final class CheckpointCoordinator {
     closed = true;
   }
 
+  /** Closes, and waits until an epoch that runs has ended (committed or aborted). */
+  public void closeAndAwaitIdle() {
+    closed = true;
+    running.lock();
+    running.unlock();
+  }
+
   public int consecutiveFailures() {
     return failures.consecutive();
   }

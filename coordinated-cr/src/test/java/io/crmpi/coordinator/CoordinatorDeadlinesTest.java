@@ -83,4 +83,23 @@ class CoordinatorDeadlinesTest {
     assertEquals(List.of(Resume.proceed(1)), a.requestsOf(Resume.class), "the ranks were not let go");
     assertFalse(Files.exists(store.epochDir(1)));
   }
+
+  @Test
+  void closingAndAwaitingIdleWaitsForTheEpochThatRuns() throws Exception {
+    FakeAgent a = new FakeAgent("node-a").answer(Persist.class, Answer.HOLD);
+    FileCheckpointStore store = FileCheckpointStore.open(root, "ring");
+    CheckpointCoordinator coordinator = new CheckpointCoordinator(
+        new CoordinatorConfig("ring", "criu", 3, PREPARE, DUMP, DUMP), store, List.of(a), Faults.none(),
+        Clock.fixed(Instant.parse("2026-11-30T12:00:00Z"), ZoneOffset.UTC), System::nanoTime, o -> { });
+    CompletableFuture<CheckpointOutcome> epoch = CompletableFuture.supplyAsync(() -> coordinator.checkpoint("periodic"));
+    a.awaitHeld();
+    CompletableFuture<Void> idle = CompletableFuture.runAsync(coordinator::closeAndAwaitIdle);
+    Thread.sleep(200);
+    assertFalse(idle.isDone(), "closeAndAwaitIdle returned while the epoch was still persisting");
+    a.releaseHeld();
+    idle.get(10, TimeUnit.SECONDS);
+    assertEquals(1, store.latest().orElseThrow().epoch(), "idle before the running epoch committed");
+    assertInstanceOf(CheckpointOutcome.Committed.class, epoch.get(10, TimeUnit.SECONDS));
+    assertInstanceOf(CheckpointOutcome.Skipped.class, coordinator.checkpoint("periodic"), "an epoch began after close");
+  }
 }

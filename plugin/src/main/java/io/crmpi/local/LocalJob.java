@@ -398,6 +398,9 @@ public final class LocalJob {
     if (spec.keepAfterSuccess()) {
       return;
     }
+    // A periodic epoch may still run: its commit after the removal would bring back a manifest whose files are
+    // gone (and take away the marker). It ends first.
+    coordinator.closeAndAwaitIdle();
     try {
       long freed = store.removeImages("job " + spec.name() + " succeeded at " + clock.instant()
           + "; its images were removed (crmpi run --keep-after-success keeps them)");
