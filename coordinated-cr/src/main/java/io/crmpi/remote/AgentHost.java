@@ -104,19 +104,17 @@ public final class AgentHost {
    * decode.
    */
   private ToAgent readOrLapse() throws IOException {
-    for (;;) {
-      try {
-        return channel.receive();
-      } catch (SocketTimeoutException e) {
-        LOG.warning("node " + slot + ": no word from the coordinator for " + LEASE.toSeconds()
-            + " s: ending the node tree (its job goes on elsewhere)");
-        return null;
-      } catch (BadMessage e) {
-        // Authenticated but undecodable: another crmpi version, or a bug. The tree ends; the job goes on elsewhere.
-        LOG.warning("node " + slot + ": the coordinator sent a message this agent cannot decode ("
-            + e.getMessage() + "): ending the node tree (another crmpi version?)");
-        return null;
-      }
+    try {
+      return channel.receive();
+    } catch (SocketTimeoutException e) {
+      LOG.warning("node " + slot + ": no word from the coordinator for " + LEASE.toSeconds()
+          + " s: ending the node tree (its job goes on elsewhere)");
+      return null;
+    } catch (BadMessage e) {
+      // Authenticated but undecodable: another crmpi version, or a bug. The tree ends; the job goes on elsewhere.
+      LOG.warning("node " + slot + ": the coordinator sent a message this agent cannot decode ("
+          + e.getMessage() + "): ending the node tree (another crmpi version?)");
+      return null;
     }
   }
 

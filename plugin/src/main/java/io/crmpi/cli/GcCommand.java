@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,24 +44,11 @@ final class GcCommand implements Callable<Integer> {
       throw new JobException("--older-than: " + e.getMessage(), ExitCodes.USAGE);
     }
     Instant cutoff = clock.instant().minus(age);
-    Path jobs = state.root().resolve("jobs");
-    List<Path> all;
-    try (Stream<Path> s = Files.isDirectory(jobs) ? Files.list(jobs) : Stream.empty()) {
-      all = s.sorted().toList();
-    }
     Table t = new Table("JOB", "UNCHANGED SINCE", "SIZE", "ACTION").alignRight(2);
     long freed = 0;
     int failed = 0;
-    for (Path p : all) {
-      JobDirectory dir;
-      try {
-        dir = JobDirectory.of(state.root(), p.getFileName().toString());
-      } catch (IllegalArgumentException e) {
-        continue; // not a job's directory
-      }
-      if (!Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        continue;
-      }
+    for (JobDirectory dir : state.jobDirectories()) {
+      Path p = dir.dir();
       Instant changed = JobRemoval.lastChange(dir);
       if (!changed.isBefore(cutoff)) {
         continue;

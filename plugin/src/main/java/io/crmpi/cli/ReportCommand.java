@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -58,30 +57,21 @@ final class ReportCommand implements Callable<Integer> {
     Path file = output != null ? output : Path.of(dir.name() + "-report.html");
     Files.writeString(file, HtmlReport.render(run, o), StandardCharsets.UTF_8);
     System.out.println("wrote " + file.toAbsolutePath() + ": " + o.committed() + " checkpoints, "
-        + o.failures().size() + " restores; ranks frozen " + pct(o.share(o.frozen())) + " of the run");
+        + o.failures().size() + " restores; ranks frozen " + HtmlReport.pct(o.share(o.frozen())) + " of the run");
     return 0;
   }
 
   private int list() throws IOException {
-    Path jobs = state.root().resolve("jobs");
     Table t = new Table("JOB", "STATE", "START", "ELAPSED", "EPOCHS", "ABORTED", "RESTORES", "FROZEN")
         .alignRight(3, 4, 5, 6, 7);
-    try (Stream<Path> s = Files.isDirectory(jobs) ? Files.list(jobs) : Stream.empty()) {
-      for (Path p : s.sorted().toList()) {
-        JobDirectory dir;
-        try {
-          dir = JobDirectory.of(state.root(), p.getFileName().toString());
-        } catch (IllegalArgumentException e) {
-          continue;
-        }
-        if (!dir.exists()) {
-          continue;
-        }
-        JobRun run = run(dir);
-        Overhead o = Overhead.of(run, Duration.ofHours(24));
-        t.add(run.job(), run.state(), StatusCommand.time(run.start()), io.crmpi.local.Units.duration(run.wall()),
-            o.committed(), o.aborted(), o.failures().size(), pct(o.share(o.frozen())));
+    for (JobDirectory dir : state.jobDirectories()) {
+      if (!dir.exists()) {
+        continue;
       }
+      JobRun run = run(dir);
+      Overhead o = Overhead.of(run, Duration.ofHours(24));
+      t.add(run.job(), run.state(), StatusCommand.time(run.start()), io.crmpi.local.Units.duration(run.wall()),
+          o.committed(), o.aborted(), o.failures().size(), HtmlReport.pct(o.share(o.frozen())));
     }
     System.out.print(t.isEmpty() ? "no jobs in " + state.root().toAbsolutePath() + "\n" : t.render());
     return 0;
@@ -112,9 +102,5 @@ final class ReportCommand implements Callable<Integer> {
       // an old or odd policy: the default
     }
     return Duration.ofHours(24);
-  }
-
-  private static String pct(double f) {
-    return String.format(java.util.Locale.ROOT, "%.1f %%", 100 * f);
   }
 }

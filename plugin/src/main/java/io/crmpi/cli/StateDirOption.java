@@ -50,11 +50,36 @@ final class StateDirOption {
     return dir;
   }
 
+  /**
+   * Every job directory of the state directory, sorted by name: real
+   * directories (not links) under jobs/ whose names are job names.
+   */
+  java.util.List<JobDirectory> jobDirectories() throws java.io.IOException {
+    Path jobs = root().resolve("jobs");
+    java.util.List<JobDirectory> dirs = new java.util.ArrayList<>();
+    if (!java.nio.file.Files.isDirectory(jobs)) {
+      return dirs;
+    }
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(jobs)) {
+      for (Path p : s.sorted().toList()) {
+        if (!java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        try {
+          dirs.add(JobDirectory.of(root(), p.getFileName().toString()));
+        } catch (IllegalArgumentException e) {
+          // not a job's directory
+        }
+      }
+    }
+    return dirs;
+  }
+
   /** The one job of Slurm job id in this state directory (any cluster, any user), or a one-line error. */
   private String slurmJob(long id) {
     java.util.List<String> keys;
-    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(root().resolve("jobs"))) {
-      keys = s.map(p -> p.getFileName().toString()).filter(n -> SlurmJob.isKeyOf(n, id)).sorted().toList();
+    try {
+      keys = jobDirectories().stream().map(JobDirectory::name).filter(n -> SlurmJob.isKeyOf(n, id)).toList();
     } catch (java.io.IOException e) {
       keys = java.util.List.of();
     }

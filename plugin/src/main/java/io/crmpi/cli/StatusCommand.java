@@ -113,27 +113,16 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private int listJobs() throws IOException {
-    Path jobs = state.root().resolve("jobs");
     List<StatusReport.Listed> listed = new java.util.ArrayList<>();
-    if (Files.isDirectory(jobs)) {
-      try (Stream<Path> s = Files.list(jobs)) {
-        for (Path p : s.sorted().toList()) {
-          JobDirectory dir;
-          try {
-            dir = JobDirectory.of(state.root(), p.getFileName().toString());
-          } catch (IllegalArgumentException e) {
-            continue; // not a job's directory
-          }
-          if (!dir.exists()) {
-            continue;
-          }
-          Optional<JobState> st = dir.readState();
-          List<Manifest> committed = FileCheckpointStore.open(dir.checkpoints(), dir.name()).committed();
-          listed.add(new StatusReport.Listed(dir.name(), stateName(dir, st),
-              committed.isEmpty() ? null : committed.get(committed.size() - 1).epoch(),
-              st.map(JobState::restarts).orElse(0), st.map(JobState::updatedAt).orElse(null)));
-        }
+    for (JobDirectory dir : state.jobDirectories()) {
+      if (!dir.exists()) {
+        continue;
       }
+      Optional<JobState> st = dir.readState();
+      List<Manifest> committed = FileCheckpointStore.open(dir.checkpoints(), dir.name()).committed();
+      listed.add(new StatusReport.Listed(dir.name(), stateName(dir, st),
+          committed.isEmpty() ? null : committed.get(committed.size() - 1).epoch(),
+          st.map(JobState::restarts).orElse(0), st.map(JobState::updatedAt).orElse(null)));
     }
     if (json) {
       System.out.println(StatusReport.JSON.writeValueAsString(new StatusReport.JobList(StatusReport.LIST_SCHEMA,

@@ -81,7 +81,8 @@ public final class HtmlReport {
         .append("</td></tr>\n");
   }
 
-  static String pct(double f) {
+  /** A fraction as a percentage with one decimal ("4.8 %"). */
+  public static String pct(double f) {
     return String.format(Locale.ROOT, "%.1f %%", 100 * f);
   }
 
