@@ -14,6 +14,9 @@ import io.crmpi.store.FileDigest;
 import io.crmpi.store.NodeImage;
 import java.io.IOException;
 import java.nio.file.Files;
+import io.crmpi.workdir.WorkdirSnapshot;
+import io.crmpi.workdir.WorkdirWatch;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +43,7 @@ public final class NodeAgent implements NodeHandle {
   private final Engine engine;
   private final OutputSink sink;
   private final Faults faults;
-  private final Set<Path> excluded;
+  private final WorkdirWatch workdir;
   private final LongSupplier nanoTime;
   private final ExecutorService thread;
   private final RankChannel ranks;
@@ -57,7 +60,7 @@ public final class NodeAgent implements NodeHandle {
    * @param quiesceTimeout how long the ranks may take to quiesce (shorter
    *     than the coordinator's prepare timeout, so that the agent answers)
    */
-  public NodeAgent(LaunchSpec spec, Engine engine, OutputSink sink, Faults faults, Set<Path> excluded,
+  public NodeAgent(LaunchSpec spec, Engine engine, OutputSink sink, Faults faults, WorkdirWatch workdir,
       LongSupplier nanoTime, RankChannel ranks, java.time.Duration quiesceTimeout) {
     this.ranks = ranks;
     this.quiesceTimeout = quiesceTimeout;
@@ -65,7 +68,7 @@ public final class NodeAgent implements NodeHandle {
     this.engine = engine;
     this.sink = sink;
     this.faults = faults;
-    this.excluded = Set.copyOf(excluded);
+    this.workdir = workdir;
     this.nanoTime = nanoTime;
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "crmpi-agent-" + spec.node());
@@ -93,14 +96,15 @@ public final class NodeAgent implements NodeHandle {
   }
 
   /**
-   * Puts the working directory back to the image's snapshot (when this node
-   * took one) and restores the node tree from the image.
+   * Rolls back the working-directory files the tree wrote, as the image
+   * recorded them, and restores the node tree from the image.
    */
   @Override
   public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
-    if (image.workdirDir() != null) {
-      WorkdirSnapshot.restore(epochDir.resolve(image.workdirDir()), image.workdirFiles(), spec.workdir(),
-          excluded, log);
+    if (image.written() != null) {
+      workdir.restore(image.written(), epochDir.resolve(image.workdirDir()), log);
+    } else if (image.workdirDir() != null) {
+      workdir.restoreCopies(image.workdirFiles(), epochDir.resolve(image.workdirDir()), log);
     }
     if (ranks != null) {
       ranks.expectRestart(epoch);
@@ -125,6 +129,7 @@ public final class NodeAgent implements NodeHandle {
 
   private void attach(NodeTree t) {
     tree = t;
+    workdir.watch(t.initPid());
     OutputPump.start(t.stdout(), "stdout", sink, spec.job());
     OutputPump.start(t.stderr(), "stderr", sink, spec.job());
     t.exit().thenAccept(e -> exitListener.accept(e));
@@ -228,15 +233,12 @@ public final class NodeAgent implements NodeHandle {
     Files.createDirectories(nodeDir);
     Map<String, String> attributes = engine.dump(t, spec, imageDir);
     faults.check(FaultPoint.DUMP, d.epoch());
-    List<FileDigest> workdirFiles = List.of();
-    String workdirRel = null;
-    if (d.snapshotWorkdir()) {
-      workdirRel = nodeRel + "/workdir";
-      Path previous = d.previousEpochDir() == null ? null : d.previousEpochDir().resolve(workdirRel);
-      workdirFiles = WorkdirSnapshot.capture(spec.workdir(), d.epochDir().resolve(workdirRel),
-          previous != null && Files.isDirectory(previous) ? previous : null, excluded);
-    }
-    pending = new PendingDump(d.epoch(), d.epochDir(), nodeRel, attributes, workdirRel, workdirFiles, t);
+    String workdirRel = nodeRel + "/workdir";
+    Path previous = d.previousEpochDir() == null ? null : d.previousEpochDir().resolve(workdirRel);
+    WorkdirSnapshot snapshot = workdir.capture(d.epochDir().resolve(workdirRel),
+        previous != null && Files.isDirectory(previous, LinkOption.NOFOLLOW_LINKS) ? previous : null,
+        w -> LOG.warning("job " + spec.job() + " epoch " + d.epoch() + ": " + w));
+    pending = new PendingDump(d.epoch(), d.epochDir(), nodeRel, attributes, workdirRel, snapshot, t);
     dumpedEpoch = d.epoch();
     return new AgentReply.Dumped(node(), d.epoch(), (nanoTime.getAsLong() - start) / 1_000_000);
   }
@@ -262,14 +264,13 @@ public final class NodeAgent implements NodeHandle {
       io.crmpi.nativeio.Posix.dropFromPageCache(nodeDir.resolve("image").resolve(f.path()));
     }
     NodeImage image = new NodeImage(node(), dump.nodeRel() + "/image", files, dump.workdirRel(),
-        dump.workdirRel() == null ? null : spec.workdir().toString(), dump.workdirFiles(),
-        persisted.attributes());
+        spec.workdir().toString(), dump.workdir().copies(), persisted.attributes(), dump.workdir().record());
     return new AgentReply.Persisted(node(), p.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
   }
 
   /** What a dump leaves for the persist step of the same epoch. */
   private record PendingDump(long epoch, Path epochDir, String nodeRel, Map<String, String> attributes,
-      String workdirRel, List<FileDigest> workdirFiles, NodeTree tree) {}
+      String workdirRel, WorkdirSnapshot workdir, NodeTree tree) {}
 
   private AgentReply resume(AgentRequest.Resume r) throws IOException {
     NodeTree t = tree;
@@ -291,6 +292,7 @@ public final class NodeAgent implements NodeHandle {
   @Override
   public void close() {
     thread.shutdownNow();
+    workdir.close();
     if (ranks != null) {
       try {
         ranks.close();

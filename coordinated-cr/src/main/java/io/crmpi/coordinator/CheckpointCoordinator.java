@@ -191,9 +191,8 @@ public final class CheckpointCoordinator {
     } catch (IOException e) {
       previous = null;
     }
-    String snapshotter = agents.get(0).node();
     Path prev = previous;
-    Phase dump = broadcast(a -> new AgentRequest.Dump(epoch, dir, a.node().equals(snapshotter), prev),
+    Phase dump = broadcast(a -> new AgentRequest.Dump(epoch, dir, prev),
         config.dumpTimeout());
     if (!dump.ok(AgentReply.Dumped.class)) {
       return abort(p, dump.timedOut() ? AbortReason.DUMP_TIMEOUT : AbortReason.DUMP_FAILED, dump.problem());

@@ -62,11 +62,11 @@ public final class DaemonEngine implements Engine, TreeStarter {
       if (first instanceof DaemonReply.Refused r) {
         throw new IOException("crmpid: " + r.message());
       }
-      if (!(first instanceof DaemonReply.Started)) {
+      if (!(first instanceof DaemonReply.Started started)) {
         throw new IOException("crmpid answered " + request.getClass().getSimpleName() + " with "
             + first.getClass().getSimpleName());
       }
-      return new DaemonTree(client, request.tree(), ch, in);
+      return new DaemonTree(client, request.tree(), ch, in, started.initPid());
     } catch (BadMessage e) {
       ch.close();
       throw new IOException("crmpid sent a bad reply: " + e.getMessage());

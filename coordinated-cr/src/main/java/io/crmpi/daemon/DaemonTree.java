@@ -29,8 +29,15 @@ final class DaemonTree implements NodeTree {
   private final PipedInputStream stderr = new PipedInputStream(PIPE);
   private final CompletableFuture<TreeExit> exit = new CompletableFuture<>();
   private volatile boolean killedByCrmpi;
+  private final long initPid;
 
-  DaemonTree(DaemonClient client, TreeId id, SocketChannel lease, InputStream in) throws IOException {
+  @Override
+  public long initPid() {
+    return initPid;
+  }
+
+  DaemonTree(DaemonClient client, TreeId id, SocketChannel lease, InputStream in, long initPid) throws IOException {
+    this.initPid = initPid;
     this.client = client;
     this.id = id;
     this.lease = lease;

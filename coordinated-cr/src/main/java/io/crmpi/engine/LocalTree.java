@@ -60,6 +60,7 @@ public final class LocalTree implements NodeTree {
     }
   }
 
+  @Override
   public long initPid() {
     return initPid;
   }

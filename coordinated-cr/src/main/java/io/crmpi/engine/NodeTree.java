@@ -19,6 +19,9 @@ public interface NodeTree {
 
   boolean isAlive();
 
+  /** The host pid of the tree's init, whose descendants are the tree's processes. */
+  long initPid();
+
   /** How many processes the tree has now (0 once it is gone). */
   int processes();
 

@@ -15,15 +15,14 @@ public sealed interface AgentRequest {
   }
 
   /**
-   * Dump the prepared tree into epochDir/nodes/NODE; the tree stays frozen.
+   * Dump the prepared tree into epochDir/nodes/NODE, with a record of the
+   * working-directory files the tree wrote; the tree stays frozen.
    *
    * @param epochDir the epoch's directory
-   * @param snapshotWorkdir whether this node takes the working-directory
-   *     snapshot (one node per shared working directory)
    * @param previousEpochDir the newest committed epoch's directory, whose
    *     unchanged snapshot files are hard-linked instead of copied; or null
    */
-  record Dump(long epoch, Path epochDir, boolean snapshotWorkdir, Path previousEpochDir)
+  record Dump(long epoch, Path epochDir, Path previousEpochDir)
       implements AgentRequest {
     public Dump {
       requirePositive(epoch);

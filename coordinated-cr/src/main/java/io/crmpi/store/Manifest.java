@@ -29,7 +29,7 @@ public record Manifest(
     String trigger,
     Timings timings,
     List<NodeImage> nodes) {
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   public Manifest {
     if (formatVersion < 1 || formatVersion > FORMAT_VERSION) {

@@ -19,6 +19,10 @@ import java.util.OptionalInt;
  * @param workdirFiles every file of the snapshot, relative to workdirDir
  * @param attributes engine data needed for the restore (e.g. the pipes of
  *     the tree's stdout and stderr and its external mounts)
+ * @param written the files of the working directory that this node's tree
+ *     wrote, in their state at the checkpoint; null in manifests written
+ *     before crmpi tracked them (their snapshot then holds every file of the
+ *     directory, and a restore puts back only those)
  */
 public record NodeImage(
     String node,
@@ -27,7 +31,8 @@ public record NodeImage(
     String workdirDir,
     String workdir,
     List<FileDigest> workdirFiles,
-    Map<String, String> attributes) {
+    Map<String, String> attributes,
+    WorkdirRecord written) {
   public NodeImage {
     Objects.requireNonNull(node, "node");
     if (!node.matches("[A-Za-z0-9._-]+")) {
@@ -40,6 +45,31 @@ public record NodeImage(
     if ((workdirDir == null) != (workdir == null)) {
       throw new IllegalArgumentException("workdirDir and workdir go together: " + workdirDir + ", " + workdir);
     }
+    if (written != null) {
+      if (workdirDir == null) {
+        throw new IllegalArgumentException("written files recorded without a workdirDir");
+      }
+      Map<String, FileDigest> copies = new java.util.HashMap<>();
+      workdirFiles.forEach(f -> copies.put(f.path(), f));
+      for (WrittenFile f : written.files()) {
+        FileDigest copy = copies.remove(f.path());
+        boolean copied = f.state() == WrittenFile.State.COPY;
+        if (copied != (copy != null)
+            || copied && (copy.size() != f.size() || !copy.sha256().equals(f.sha256()))) {
+          throw new IllegalArgumentException("written file " + f.path() + " (" + f.state()
+              + ") does not match the snapshot's files");
+        }
+      }
+      if (!copies.isEmpty()) {
+        throw new IllegalArgumentException("snapshot files not among the written files: " + copies.keySet());
+      }
+    }
+  }
+
+  /** An image without a record of written files (engines' tests, and manifests of earlier versions). */
+  public NodeImage(String node, String imageDir, List<FileDigest> files, String workdirDir, String workdir,
+      List<FileDigest> workdirFiles, Map<String, String> attributes) {
+    this(node, imageDir, files, workdirDir, workdir, workdirFiles, attributes, null);
   }
 
   /**

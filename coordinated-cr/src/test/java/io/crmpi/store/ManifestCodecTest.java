@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +30,15 @@ class ManifestCodecTest {
         Map.of("stdout", "pipe:[1]", "stderr", "pipe:[2]"));
     NodeImage bare = new NodeImage("node-02", "nodes/node-02/image",
         List.of(new FileDigest("core-1.img", 3, SHA_ABC)), null, null, null, null);
+    NodeImage written = new NodeImage("node-03", "nodes/node-03/image",
+        List.of(new FileDigest("core-1.img", 3, SHA_ABC)), "nodes/node-03/workdir", "/scratch/run",
+        List.of(new FileDigest("out/r.txt", 3, SHA_ABC)), Map.of(),
+        new WorkdirRecord(Instant.parse("2024-05-01T12:00:00.000000001Z"), List.of(
+            new WrittenFile("out/r.txt", WrittenFile.State.COPY, 3, SHA_ABC, 0640),
+            new WrittenFile("run.log", WrittenFile.State.APPEND, 3, SHA_ABC, 0600),
+            WrittenFile.absent("gone.tmp"))));
     return new Manifest(1, "job-7", 12, Instant.parse("2024-05-01T12:00:00.123456Z"), "criu", "manual",
-        new Timings(1, 2, 3, 4), List.of(image, bare));
+        new Timings(1, 2, 3, 4), List.of(image, bare, written));
   }
 
   static String json() {
@@ -62,6 +70,20 @@ class ManifestCodecTest {
     assertNull(bare.workdirDir());
     assertEquals(List.of(), bare.workdirFiles());
     assertEquals(Map.of(), bare.attributes());
+  }
+
+  @Test
+  void writtenFilesRoundTripAndMustMatchTheSnapshotsCopies() throws IOException {
+    NodeImage written = ManifestCodec.parse(json(), "m").nodes().get(2);
+    assertEquals(3, written.written().files().size());
+    assertNull(ManifestCodec.parse(json(), "m").nodes().get(0).written(), "a manifest of crmpi 1 has no record");
+    String json = json().replace("\"state\" : \"COPY\"", "\"state\" : \"APPEND\"");
+    assertTrue(malformed(json).getMessage().contains("written file out/r.txt (APPEND) does not match the"
+        + " snapshot's files"), malformed(json).getMessage());
+    assertTrue(malformed(json().replace("\"gone.tmp\"", "\"../gone.tmp\"")).getMessage()
+        .contains("path must be relative and inside the working directory"));
+    assertTrue(malformed(json().replace("\"state\" : \"ABSENT\"", "\"state\" : \"LOST\""))
+        .getMessage().contains("LOST"));
   }
 
   @Test
@@ -128,7 +150,7 @@ class ManifestCodecTest {
   @Test
   void anUnknownFormatVersionSaysWhichVersionsAreKnown() {
     String json = json().replace("\"formatVersion\" : 1,", "\"formatVersion\" : 99,");
-    assertEquals("manifest /x/manifest.json has formatVersion 99, this crmpi reads 1..1",
+    assertEquals("manifest /x/manifest.json has formatVersion 99, this crmpi reads 1..2",
         malformed(json).getMessage());
   }
 

@@ -54,6 +54,17 @@ final class Crmpi {
     return c;
   }
 
+  /** A file of the job's owner in the working directory, as the user would have put it there. */
+  Path ownersFile(String rel, String content) throws IOException {
+    Path file = workdir.resolve(rel);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, content);
+    if (user != null) {
+      Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user));
+    }
+    return file;
+  }
+
   /** bin/crmpi starts in these cgroups (e.g. a user's session: what crmpid puts the job's trees under). */
   Crmpi inCgroups(List<Path> dirs) {
     this.cgroups = List.copyOf(dirs);

@@ -125,7 +125,7 @@ abstract class UserJobTest {
   }
 
   /** Where /proc/PID/NAME points (exe, cwd), or "" once the process is gone. */
-  private static String link(long pid, String name) {
+  static String link(long pid, String name) {
     try {
       return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), name)).toString();
     } catch (java.io.IOException e) {

@@ -68,4 +68,16 @@ interface LibC extends Library {
   int posix_fadvise(int fd, long offset, long len, int advice);
 
   String strerror(int errnum);
+
+  int AT_FDCWD = -100;
+  int AT_SYMLINK_NOFOLLOW = 0x100;
+  int STATX_BTIME = 0x800;
+  /** sizeof(struct statx) of the kernel's uapi. */
+  int STATX_SIZE = 256;
+  /** Offsets in struct statx: stx_mask (u32), stx_btime.tv_sec (s64), stx_btime.tv_nsec (u32). */
+  int STX_MASK = 0;
+  int STX_BTIME_SEC = 80;
+  int STX_BTIME_NSEC = 88;
+
+  int statx(int dirfd, String path, int flags, int mask, com.sun.jna.Memory buf) throws LastErrorException;
 }

@@ -67,6 +67,26 @@ public final class Posix {
     }
   }
 
+  /**
+   * When file was created (statx STATX_BTIME, not following a final
+   * symlink), in nanoseconds since the epoch; empty when the file system
+   * does not record it. Throws when the file cannot be looked up.
+   */
+  public static java.util.OptionalLong birthTime(Path file) {
+    com.sun.jna.Memory buf = new com.sun.jna.Memory(LibC.STATX_SIZE);
+    buf.clear();
+    try {
+      LibC.INSTANCE.statx(LibC.AT_FDCWD, file.toString(), LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_BTIME, buf);
+    } catch (LastErrorException e) {
+      throw failure("statx(" + file + ")", e);
+    }
+    if ((buf.getInt(LibC.STX_MASK) & LibC.STATX_BTIME) == 0) {
+      return java.util.OptionalLong.empty();
+    }
+    return java.util.OptionalLong.of(buf.getLong(LibC.STX_BTIME_SEC) * 1_000_000_000L
+        + Integer.toUnsignedLong(buf.getInt(LibC.STX_BTIME_NSEC)));
+  }
+
   /** The kernel's record of who is at the other end of a Unix socket: SO_PEERCRED. */
   public record PeerCredentials(long pid, int uid, int gid) {}
 

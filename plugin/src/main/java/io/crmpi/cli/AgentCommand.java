@@ -10,6 +10,7 @@ import io.crmpi.local.JobException;
 import io.crmpi.remote.AgentHost;
 import java.io.IOException;
 import java.nio.file.Files;
+import io.crmpi.workdir.WorkdirWatch;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -42,7 +43,9 @@ final class AgentCommand implements Callable<Integer> {
     AgentHost.serve(endpoint, token, host, (spec, engineName, quiesce, faults, sink) -> {
       Engine engine = io.crmpi.local.Engines.forThisUser(engineName, Installation.crmpiNs());
       RankChannel ranks = RankChannel.listen(rankSocket(spec), spec.job());
-      return new NodeAgent(spec, engine, sink, faults.isEmpty() ? Faults.none() : Faults.parse(faults), Set.of(),
+      WorkdirWatch workdir = new WorkdirWatch(spec.job(), spec.workdir(), Set.of(), java.time.Clock.systemUTC(),
+          WorkdirWatch.INTERVAL);
+      return new NodeAgent(spec, engine, sink, faults.isEmpty() ? Faults.none() : Faults.parse(faults), workdir,
           System::nanoTime, ranks, quiesce);
     });
     LOG.info("agent on " + host + ": the job's coordinator is gone; exiting");

@@ -21,6 +21,7 @@ import io.crmpi.store.Manifest;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.channels.FileLock;
+import io.crmpi.workdir.WorkdirWatch;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -118,8 +119,9 @@ public final class LocalJob {
     try (TeeSink sink = new TeeSink(out, err, dir.output())) {
       String slot0 = nodeCount > 1 ? slotName(0) : NODE;
       RankChannel ranks = RankChannel.listen(dir.rankSocket(slot0), spec.name());
+      WorkdirWatch written = new WorkdirWatch(spec.name(), workdir, excluded, clock, WorkdirWatch.INTERVAL);
       NodeAgent local = new NodeAgent(slotSpec(0, nodeCount, network, workdir), engine, sink, settings.faults(),
-          excluded, System::nanoTime, ranks, quiesceTimeout);
+          written, System::nanoTime, ranks, quiesceTimeout);
       RemoteSlots remotes = null;
       if (nodeCount > 1) {
         SlurmAllocation allocation = SlurmAllocation.current(System.getenv());
