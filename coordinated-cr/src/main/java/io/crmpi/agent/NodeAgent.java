@@ -106,6 +106,7 @@ public final class NodeAgent implements NodeHandle {
     } else if (image.workdirDir() != null) {
       workdir.restoreCopies(image.workdirFiles(), epochDir.resolve(image.workdirDir()), log);
     }
+    faults.check(FaultPoint.RESTORE, epoch);
     if (ranks != null) {
       ranks.expectRestart(epoch);
     }
@@ -231,7 +232,9 @@ public final class NodeAgent implements NodeHandle {
     Path nodeDir = d.epochDir().resolve(nodeRel);
     Path imageDir = nodeDir.resolve("image");
     Files.createDirectories(nodeDir);
-    Map<String, String> attributes = engine.dump(t, spec, imageDir);
+    // The engine gives up a little before the coordinator does, so that its answer says why.
+    Map<String, String> attributes = engine.dump(t, spec, imageDir,
+        java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)));
     faults.check(FaultPoint.DUMP, d.epoch());
     String workdirRel = nodeRel + "/workdir";
     Path previous = d.previousEpochDir() == null ? null : d.previousEpochDir().resolve(workdirRel);
@@ -255,6 +258,7 @@ public final class NodeAgent implements NodeHandle {
       throw new IOException("the node tree of node " + node() + " ended during checkpoint " + p.epoch());
     }
     Path nodeDir = dump.epochDir().resolve(dump.nodeRel());
+    faults.check(FaultPoint.PERSIST, p.epoch());
     io.crmpi.engine.PersistedImage persisted = engine.persist(dump.tree(), spec, nodeDir.resolve("image"), p.epoch(),
         dump.attributes());
     List<FileDigest> files = persisted.files();

@@ -192,7 +192,7 @@ public final class CheckpointCoordinator {
       previous = null;
     }
     Path prev = previous;
-    Phase dump = broadcast(a -> new AgentRequest.Dump(epoch, dir, prev),
+    Phase dump = broadcast(a -> new AgentRequest.Dump(epoch, dir, prev, config.dumpTimeout()),
         config.dumpTimeout());
     if (!dump.ok(AgentReply.Dumped.class)) {
       return abort(p, dump.timedOut() ? AbortReason.DUMP_TIMEOUT : AbortReason.DUMP_FAILED, dump.problem());
@@ -220,6 +220,7 @@ public final class CheckpointCoordinator {
       manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong());
       faults.check(FaultPoint.COMMIT, epoch);
       store.commit(manifest);
+      faults.check(FaultPoint.COMMITTED, epoch);
     } catch (IOException | RuntimeException e) {
       if (isCommitted(epoch)) {
         // The rename (the commit point) happened; only what followed it failed.
@@ -240,6 +241,7 @@ public final class CheckpointCoordinator {
     }
     try {
       Map<String, Long> pinned = pins.describe();
+      faults.check(FaultPoint.RETENTION, epoch);
       List<Long> removed = store.retain(config.keep(), pins.epochs());
       if (!removed.isEmpty()) {
         LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed

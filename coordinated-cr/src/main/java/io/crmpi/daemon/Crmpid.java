@@ -276,7 +276,8 @@ public final class Crmpid implements Closeable {
       long start = System.nanoTime();
       java.util.Map<String, String> attributes;
       try {
-        attributes = sealer.dump(caller, hosted(caller, d.tree()), d.nodeDir());
+        attributes = sealer.dump(caller, hosted(caller, d.tree()), d.nodeDir(),
+            java.time.Duration.ofMillis(d.timeoutMillis()));
       } catch (IOException | RuntimeException e) {
         metrics.dumps.labelValues("failed").inc();
         throw e;

@@ -87,11 +87,12 @@ public final class DaemonEngine implements Engine, TreeStarter {
   }
 
   @Override
-  public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir) throws IOException {
+  public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir, java.time.Duration timeout)
+      throws IOException {
     if (!imageDir.getFileName().toString().equals("image")) {
       throw new IllegalArgumentException("crmpid dumps into NODE_DIR/image, not " + imageDir);
     }
-    return client.call(new DaemonRequest.Dump(id(tree), imageDir.getParent()), DaemonReply.Dumped.class)
+    return client.call(new DaemonRequest.Dump(id(tree), imageDir.getParent(), timeout.toMillis()), DaemonReply.Dumped.class)
         .attributes();
   }
 

@@ -68,11 +68,19 @@ public sealed interface DaemonRequest {
     }
   }
 
-  /** Dump the frozen tree into nodeDir/image (crmpid creates it; nodeDir is the owner's). */
-  record Dump(TreeId tree, Path nodeDir) implements DaemonRequest {
+  /**
+   * Dump the frozen tree into nodeDir/image (crmpid creates it; nodeDir is
+   * the owner's); criu is killed after timeoutMillis (1 s to 24 h).
+   */
+  record Dump(TreeId tree, Path nodeDir, long timeoutMillis) implements DaemonRequest {
+    public static final long MAX_TIMEOUT_MILLIS = 24 * 3600 * 1000L;
+
     public Dump {
       Objects.requireNonNull(tree, "tree");
       nodeDir = requireAbsolute(nodeDir, "nodeDir");
+      if (timeoutMillis < 1000 || timeoutMillis > MAX_TIMEOUT_MILLIS) {
+        throw new IllegalArgumentException("timeoutMillis must be 1000.." + MAX_TIMEOUT_MILLIS + ": " + timeoutMillis);
+      }
     }
   }
 

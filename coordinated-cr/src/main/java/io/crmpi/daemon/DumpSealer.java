@@ -34,7 +34,8 @@ final class DumpSealer {
     this.background = background;
   }
 
-  Map<String, String> dump(Caller caller, HostedTree h, java.nio.file.Path nodeDir) throws IOException {
+  Map<String, String> dump(Caller caller, HostedTree h, java.nio.file.Path nodeDir, java.time.Duration timeout)
+      throws IOException {
     int nodeFd = openOwnedDirectory(nodeDir, caller);
     int imageFd;
     try {
@@ -53,7 +54,7 @@ final class DumpSealer {
       if (caller.owner() != null) {
         TreeCredentials.requireOwner(h.tree.freezer().tasks(), caller.owner());
       }
-      attributes = engine.dump(h.tree, h.placed, Crmpid.fdPath(imageFd));
+      attributes = engine.dump(h.tree, h.placed, Crmpid.fdPath(imageFd), timeout);
     } catch (IOException | RuntimeException e) {
       handOver(imageFd, caller);
       throw e;

@@ -80,7 +80,8 @@ public final class AppEngine implements Engine {
   }
 
   @Override
-  public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir) throws IOException {
+  public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir, java.time.Duration timeout)
+      throws IOException {
     Path state = latestStaging(spec);
     long ranks;
     try (Stream<Path> s = Files.list(state)) {

@@ -64,7 +64,8 @@ public final class CriuEngine implements Engine {
   }
 
   @Override
-  public Map<String, String> dump(NodeTree anyTree, LaunchSpec spec, Path imageDir) throws IOException {
+  public Map<String, String> dump(NodeTree anyTree, LaunchSpec spec, Path imageDir, java.time.Duration timeout)
+      throws IOException {
     LocalTree tree = LocalTree.of(anyTree);
     Map<String, String> mounts = MountTable.externalMounts(tree.initPid(), spec.workdir());
     Map<String, String> attributes = new LinkedHashMap<>();
@@ -82,12 +83,8 @@ public final class CriuEngine implements Engine {
     if (!Files.isDirectory(imageDir)) {
       Files.createDirectory(imageDir);
     }
-    try {
-      criu.dump(new CriuDumpRequest(tree.initPid(), imageDir, "dump.log", true,
-          tree.freezer().dir(), byMountPoint, GHOST_LIMIT));
-    } catch (CriuException e) {
-      throw new IOException(e.getMessage(), e);
-    }
+    CriuDump.run(criu.installation().binary(), new CriuDumpRequest(tree.initPid(), imageDir, "dump.log", true,
+        tree.freezer().dir(), byMountPoint, GHOST_LIMIT), timeout);
     int processes = TreeHealth.requireWhole(tree.freezer(), tree);
     attributes.put(NodeImage.ATTR_PROCESSES, Integer.toString(processes));
     return attributes;

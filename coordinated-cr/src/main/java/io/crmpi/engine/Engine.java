@@ -44,8 +44,11 @@ public interface Engine {
    * Dumps a frozen tree into imageDir (which the engine creates; its parent
    * exists), leaving it running (frozen), and returns what a restore needs
    * besides the files. The files are not yet durable: see {@link #persist}.
+   * A dump that takes longer than timeout is stopped (the engine's helper
+   * killed, the tree left frozen for the abort to thaw) and throws.
    */
-  Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir) throws IOException;
+  Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir, java.time.Duration timeout)
+      throws IOException;
 
   /**
    * Makes the image of a dump durable and describes it for the manifest:

@@ -1,6 +1,7 @@
 package io.crmpi.protocol;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /** A request from the coordinator to a node agent. */
@@ -21,10 +22,20 @@ public sealed interface AgentRequest {
    * @param epochDir the epoch's directory
    * @param previousEpochDir the newest committed epoch's directory, whose
    *     unchanged snapshot files are hard-linked instead of copied; or null
+   * @param timeoutMillis how long the engine may take (the coordinator's
+   *     dump timeout); a dump that takes longer is stopped, and the tree
+   *     stays frozen for the abort to thaw
    */
-  record Dump(long epoch, Path epochDir, Path previousEpochDir)
+  record Dump(long epoch, Path epochDir, Path previousEpochDir, long timeoutMillis)
       implements AgentRequest {
+    public Dump(long epoch, Path epochDir, Path previousEpochDir, Duration timeout) {
+      this(epoch, epochDir, previousEpochDir, timeout.toMillis());
+    }
+
     public Dump {
+      if (timeoutMillis <= 0) {
+        throw new IllegalArgumentException("timeoutMillis <= 0: " + timeoutMillis);
+      }
       requirePositive(epoch);
       Objects.requireNonNull(epochDir, "epochDir");
     }

@@ -141,6 +141,11 @@ public final class JsonLines<T> {
 
   private static String brief(Exception e) {
     String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+    if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException mi && m != null
+        && m.startsWith("Cannot map `null` into type") && !mi.getPath().isEmpty()) {
+      // A missing number or flag: name the field, not Jackson's setting.
+      m = "missing field '" + mi.getPath().get(mi.getPath().size() - 1).getFieldName() + "'";
+    }
     return BadMessage.quote(String.valueOf(m));
   }
 

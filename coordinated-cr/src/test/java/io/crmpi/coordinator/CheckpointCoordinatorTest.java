@@ -45,6 +45,7 @@ class CheckpointCoordinatorTest {
   private static final String JOB = "ring";
   private static final Instant NOW = Instant.parse("2026-11-23T11:58:43Z");
   private static final Duration SHORT = Duration.ofMillis(200);
+  private static final long TIMEOUT_MS = SHORT.toMillis();
 
   @TempDir
   Path root;
@@ -138,9 +139,9 @@ class CheckpointCoordinatorTest {
     committed(coordinator.checkpoint("periodic"));
 
     Path dir = store.epochDir(1);
-    assertEquals(List.of(new Prepare(1), new Dump(1, dir, null), Resume.proceed(1), new Persist(1)),
+    assertEquals(List.of(new Prepare(1), new Dump(1, dir, null, TIMEOUT_MS), Resume.proceed(1), new Persist(1)),
         b.requests());
-    assertEquals(List.of(new Prepare(1), new Dump(1, dir, null), Resume.proceed(1), new Persist(1)),
+    assertEquals(List.of(new Prepare(1), new Dump(1, dir, null, TIMEOUT_MS), Resume.proceed(1), new Persist(1)),
         a.requests());
   }
 
@@ -149,7 +150,7 @@ class CheckpointCoordinatorTest {
     committed(coordinator.checkpoint("periodic"));
     committed(coordinator.checkpoint("periodic"));
 
-    assertEquals(new Dump(2, store.epochDir(2), store.epochDir(1)), b.requestsOf(Dump.class).get(1));
+    assertEquals(new Dump(2, store.epochDir(2), store.epochDir(1), TIMEOUT_MS), b.requestsOf(Dump.class).get(1));
   }
 
   // ---- vacate ----
@@ -188,7 +189,7 @@ class CheckpointCoordinatorTest {
     aborted(coordinator.checkpointAndVacate("walltime"), 1, AbortReason.DUMP_FAILED);
 
     for (FakeAgent agent : List.of(a, b)) {
-      assertEquals(List.of(new Prepare(1), new Dump(1, store.epochDir(1), null), Resume.proceed(1)),
+      assertEquals(List.of(new Prepare(1), new Dump(1, store.epochDir(1), null, TIMEOUT_MS), Resume.proceed(1)),
           agent.requests());
       assertTrue(agent.requestsOf(Resume.class).stream().noneMatch(Resume::vacate));
     }
@@ -288,7 +289,7 @@ class CheckpointCoordinatorTest {
         aborted(coordinator.checkpoint("periodic"), 1, AbortReason.PERSIST_FAILED);
 
     assertContains(aborted.detail(), "connection to node-a lost");
-    assertEquals(List.of(new Prepare(1), new Dump(1, store.epochDir(1), null), Resume.proceed(1),
+    assertEquals(List.of(new Prepare(1), new Dump(1, store.epochDir(1), null, TIMEOUT_MS), Resume.proceed(1),
         new Persist(1), Resume.proceed(1)), a.requests());
     assertFalse(Files.exists(store.epochDir(1)));
     assertEquals(List.of(), committedEpochs());

@@ -51,7 +51,7 @@ final class DaemonSamples {
         new DaemonRequest.Restore(bareSpec(), Path.of("/i"), Long.MAX_VALUE, List.of(), Map.of()),
         new DaemonRequest.Freeze(TREE),
         new DaemonRequest.Thaw(TREE),
-        new DaemonRequest.Dump(TREE, Path.of("/home/u/ckpt/job-7/3/nodes/node-01")),
+        new DaemonRequest.Dump(TREE, Path.of("/home/u/ckpt/job-7/3/nodes/node-01"), 60_000),
         new DaemonRequest.Persist(TREE, 1),
         new DaemonRequest.Exec(TREE, List.of("crmpi-helper", "--flush", "arg with spaces", "")),
         new DaemonRequest.Processes(TREE),

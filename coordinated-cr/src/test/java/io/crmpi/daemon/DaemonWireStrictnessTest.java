@@ -72,7 +72,7 @@ class DaemonWireStrictnessTest {
   @Test
   void aPathFromTheWireIsNormalized() {
     DaemonRequest r = request("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON
-        + ",\"nodeDir\":\"file:///home/u/x//\"}}");
+        + ",\"nodeDir\":\"file:///home/u/x//\",\"timeoutMillis\":60000}}");
     assertEquals(java.nio.file.Path.of("/home/u/x"), ((DaemonRequest.Dump) r).nodeDir());
   }
 

@@ -310,7 +310,8 @@ class DaemonWireTest {
 
   @Test
   void aMissingEpochIsRefusedNotTakenAsZero() {
-    assertMentions(badRequest("{\"type\":\"Persist\",\"body\":{\"tree\":" + TREE_JSON + "}}"), "bad Persist", "long");
+    assertMentions(badRequest("{\"type\":\"Persist\",\"body\":{\"tree\":" + TREE_JSON + "}}"), "bad Persist",
+        "missing field 'epoch'");
     assertMentions(badRequest("{\"type\":\"Persist\",\"body\":{\"tree\":" + TREE_JSON + ",\"epoch\":null}}"),
         "bad Persist");
   }
@@ -356,10 +357,16 @@ class DaemonWireTest {
 
   @Test
   void relativeOrMissingPathsAreRefused() {
-    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + ",\"nodeDir\":\"rel/dir\"}}"),
-        "bad Dump", "nodeDir is not an absolute path");
-    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + "}}"), "bad Dump", "nodeDir");
-    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + ",\"nodeDir\":\"/a\\u0000b\"}}"),
+    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + ",\"nodeDir\":\"rel/dir\","
+        + "\"timeoutMillis\":60000}}"), "bad Dump", "nodeDir is not an absolute path");
+    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + ",\"nodeDir\":\"/a\","
+        + "\"timeoutMillis\":999999999999}}"), "bad Dump", "timeoutMillis must be 1000..");
+    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + "}}"), "bad Dump",
+        "missing field 'timeoutMillis'");
+    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + ",\"timeoutMillis\":60000}}"),
+        "bad Dump", "nodeDir");
+    assertMentions(badRequest("{\"type\":\"Dump\",\"body\":{\"tree\":" + TREE_JSON + ",\"nodeDir\":\"/a\\u0000b\","
+        + "\"timeoutMillis\":60000}}"),
         "bad Dump", "Nul character");
     String restore = text(new DaemonRequest.Restore(DaemonSamples.bareSpec(), java.nio.file.Path.of("/i"), 1,
         List.of(), java.util.Map.of()));

@@ -107,11 +107,23 @@ class FaultsTest {
     String item = spec.contains(",") ? spec.substring(spec.indexOf(',') + 1) : spec;
     assertTrue(e.getMessage().contains("'" + item + "'"), e.getMessage());
     assertTrue(e.getMessage().contains("NAME@EPOCH"), e.getMessage());
-    assertTrue(e.getMessage().contains("prepare, dump, commit"), e.getMessage());
+    assertTrue(e.getMessage().contains("prepare, dump, persist, commit, committed, retention, restore"),
+        e.getMessage());
+  }
+
+  @Test
+  void aKillItemParsesAndFiresOnlyAtItsEpochs() {
+    // A :kill that fires would end this JVM: only the epochs where it stays silent are checked here
+    // (FaultMatrixTest fires them in real jobs).
+    Faults faults = Faults.parse("committed@3:kill,restore@2-:kill,dump@1");
+    assertSilentAt(faults, FaultPoint.COMMITTED, 1, 2, 4);
+    assertSilentAt(faults, FaultPoint.RESTORE, 1);
+    assertFiresAt(faults, FaultPoint.DUMP, 1);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"dump@x", "dump@", "dump@-", "dump@x-", "commit@2.5"})
+  @ValueSource(strings = {"dump@x", "dump@", "dump@-", "dump@x-", "commit@2.5", "dump@:kill", "dump@2:kil",
+      "dump@*-"})
   void badEpochsAreRejectedWithTheItem(String spec) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Faults.parse(spec));
     assertEquals("bad epoch in CRMPI_FAULTS item '" + spec + "'", e.getMessage());

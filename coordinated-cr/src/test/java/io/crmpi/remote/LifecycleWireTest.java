@@ -40,7 +40,7 @@ class LifecycleWireTest {
         new ToAgent.Bye(), new ToAgent.Launch(1), new ToAgent.Restore(2, Path.of("/state/job/epochs/4"), 4, IMAGE),
         new ToAgent.Exec(3, List.of("/bin/sh", "-c", "echo hi")), new ToAgent.Kill(4), new ToAgent.Fence(5),
         new ToAgent.Thaw(6), new ToAgent.CountProcesses(7),
-        new ToAgent.Send(8, new AgentRequest.Dump(4, Path.of("/state/e4"), null)),
+        new ToAgent.Send(8, new AgentRequest.Dump(4, Path.of("/state/e4"), null, 30_000)),
         new ToAgent.Send(9, AgentRequest.Resume.proceed(4)));
     for (ToAgent m : all) {
       assertEquals(m, roundTrip(Wire.TO_AGENT, m));

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -21,7 +20,6 @@ public final class Criu {
   /** The oldest CRIU crmpi works with (4.2: vDSO and SO_PASSCRED fixes). */
   public static final int MIN_VERSION = 40200;
 
-  private static final int LOG_LEVEL_DEBUG = 4;
   private final LibCriu lib;
   private final CriuInstallation installation;
 
@@ -68,40 +66,6 @@ public final class Criu {
 
   public static String formatVersion(int v) {
     return (v / 10000) + "." + (v / 100 % 100) + "." + (v % 100);
-  }
-
-  /** Dumps a process tree; throws CriuException with CRIU's errors on failure. */
-  public void dump(CriuDumpRequest request) {
-    Pointer opts = newOptions();
-    int dirFd = Posix.openDirectory(request.imagesDir());
-    try {
-      lib.criu_local_set_pid(opts, (int) request.pid());
-      lib.criu_local_set_images_dir_fd(opts, dirFd);
-      check(lib.criu_local_set_log_file(opts, request.logFile()), "set_log_file");
-      lib.criu_local_set_log_level(opts, LOG_LEVEL_DEBUG);
-      lib.criu_local_set_leave_running(opts, request.leaveRunning());
-      lib.criu_local_set_tcp_established(opts, true);
-      lib.criu_local_set_network_lock(opts, LibCriu.NETWORK_LOCK_NFTABLES);
-      if (request.ghostLimit() > 0) {
-        lib.criu_local_set_ghost_limit(opts, request.ghostLimit());
-      }
-      if (request.freezeCgroup() != null) {
-        check(lib.criu_local_set_freeze_cgroup(opts, request.freezeCgroup().toString()),
-            "set_freeze_cgroup");
-      }
-      for (Map.Entry<String, String> e : request.externalMounts().entrySet()) {
-        check(lib.criu_local_add_ext_mount(opts, e.getKey(), e.getValue()), "add_ext_mount");
-      }
-      int rc = lib.criu_local_dump(opts);
-      if (rc < 0) {
-        Path log = request.imagesDir().resolve(request.logFile());
-        throw new CriuException("criu dump of pid " + request.pid() + " failed: " + describe(rc)
-            + errorLines(log), log);
-      }
-    } finally {
-      Posix.close(dirFd);
-      lib.criu_local_free_opts(opts);
-    }
   }
 
   /** The error lines of a CRIU log, minus the ones known to be harmless here. */

@@ -58,7 +58,7 @@ final class DaemonCommand implements Callable<Integer> {
     Path keyFile = key != null ? key : Path.of(settings.getProperty("key_file", "/etc/crmpi/key"));
     String bridge = settings.getProperty("job_bridge");
     NodeKey nodeKey = NodeKey.load(keyFile);
-    CriuEngine engine = new CriuEngine(Criu.load(CriuInstallation.locate()), Installation.crmpiNs());
+    CriuEngine engine = new CriuEngine(Criu.load(criu(settings)), Installation.crmpiNs());
     String slurmOnly = settings.getProperty("slurm_only", "false").strip();
     if (!slurmOnly.equals("true") && !slurmOnly.equals("false")) {
       throw new JobException(config + ": slurm_only must be true or false, not '" + slurmOnly + "'", ExitCodes.USAGE);
@@ -88,6 +88,26 @@ final class DaemonCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /** The installation's CRIU, or the binary the settings name (root's, writable by root alone). */
+  private CriuInstallation criu(Properties settings) throws IOException {
+    CriuInstallation bundled = CriuInstallation.locate();
+    String binary = settings.getProperty("criu", "").strip();
+    if (binary.isEmpty()) {
+      return bundled;
+    }
+    Path path = Path.of(binary);
+    if (!path.isAbsolute() || !Files.isRegularFile(path) || !Files.isExecutable(path)) {
+      throw new JobException(config + ": criu " + binary + " is not an executable file (an absolute path to a"
+          + " criu >= 4.2)", ExitCodes.USAGE);
+    }
+    int mode = (Integer) Files.getAttribute(path, "unix:mode");
+    if ((Integer) Files.getAttribute(path, "unix:uid") != 0 || (mode & 022) != 0) {
+      throw new JobException(config + ": criu " + binary + " must belong to root and be writable by root alone:"
+          + " crmpid runs it as root", ExitCodes.USAGE);
+    }
+    return new CriuInstallation(path, bundled.library());
+  }
+
   private static Properties load(Path file) throws IOException {
     Properties p = new Properties();
     if (!Files.exists(file)) {
@@ -102,9 +122,9 @@ final class DaemonCommand implements Callable<Integer> {
     }
     for (String k : p.stringPropertyNames()) {
       if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge", "job_subnet", "slurm_only",
-          "metrics_dir").contains(k)) {
+          "metrics_dir", "criu").contains(k)) {
         throw new JobException(file + ": unknown setting '" + k + "' (known: socket, state_dir, key_file,"
-            + " job_bridge, job_subnet, slurm_only, metrics_dir)", ExitCodes.USAGE);
+            + " job_bridge, job_subnet, slurm_only, metrics_dir, criu)", ExitCodes.USAGE);
       }
     }
     return p;
