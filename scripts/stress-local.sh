@@ -1,0 +1,43 @@
+#!/bin/bash
+# Runs local-mode integration tests (mpi-tests, jobs of the ordinary user
+# crmpi-test1 under the test's own crmpid) many times in a row and counts
+# the passes: the loop that tells a scenario that passes every time from one
+# that passes most of the time. Not part of CI (CI runs each once).
+#
+# usage: scripts/stress-local.sh [-o FILE] TESTS N
+#   TESTS  surefire's -Dtest value, e.g. DumpTimeoutTest or 'WorkdirRollbackTest,FaultMatrixTest'
+#   N      runs
+#   -o     append the result line to FILE (e.g. docs/reliability.md)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT=""
+while getopts "o:" opt; do
+  case $opt in
+    o) OUT=$OPTARG ;;
+    *) echo "usage: scripts/stress-local.sh [-o FILE] TESTS N" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+TESTS=${1:?usage: scripts/stress-local.sh [-o FILE] TESTS N}
+N=${2:?usage: scripts/stress-local.sh [-o FILE] TESTS N}
+case "$N" in ''|*[!0-9]*) echo "stress-local: N must be a positive number" >&2; exit 2 ;; esac
+"$ROOT/scripts/setup.sh" >/dev/null
+cd "$ROOT"
+mvn -q -B -o install -DskipTests >/dev/null 2>&1 || mvn -q -B -o package -DskipTests
+LOGS="$ROOT/build/stress-local"
+mkdir -p "$LOGS"
+pass=0
+for i in $(seq 1 "$N"); do
+  start=$(date +%s)
+  if mvn -B -o verify -pl mpi-tests -Dtest="$TESTS" -Dsurefire.failIfNoSpecifiedTests=false \
+      > "$LOGS/run-$i.log" 2>&1; then
+    pass=$((pass + 1)); verdict=pass
+  else
+    verdict="FAIL (log: $LOGS/run-$i.log)"
+  fi
+  echo "stress-local: $TESTS run $i of $N: $verdict in $(( $(date +%s) - start )) s" >&2
+done
+line="| $(date -u +%Y-%m-%d) | $(git -C "$ROOT" rev-parse --short HEAD) | \`$TESTS\` | $pass of $N |"
+echo "$line"
+[ -n "$OUT" ] && echo "$line" >> "$OUT"
+[ "$pass" = "$N" ]
