@@ -33,6 +33,10 @@ final class GcCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "List what would be removed, remove nothing.")
   boolean dryRun;
 
+  @Option(names = "--include-stopped", description = "Also remove stopped jobs that could still resume (vacated,"
+      + " or whose crmpi died): a Slurm requeue or 'crmpi restart' would have resumed them.")
+  boolean includeStopped;
+
   Clock clock = Clock.systemUTC();
 
   @Override
@@ -62,6 +66,10 @@ final class GcCommand implements Callable<Integer> {
         t.add(dir.name(), changed, "-", "kept: running");
         continue;
       }
+      if (!includeStopped && resumable(dir)) {
+        t.add(dir.name(), changed, "-", "kept: can resume (--include-stopped removes it)");
+        continue;
+      }
       if (dryRun) {
         t.add(dir.name(), changed, Units.bytes(JobRemoval.size(dir.dir())), "would remove");
         continue;
@@ -81,5 +89,22 @@ final class GcCommand implements Callable<Integer> {
       System.out.println("freed " + Units.bytes(freed));
     }
     return failed == 0 ? 0 : ExitCodes.ERROR;
+  }
+
+  /**
+   * Whether a job not running could still be resumed: stopped (vacated,
+   * awaiting a requeue) or left RUNNING by a crmpi that died. A job set
+   * aside for another of the same key never resumes.
+   */
+  private static boolean resumable(JobDirectory dir) {
+    if (dir.name().contains(".superseded-")) {
+      return false;
+    }
+    try {
+      return dir.readState().map(s -> s.status() == io.crmpi.local.JobStatus.STOPPED
+          || s.status() == io.crmpi.local.JobStatus.RUNNING).orElse(false);
+    } catch (java.io.IOException | RuntimeException e) {
+      return false;
+    }
   }
 }
