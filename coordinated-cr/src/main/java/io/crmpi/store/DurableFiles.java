@@ -37,20 +37,34 @@ public final class DurableFiles {
     Digests.fsyncDirectory(target.getParent());
   }
 
-  /** The bytes of the regular files at or below path, links not followed; 0 when absent. */
-  public static long sizeOfTree(Path path) throws IOException {
+  /**
+   * The bytes deleting path would free: each file counted once however many
+   * of its hard links lie below path (epochs share unchanged copies), and
+   * not at all when a link outside path keeps it. Links are not followed.
+   */
+  public static long bytesFreedByDeleting(Path path) throws IOException {
     if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       return 0;
     }
-    long[] total = {0};
+    java.util.Map<Object, long[]> seen = new java.util.HashMap<>();
     Files.walkFileTree(path, new SimpleFileVisitor<>() {
       @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        total[0] += attrs.isRegularFile() ? attrs.size() : 0;
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        if (attrs.isRegularFile()) {
+          long[] linksAndSize = seen.computeIfAbsent(attrs.fileKey() == null ? file : attrs.fileKey(), k -> {
+            try {
+              return new long[] {((Number) Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS))
+                  .longValue(), attrs.size(), 0};
+            } catch (IOException e) {
+              return new long[] {1, attrs.size(), 0};
+            }
+          });
+          linksAndSize[2]++;
+        }
         return FileVisitResult.CONTINUE;
       }
     });
-    return total[0];
+    return seen.values().stream().filter(v -> v[2] >= v[0]).mapToLong(v -> v[1]).sum();
   }
 
   /** Deletes dir and everything under it without following links; no-op when absent. */

@@ -253,7 +253,7 @@ public final class FileCheckpointStore implements CheckpointStore {
       Path dir = epochDir(epoch);
       try (java.util.stream.Stream<Path> s = Files.list(dir)) {
         for (Path p : s.filter(p -> !p.getFileName().toString().equals(MANIFEST)).toList()) {
-          freed += DurableFiles.sizeOfTree(p);
+          freed += DurableFiles.bytesFreedByDeleting(p);
           DurableFiles.deleteTree(p);
         }
       }

@@ -76,14 +76,14 @@ public final class JobRemoval {
     return newest.toInstant();
   }
 
-  /** The bytes of the regular files below root, links not followed. */
+  /** The bytes removing root frees: every file once, however many hard links to it root holds. */
   public static long size(Path root) throws IOException {
-    return DurableFiles.sizeOfTree(root);
+    return DurableFiles.bytesFreedByDeleting(root);
   }
 
   /** Deletes root and everything below it without following a link; adds its bytes to freed. */
   static void deleteTree(Path root, long[] freed) throws IOException {
-    freed[0] += DurableFiles.sizeOfTree(root);
+    freed[0] += DurableFiles.bytesFreedByDeleting(root);
     try {
       DurableFiles.deleteTree(root);
     } catch (IOException e) {
