@@ -169,7 +169,7 @@ class OrdinaryUserTest {
       String exec = asOther("{\"type\":\"Exec\",\"body\":{\"tree\":" + tree + ",\"command\":[\"id\"]}}");
       assertTrue(exec.contains("have no node tree for job ring node local"), "Exec: " + exec);
       String dump = asOther("{\"type\":\"Dump\",\"body\":{\"tree\":" + tree + ",\"nodeDir\":\"file://"
-          + c.base + "/x\"}}");
+          + c.base + "/x\",\"timeoutMillis\":60000}}");
       assertTrue(dump.contains("have no node tree"), "Dump: " + dump);
 
       // The other user replays the owner's newest epoch to crmpid as theirs.
