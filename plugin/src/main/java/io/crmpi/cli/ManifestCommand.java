@@ -93,9 +93,19 @@ final class ManifestCommand implements Callable<Integer> {
       Table t = new Table("FILE", "SIZE", "SHA-256").alignRight(1);
       n.files().forEach(f -> t.add(f.path(), Units.bytes(f.size()), f.sha256().substring(0, 16) + "..."));
       System.out.print(t.render());
-      if (n.workdirDir() != null) {
+      if (n.written() != null) {
+        System.out.println("working directory " + n.workdir() + ": " + n.written().files().size()
+            + " files the job wrote, as of " + n.written().capturedAt() + " (copies in " + n.workdirDir() + ")");
+        Table w = new Table("FILE", "KEPT AS", "SIZE", "MODE", "SHA-256").alignRight(2);
+        for (io.crmpi.store.WrittenFile f : n.written().files()) {
+          boolean absent = f.state() == io.crmpi.store.WrittenFile.State.ABSENT;
+          w.add(f.path(), f.state().name().toLowerCase(java.util.Locale.ROOT), absent ? "-" : Units.bytes(f.size()),
+              absent ? "-" : String.format("%04o", f.mode()), absent ? "-" : f.sha256().substring(0, 16) + "...");
+        }
+        System.out.print(w.render());
+      } else if (n.workdirDir() != null) {
         System.out.println("working directory " + n.workdir() + ": " + n.workdirFiles().size()
-            + " files saved in " + n.workdirDir());
+            + " files saved in " + n.workdirDir() + " (a checkpoint of an earlier crmpi: every file of the directory)");
         Table w = new Table("FILE", "SIZE", "SHA-256").alignRight(1);
         for (FileDigest f : n.workdirFiles()) {
           w.add(f.path(), Units.bytes(f.size()), f.sha256().substring(0, 16) + "...");
