@@ -157,8 +157,14 @@ public final class AgentHost {
   private void send(FromAgent m) {
     try {
       channel.send(m);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       LOG.fine(() -> "node " + slot + ": cannot reach the coordinator: " + e.getMessage());
+    } catch (RuntimeException e) {
+      // A message this agent cannot encode is a bug; the coordinator must not wait out its timeout for it.
+      LOG.warning("node " + slot + ": cannot encode " + m.getClass().getSimpleName() + ": " + e);
+      if (m instanceof FromAgent.Answer a && !(m instanceof FromAgent.CallFailed)) {
+        send(new FromAgent.CallFailed(a.id(), "the agent of node " + slot + " cannot encode its answer: " + e));
+      }
     }
   }
 

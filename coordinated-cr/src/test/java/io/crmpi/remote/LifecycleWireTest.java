@@ -26,9 +26,14 @@ class LifecycleWireTest {
   private static final LaunchSpec SPEC = new LaunchSpec("job-7", "node1", List.of("sleep", "infinity"),
       Path.of("/work"), Map.of("A", "1"), Path.of("/state/run/node1"),
       new io.crmpi.engine.JobNetwork("cr0123abcd1", "crbr0", "10.213.4.2/16"));
+  /** With the record of the files the tree wrote (an instant and an enum travel too). */
   private static final NodeImage IMAGE = new NodeImage("node1", "nodes/node1/image",
-      List.of(new FileDigest("nodes/node1/image/pages-1.img", 4096, "ab".repeat(32))), null, null, List.of(),
-      Map.of());
+      List.of(new FileDigest("nodes/node1/image/pages-1.img", 4096, "ab".repeat(32))), "nodes/node1/workdir", "/work",
+      List.of(new FileDigest("out.txt", 3, "cd".repeat(32))), Map.of(),
+      new io.crmpi.store.WorkdirRecord(java.time.Instant.parse("2026-11-30T14:00:00.123456789Z"), List.of(
+          new io.crmpi.store.WrittenFile("out.txt", io.crmpi.store.WrittenFile.State.COPY, 3, "cd".repeat(32), 0644),
+          new io.crmpi.store.WrittenFile("run.log", io.crmpi.store.WrittenFile.State.APPEND, 9, "ef".repeat(32), 0600),
+          io.crmpi.store.WrittenFile.absent("gone"))));
 
   private static <T> T roundTrip(io.crmpi.wire.JsonLines<T> codec, T m) {
     return codec.decode(codec.encode(m));
