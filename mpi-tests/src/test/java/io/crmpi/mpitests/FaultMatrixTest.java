@@ -37,7 +37,7 @@ class FaultMatrixTest extends UserJobTest {
       "dump@2, fail, DUMP_FAILED",
       "persist@2, fail, PERSIST_FAILED",
       "commit@2, fail, COMMIT_FAILED",
-      "committed@2, fail, committed, but after the commit",
+      "committed@2, fail, 'committed, but after the commit'",
       "retention@*, fail, retention failed",
       "dump@2:kill, kill, 1",
       "persist@2:kill, kill, 1",
