@@ -23,13 +23,12 @@ N=${2:?usage: scripts/stress-local.sh [-o FILE] TESTS N}
 case "$N" in ''|*[!0-9]*) echo "stress-local: N must be a positive number" >&2; exit 2 ;; esac
 "$ROOT/scripts/setup.sh" >/dev/null
 cd "$ROOT"
-mvn -q -B -o install -DskipTests >/dev/null 2>&1 || mvn -q -B -o package -DskipTests
 LOGS="$ROOT/build/stress-local"
 mkdir -p "$LOGS"
 pass=0
 for i in $(seq 1 "$N"); do
   start=$(date +%s)
-  if mvn -B -o verify -pl mpi-tests -Dtest="$TESTS" -Dsurefire.failIfNoSpecifiedTests=false \
+  if mvn -B -o verify -pl mpi-tests -am -Dtest="$TESTS" -Dsurefire.failIfNoSpecifiedTests=false \
       > "$LOGS/run-$i.log" 2>&1; then
     pass=$((pass + 1)); verdict=pass
   else

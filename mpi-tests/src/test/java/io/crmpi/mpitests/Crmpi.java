@@ -54,6 +54,14 @@ final class Crmpi {
     return c;
   }
 
+  /** The bytes of the regular files under dir. */
+  static long sizeOf(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+          .mapToLong(p -> p.toFile().length()).sum();
+    }
+  }
+
   /** A file of the job's owner in the working directory, as the user would have put it there. */
   Path ownersFile(String rel, String content) throws IOException {
     Path file = workdir.resolve(rel);
