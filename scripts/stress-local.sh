@@ -21,7 +21,7 @@ shift $((OPTIND - 1))
 TESTS=${1:?usage: scripts/stress-local.sh [-o FILE] TESTS N}
 N=${2:?usage: scripts/stress-local.sh [-o FILE] TESTS N}
 case "$N" in ''|*[!0-9]*) echo "stress-local: N must be a positive number" >&2; exit 2 ;; esac
-"$ROOT/scripts/setup.sh" >/dev/null
+"$ROOT/scripts/setup.sh" > "$ROOT/build/stress-local-setup.log" 2>&1 || { echo "stress-local: setup failed: $ROOT/build/stress-local-setup.log" >&2; exit 1; }
 cd "$ROOT"
 LOGS="$ROOT/build/stress-local"
 mkdir -p "$LOGS"

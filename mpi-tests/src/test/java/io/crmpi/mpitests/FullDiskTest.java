@@ -33,7 +33,7 @@ class FullDiskTest extends UserJobTest {
           Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
       c.awaitCommitted("ring", 1, crmpi);
       FileStore fs = Files.getFileStore(c.state);
-      long used = fs.getTotalSpace() - fs.getUnusedSpace();
+      long used = fs.getTotalSpace() - fs.getUsableSpace();
       long epoch = Crmpi.sizeOf(c.committedEpochs("ring").get(0));
       run("mount", "-o", "remount,size=" + ((used + epoch / 2) / 1024 + 1) + "k", c.state.toString());
       long committedBefore = c.committedCount("ring");
