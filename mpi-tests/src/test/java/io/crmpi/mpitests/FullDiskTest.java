@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class FullDiskTest extends UserJobTest {
   private static final int RANKS = 4;
-  private static final String ITERS = "4000";
+  private static final String ITERS = "10000";
 
   @Test
   void aFullStateDirectoryCostsOnlyCheckpoints() throws Exception {
