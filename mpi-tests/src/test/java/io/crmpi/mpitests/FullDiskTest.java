@@ -42,7 +42,7 @@ class FullDiskTest extends UserJobTest {
       assertEquals(0, r.exitCode(), r.describe());
       String history = Files.readString(c.jobDir("ring").resolve("history.jsonl"));
       assertTrue(history.contains("\"kind\":\"skipped\"") || history.contains("\"kind\":\"aborted\""),
-          "no checkpoint was skipped or aborted on the full disk:\n" + history);
+          "no checkpoint was skipped or aborted on the full disk:\n" + history + "\n" + r.describe());
       assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
           Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
       assertTrue(c.committedCount("ring") >= committedBefore, history);

@@ -29,7 +29,7 @@ final class StatusReport {
   /**
    * One line of the job's history.
    *
-   * @param state committed, expired, aborted, restored or bad-restore
+   * @param state committed, expired, aborted, skipped, restored or bad-restore
    */
   record Event(long epoch, String state, Instant time, Long bytes, Long dumpMillis, Long frozenMillis,
       Long totalMillis, Integer nodes, String note) {
@@ -44,6 +44,7 @@ final class StatusReport {
             e.epoch() == 0 ? "started over: " + e.detail() : e.detail());
         case "restore-failed" -> new Event(e.epoch(), "bad-restore", e.time(), null, null, null, null, null,
             e.detail());
+        case "skipped" -> new Event(0, "skipped", e.time(), null, null, null, null, null, e.detail());
         default -> null;
       };
     }

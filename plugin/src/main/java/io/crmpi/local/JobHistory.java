@@ -43,6 +43,8 @@ public final class JobHistory implements CheckpointListener {
           0, 0, 0, 0, 0));
       LOG.warning("job " + job + " " + a.describe());
     } else if (outcome instanceof CheckpointOutcome.Skipped s) {
+      // Recorded (a full state directory shows in status and report), not only logged.
+      append(new HistoryEntry(clock.instant(), "skipped", 0, null, null, s.why(), 0, 0, 0, 0, 0));
       LOG.info("job " + job + ": checkpoint skipped: " + s.why());
     }
   }
