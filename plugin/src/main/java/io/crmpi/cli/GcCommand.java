@@ -33,6 +33,9 @@ final class GcCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "List what would be removed, remove nothing.")
   boolean dryRun;
 
+  @Option(names = "--json", description = "Print the result as JSON (schema crmpi.gc/1, docs/json.md).")
+  boolean json;
+
   @Option(names = "--include-stopped", description = "Also remove stopped jobs that could still resume (vacated,"
       + " or whose crmpi died): a Slurm requeue or 'crmpi restart' would have resumed them.")
   boolean includeStopped;
@@ -48,7 +51,7 @@ final class GcCommand implements Callable<Integer> {
       throw new JobException("--older-than: " + e.getMessage(), ExitCodes.USAGE);
     }
     Instant cutoff = clock.instant().minus(age);
-    Table t = new Table("JOB", "UNCHANGED SINCE", "SIZE", "ACTION").alignRight(2);
+    List<Row> rows = new java.util.ArrayList<>();
     long freed = 0;
     int failed = 0;
     for (JobDirectory dir : state.jobDirectories()) {
@@ -59,37 +62,55 @@ final class GcCommand implements Callable<Integer> {
       }
       java.nio.file.attribute.UserPrincipal owner = Files.getOwner(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
       if (!owner.equals(io.crmpi.security.PrivateSockets.owner())) {
-        t.add(dir.name(), changed, "-", "kept: " + owner.getName() + "'s");
-        continue;
-      }
-      if (dir.isLocked()) {
-        t.add(dir.name(), changed, "-", "kept: running");
-        continue;
-      }
-      if (!includeStopped && resumable(dir)) {
-        t.add(dir.name(), changed, "-", "kept: can resume (--include-stopped removes it)");
-        continue;
-      }
-      if (dryRun) {
-        t.add(dir.name(), changed, Units.bytes(JobRemoval.size(dir.dir())), "would remove");
-        continue;
-      }
-      try {
-        JobRemoval.Removed r = JobRemoval.remove(dir);
-        freed += r.bytes();
-        t.add(dir.name(), changed, Units.bytes(r.bytes()), "removed");
-      } catch (JobException | java.io.IOException e) {
-        failed++;
-        t.add(dir.name(), changed, "-", "failed: " + e.getMessage());
+        rows.add(new Row(dir.name(), changed, null, "kept", owner.getName() + "'s"));
+      } else if (dir.isLocked()) {
+        rows.add(new Row(dir.name(), changed, null, "kept", "running"));
+      } else if (!includeStopped && resumable(dir)) {
+        rows.add(new Row(dir.name(), changed, null, "kept", "can resume (--include-stopped removes it)"));
+      } else if (dryRun) {
+        rows.add(new Row(dir.name(), changed, JobRemoval.size(dir.dir()), "would-remove", ""));
+      } else {
+        try {
+          JobRemoval.Removed r = JobRemoval.remove(dir);
+          freed += r.bytes();
+          rows.add(new Row(dir.name(), changed, r.bytes(), "removed", ""));
+        } catch (JobException | java.io.IOException e) {
+          failed++;
+          rows.add(new Row(dir.name(), changed, null, "failed", String.valueOf(e.getMessage())));
+        }
       }
     }
-    System.out.print(t.isEmpty() ? "no job in " + state.root().toAbsolutePath() + " is unchanged for " + olderThan
-        + "\n" : t.render());
-    if (!dryRun && !t.isEmpty()) {
-      System.out.println("freed " + Units.bytes(freed));
+    if (json) {
+      System.out.println(StatusReport.JSON.writeValueAsString(new Result(SCHEMA, state.root().toAbsolutePath()
+          .toString(), olderThan, dryRun, rows, dryRun ? 0 : freed)));
+    } else {
+      Table t = new Table("JOB", "UNCHANGED SINCE", "SIZE", "ACTION").alignRight(2);
+      for (Row r : rows) {
+        t.add(r.job(), r.unchangedSince(), r.bytes() == null ? "-" : Units.bytes(r.bytes()),
+            r.action().replace('-', ' ') + (r.why().isEmpty() ? "" : ": " + r.why()));
+      }
+      System.out.print(t.isEmpty() ? "no job in " + state.root().toAbsolutePath() + " is unchanged for " + olderThan
+          + "\n" : t.render());
+      if (!dryRun && !t.isEmpty()) {
+        System.out.println("freed " + Units.bytes(freed));
+      }
     }
     return failed == 0 ? 0 : ExitCodes.ERROR;
   }
+
+  static final String SCHEMA = "crmpi.gc/1";
+
+  /**
+   * One job gc looked at.
+   *
+   * @param bytes what removing it frees (or would), null when it is kept or failed
+   * @param action kept, would-remove, removed or failed
+   * @param why why it was kept, or why removing it failed ("" otherwise)
+   */
+  record Row(String job, Instant unchangedSince, Long bytes, String action, String why) {}
+
+  /** What crmpi gc --json prints. */
+  record Result(String schema, String stateDir, String olderThan, boolean dryRun, List<Row> jobs, long freedBytes) {}
 
   /**
    * Whether a job not running could still be resumed: stopped (vacated,

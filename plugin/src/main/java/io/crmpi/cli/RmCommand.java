@@ -17,11 +17,27 @@ final class RmCommand implements Callable<Integer> {
   @Parameters(paramLabel = "JOB", arity = "1..*", description = "Job names (or Slurm job ids).")
   List<String> names;
 
+  @picocli.CommandLine.Option(names = "--json", description = "Print what was removed as JSON (schema"
+      + " crmpi.rm/1, docs/json.md).")
+  boolean json;
+
+  static final String SCHEMA = "crmpi.rm/1";
+
+  /** What crmpi rm --json prints: every job removed, with the bytes it freed. */
+  record Result(String schema, List<JobRemoval.Removed> removed) {}
+
   @Override
   public Integer call() throws Exception {
+    List<JobRemoval.Removed> removed = new java.util.ArrayList<>();
     for (String name : names) {
       JobRemoval.Removed r = JobRemoval.remove(state.existing(name));
-      System.out.println("removed job " + r.job() + ": " + Units.bytes(r.bytes()));
+      removed.add(r);
+      if (!json) {
+        System.out.println("removed job " + r.job() + ": " + Units.bytes(r.bytes()));
+      }
+    }
+    if (json) {
+      System.out.println(StatusReport.JSON.writeValueAsString(new Result(SCHEMA, removed)));
     }
     return 0;
   }

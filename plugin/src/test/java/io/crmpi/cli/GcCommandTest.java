@@ -79,6 +79,24 @@ class GcCommandTest {
   }
 
   @Test
+  void theJsonResultListsEveryJobWithItsActionAndTheBytesFreed() throws Exception {
+    Path done = job("done", JobStatus.SUCCEEDED);
+    Files.write(done.resolve("big"), new byte[5000]);
+    for (Path p : List.of(done.resolve("big"), done)) {
+      Files.setLastModifiedTime(p, FileTime.from(Instant.now().minusSeconds(10 * 86400)));
+    }
+    job("vacated", JobStatus.STOPPED);
+    com.fasterxml.jackson.databind.JsonNode j = StatusReport.JSON.readTree(gc("--older-than", "7d", "--json"));
+    assertEquals("crmpi.gc/1", j.get("schema").asText());
+    assertEquals(2, j.get("jobs").size());
+    java.util.Map<String, String> actions = new java.util.HashMap<>();
+    j.get("jobs").forEach(r -> actions.put(r.get("job").asText(), r.get("action").asText()));
+    assertEquals(Map.of("done", "removed", "vacated", "kept"), actions);
+    assertTrue(j.get("freedBytes").asLong() >= 5000, j.toString());
+    assertFalse(Files.exists(done));
+  }
+
+  @Test
   void recentJobsAndADryRunRemoveNothing() throws Exception {
     Path done = job("done", JobStatus.SUCCEEDED);
     assertTrue(gc("--older-than", "30d").contains("is unchanged for 30d"));
