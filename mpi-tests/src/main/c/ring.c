@@ -9,7 +9,8 @@
  * ring.out in the working directory) every 100 iterations and the final
  * checksum at the end, so the file's content depends on every message ever
  * exchanged: a lost, duplicated or reordered message, or a rolled-back file
- * that was not rolled back, changes it.
+ * that was not rolled back, changes it. With RING_APPEND set, OUTPUT is
+ * opened for appending (O_APPEND), as a log would be.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
 	}
 	out_path = argc > 2 ? argv[2] : "ring.out";
 	if (rank == 0) {
-		out = fopen(out_path, "w");
+		/* RING_APPEND=1 opens OUTPUT with O_APPEND (a log that only grows). */
+		out = fopen(out_path, getenv("RING_APPEND") ? "a" : "w");
 		if (!out) {
 			perror(out_path);
 			MPI_Abort(MPI_COMM_WORLD, 2);
