@@ -5,10 +5,12 @@
 # checks), in one run, alternating, at 16 MiB and 256 MiB per rank. Prints
 # the figures and writes them to docs/benchmarks-crmpid.md.
 #
-# usage: scripts/benchmark-crmpid.sh [ROUNDS]   (default 2 rounds per size and mode)
+# usage: scripts/benchmark-crmpid.sh [ROUNDS [CHECKPOINTS]]
+#   (default 4 rounds per size and mode, 5 checkpoints per job)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ROUNDS=${1:-2}
+ROUNDS=${1:-4}
+CHECKPOINTS=${2:-5}
 "$ROOT/scripts/setup.sh" >/dev/null
 make -s -C "$ROOT/mpi-tests/src/main/c" OUT="$ROOT/mpi-tests/target/bin"
 CRMPI="$ROOT/bin/crmpi"
@@ -28,9 +30,9 @@ restore_seconds() {
              printf "%.2f", (y[1]*3600 + y[2]*60 + y[3]) - (x[1]*3600 + x[2]*60 + x[3]) }' "$1"
 }
 
-# run_one MODE MIB ROUND: prints "total1 total2 total3|frozen1 frozen2 frozen3|restore"
+# run_one MODE MIB ROUND: prints "totals|frozens|frozen outside the dump|restore" (seconds, space-separated)
 run_one() {
-  local mode=$1 mib=$2 round=$3 job="h$2r$3" dir="$B/$1/$2-$3" as=() pid line t=() f=()
+  local mode=$1 mib=$2 round=$3 job="h$2r$3" dir="$B/$1/$2-$3" as=() pid
   mkdir -p "$dir/state" "$dir/work"
   if [ "$mode" = user ]; then
     chown -R "$BENCH_USER:" "$dir/state" "$dir/work"
@@ -41,10 +43,8 @@ run_one() {
     mpirun -np 4 --oversubscribe -x HALO_N="$(edge_for "$mib")" "$HALO" 1000000 > "$dir/out" 2> "$dir/err") &
   pid=$!
   for _ in $(seq 1 900); do grep -q "50/1000000" "$dir/out" 2>/dev/null && break; sleep 0.1; done
-  for _ in 1 2 3; do
-    line=$("${as[@]}" env CRMPI_STATE_DIR="$dir/state" "$CRMPI" checkpoint "$job")
-    t+=("$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s .*/\1/p')")
-    f+=("$(echo "$line" | sed -n 's/.*frozen \([0-9.]*\) s.*/\1/p')")
+  for _ in $(seq 1 "$CHECKPOINTS"); do
+    "${as[@]}" env CRMPI_STATE_DIR="$dir/state" "$CRMPI" checkpoint "$job" >/dev/null
   done
   local who=root
   [ "$mode" = user ] && who=$BENCH_USER
@@ -53,48 +53,69 @@ run_one() {
   local r
   r=$(restore_seconds "$dir/state/jobs/$job/crmpi.log")
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  echo "${t[*]}|${f[*]}|$r"
+  # The coordinator's own figures, to the millisecond, from the job's history.
+  python3 - "$dir/state/jobs/$job/history.jsonl" "$r" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+rows = [r for r in rows if r["kind"] == "committed"]
+s = lambda key: " ".join("%.3f" % (key(r) / 1000) for r in rows)
+print(s(lambda r: r["totalMillis"]) + "|" + s(lambda r: r["frozenMillis"]) + "|"
+      + s(lambda r: r["frozenMillis"] - r["dumpMillis"]) + "|" + sys.argv[2])
+PY
 }
 
-ROWS=()
+RESULTS="$B/results.tsv"
+: > "$RESULTS"
 for MIB in 16 256; do
-  declare -A T=() F=() R=()
   for round in $(seq 1 "$ROUNDS"); do
     for mode in root user; do
       log "$MIB MiB per rank, round $round, as $mode"
       res=$(run_one "$mode" "$MIB" "$round")
-      log "  checkpoints ${res%%|*} s; restore ${res##*|} s"
-      T[$mode]="${T[$mode]:-} ${res%%|*}"
-      rest=${res#*|}
-      F[$mode]="${F[$mode]:-} ${rest%%|*}"
-      R[$mode]="${R[$mode]:-} ${res##*|}"
+      IFS='|' read -r totals frozens outside restore <<< "$res"
+      log "  checkpoints $totals s; frozen $frozens s; restore $restore s"
+      for v in $totals; do echo "$MIB $mode checkpoint $v"; done >> "$RESULTS"
+      for v in $frozens; do echo "$MIB $mode frozen $v"; done >> "$RESULTS"
+      for v in $outside; do echo "$MIB $mode outside $v"; done >> "$RESULTS"
+      echo "$MIB $mode restore $restore" >> "$RESULTS"
     done
   done
-  # shellcheck disable=SC2086
-  for mode in root user; do
-    tm=$(median ${T[$mode]}); fm=$(median ${F[$mode]}); rm_=$(median ${R[$mode]})
-    eval "TM_$mode=$tm FM_$mode=$fm RM_$mode=$rm_"
-    label="root, CRIU in crmpi"; [ "$mode" = user ] && label="ordinary user, through crmpid"
-    ROWS+=("| $MIB MiB | $label | $tm (${T[$mode]# }) | $fm | $rm_ (${R[$mode]# }) |")
-  done
-  pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%+.0f%%", (b - a) * 100 / a; else print "-" }'; }
-  ROWS+=("| $MIB MiB | **crmpid's cost** | $(pct "$TM_root" "$TM_user") | $(pct "$FM_root" "$FM_user") | $(pct "$RM_root" "$RM_user") |")
-  unset T F R
 done
 
 OUT="$ROOT/docs/benchmarks-crmpid.md"
 {
   echo "# What crmpid costs"
   echo
-  echo "Produced by \`scripts/benchmark-crmpid.sh $ROUNDS\` on $(date -u +%Y-%m-%d) ($(nproc) cores,"
+  echo "Produced by \`scripts/benchmark-crmpid.sh $ROUNDS $CHECKPOINTS\` on $(date -u +%Y-%m-%d) ($(nproc) cores,"
   echo "Linux $(uname -r), $(mpirun --version | head -1)). One 4-rank job of \`mpi-tests/src/main/c/halo.c\` in"
-  echo "local mode, checkpointed 3 times with \`crmpi checkpoint\`, then a rank is killed with SIGKILL and the"
-  echo "job restored; $ROUNDS rounds per size and mode, root and user alternating. Figures are medians (all runs in"
-  echo "parentheses)."
+  echo "local mode, checkpointed $CHECKPOINTS times with \`crmpi checkpoint\`, then a rank is killed with SIGKILL"
+  echo "and the job restored; $ROUNDS rounds per size and mode, root and user alternating, so"
+  echo "$((ROUNDS * CHECKPOINTS)) checkpoints and $ROUNDS restores per cell. Each cell is the median, with the"
+  echo "middle half of the runs (25th to 75th percentile) in parentheses."
   echo
-  echo "| memory per rank | who runs the job | checkpoint, s | ranks frozen, s | restore, s |"
-  echo "|---|---|---|---|---|"
-  printf '%s\n' "${ROWS[@]}"
+  python3 - "$RESULTS" <<'PY'
+import collections, statistics, sys
+data = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    mib, mode, metric, value = line.split()
+    data[(int(mib), mode, metric)].append(float(value))
+def cell(values):
+    if len(values) < 4:
+        return "%.3f (%s)" % (statistics.median(values), " ".join("%.2f" % v for v in values))
+    q = statistics.quantiles(values, n=4)
+    return "%.3f (%.2f-%.2f)" % (statistics.median(values), q[0], q[2])
+metrics = ["checkpoint", "frozen", "outside", "restore"]
+print("| memory per rank | who runs the job | checkpoint, s | ranks frozen, s | frozen outside the dump, s | restore, s |")
+print("|---|---|---|---|---|---|")
+for mib in sorted({k[0] for k in data}):
+    med = {}
+    for mode, label in (("root", "root, CRIU in crmpi"), ("user", "ordinary user, through crmpid")):
+        med[mode] = [statistics.median(data[(mib, mode, m)]) for m in metrics]
+        print("| %d MiB | %s | %s |" % (mib, label, " | ".join(cell(data[(mib, mode, m)]) for m in metrics)))
+    def cost(i):
+        a, b = med["root"][i], med["user"][i]
+        return "%+.0f%% (%+.3f s)" % ((b - a) * 100 / a, b - a) if a > 0 else "%+.3f s" % (b - a)
+    print("| %d MiB | **crmpid's cost** | %s |" % (mib, " | ".join(cost(i) for i in range(len(metrics)))))
+PY
   echo
   echo "- *root*: crmpi runs CRIU and crmpi-ns itself (the job runs as root)."
   echo "- *ordinary user*: the job, its coordinator and the store run as the user; crmpid (root) dumps into a"
@@ -103,7 +124,10 @@ OUT="$ROOT/docs/benchmarks-crmpid.md"
   echo "  directory (a hard link made root's, a read lease proving no writer is left, its digest checked: no"
   echo "  copy on the image's file system), restores from there and checks every restored process's credentials"
   echo "  before the thaw. The user's crmpi then skips its own digest pass over the images (crmpid's replaces it)."
-  echo "- *checkpoint*: \`crmpi checkpoint\` wall time as the coordinator measures it (freeze to commit)."
+  echo "- *checkpoint*: \`crmpi checkpoint\` wall time as the coordinator measures it (quiesce to commit)."
+  echo "- *ranks frozen*: from the quiesce request to the ranks running again (the time the job does not compute)."
+  echo "- *frozen outside the dump*: that time less the nodes' dump step (the quiesce, the freeze, the thaw and"
+  echo "  the ranks' continue callbacks); through crmpid the freeze and the thaw are one request each."
   echo "- *restore*: from the verification of the epoch's files to every node tree running again."
 } > "$OUT"
 cat "$OUT"

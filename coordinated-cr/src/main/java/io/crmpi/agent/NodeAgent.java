@@ -236,6 +236,7 @@ public final class NodeAgent implements NodeHandle {
     Map<String, String> attributes = engine.dump(t, spec, imageDir,
         java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)));
     faults.check(FaultPoint.DUMP, d.epoch());
+    long dumped = nanoTime.getAsLong();
     String workdirRel = nodeRel + "/workdir";
     Path previous = d.previousEpochDir() == null ? null : d.previousEpochDir().resolve(workdirRel);
     WorkdirSnapshot snapshot = workdir.capture(d.epochDir().resolve(workdirRel),
@@ -243,7 +244,10 @@ public final class NodeAgent implements NodeHandle {
         w -> LOG.warning("job " + spec.job() + " epoch " + d.epoch() + ": " + w));
     pending = new PendingDump(d.epoch(), d.epochDir(), nodeRel, attributes, workdirRel, snapshot, t);
     dumpedEpoch = d.epoch();
-    return new AgentReply.Dumped(node(), d.epoch(), (nanoTime.getAsLong() - start) / 1_000_000);
+    long end = nanoTime.getAsLong();
+    LOG.fine(() -> "job " + spec.job() + " epoch " + d.epoch() + ": node " + node() + " dumped in "
+        + (dumped - start) / 1_000_000 + " ms, working directory recorded in " + (end - dumped) / 1_000_000 + " ms");
+    return new AgentReply.Dumped(node(), d.epoch(), (end - start) / 1_000_000);
   }
 
   private AgentReply persist(AgentRequest.Persist p) throws IOException {

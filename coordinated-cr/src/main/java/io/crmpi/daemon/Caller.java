@@ -18,31 +18,35 @@ import jdk.net.UnixDomainPrincipal;
  * @param pid the connecting process (SO_PEERCRED), 0 when unknown
  */
 record Caller(String name, int uid, TreeOwner owner, long pid) {
-  static Caller of(SocketChannel channel) throws IOException {
-    UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
-    String name = peer.user().getName();
-    long pid = peerPid(channel);
-    Posix.Account account = Posix.account(name)
-        .orElseThrow(() -> new IOException("user " + name + " is not in the user database"));
+  static Caller of(SocketChannel channel, Accounts accounts) throws IOException {
+    Posix.PeerCredentials peer = peerCredentials(channel);
+    Posix.Account account = accounts.byUid(peer.uid())
+        .orElseThrow(() -> new IOException("uid " + peer.uid() + " is not in the user database"));
     if (account.uid() == 0) {
-      return new Caller(name, 0, null, pid);
+      return new Caller(account.name(), 0, null, peer.pid());
     }
     java.util.List<Integer> groups = account.groups().stream().filter(g -> g != 0).toList();
-    return new Caller(name, account.uid(), new TreeOwner(account.uid(), account.gid(), groups), pid);
+    return new Caller(account.name(), account.uid(), new TreeOwner(account.uid(), account.gid(), groups), peer.pid());
   }
 
   /**
-   * The peer's pid: SO_PEERCRED on the channel's descriptor (the JDK's own
-   * SO_PEERCRED option gives only the user and group). Needs
-   * --add-opens java.base/sun.nio.ch (bin/crmpid passes it); 0 without.
+   * SO_PEERCRED on the channel's descriptor: the peer's pid and uid, as the
+   * kernel recorded them at connect(). The JDK's own SO_PEERCRED option
+   * gives no pid; reading the descriptor needs --add-opens
+   * java.base/sun.nio.ch (bin/crmpid passes it). Without it, the JDK's
+   * option gives the user, and the pid is 0 (unknown).
    */
-  private static long peerPid(SocketChannel channel) {
+  private static Posix.PeerCredentials peerCredentials(SocketChannel channel) throws IOException {
     try {
       java.lang.reflect.Method fdVal = channel.getClass().getMethod("getFDVal");
       fdVal.setAccessible(true);
-      return Posix.peerCredentials((Integer) fdVal.invoke(channel)).pid();
+      return Posix.peerCredentials((Integer) fdVal.invoke(channel));
     } catch (ReflectiveOperationException | RuntimeException e) {
-      return 0;
+      UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
+      String name = peer.user().getName();
+      Posix.Account account = Posix.account(name)
+          .orElseThrow(() -> new IOException("user " + name + " is not in the user database"));
+      return new Posix.PeerCredentials(0, account.uid(), account.gid());
     }
   }
 

@@ -93,6 +93,7 @@ public final class Crmpid implements Closeable {
   /** When each frozen tree was frozen (System.nanoTime), by key. */
   private final Map<String, Long> frozenSince = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private final Accounts accounts = Accounts.system();
 
   private Crmpid(Config config, Engine engine, NodeKey key, ServerSocketChannel server) {
     this.config = config;
@@ -129,6 +130,8 @@ public final class Crmpid implements Closeable {
       }
     }
     LOG.info("crmpid: listening on " + config.socket() + " (state in " + config.stateDir() + ")");
+    // A checkpoint's requests run while the job's ranks stand frozen: compile their codec before the first one.
+    daemon.workers.execute(DaemonWire::warmUp);
     if (config.metricsDir() != null) {
       daemon.timer.scheduleAtFixedRate(daemon::writeMetrics, 0, 15, TimeUnit.SECONDS);
       LOG.info("crmpid: metrics every 15 s in " + config.metricsDir().resolve(NodeMetrics.FILE));
@@ -202,7 +205,7 @@ public final class Crmpid implements Closeable {
     try (ch) {
       Caller caller;
       try {
-        caller = Caller.of(ch);
+        caller = Caller.of(ch, accounts);
       } catch (IOException | RuntimeException e) {
         reject(ch, "cannot tell who you are: " + e.getMessage());
         return;
@@ -228,7 +231,11 @@ public final class Crmpid implements Closeable {
       DaemonRequest r = request.get();
       try {
         LOG.info("crmpid: " + caller + ": " + r.getClass().getSimpleName() + " " + r.tree());
+        long start = System.nanoTime();
         handle(caller, r, in, out);
+        boolean lease = r instanceof DaemonRequest.Launch || r instanceof DaemonRequest.Restore;
+        LOG.info(() -> lease ? "crmpid: " + caller + ": " + r.tree() + ": lease closed" : "crmpid: " + caller + ": " + r.getClass().getSimpleName() + " " + r.tree() + " done in "
+            + (System.nanoTime() - start) / 1_000_000 + " ms");
       } catch (IOException | RuntimeException e) {
         LOG.warning("crmpid: " + caller + ": " + r.getClass().getSimpleName() + ": " + e.getMessage());
         refuse(out, String.valueOf(e.getMessage()));

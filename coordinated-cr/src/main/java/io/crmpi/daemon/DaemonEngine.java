@@ -25,8 +25,17 @@ import java.util.Map;
 public final class DaemonEngine implements Engine, TreeStarter {
   private final DaemonClient client;
 
+  private static final java.util.concurrent.atomic.AtomicBoolean WARM = new java.util.concurrent.atomic.AtomicBoolean();
+
   public DaemonEngine(DaemonClient client) {
     this.client = client;
+    if (WARM.compareAndSet(false, true)) {
+      // The checkpoint's requests run while the ranks stand frozen: compile their codec before the first one.
+      Thread t = new Thread(DaemonWire::warmUp, "crmpid-codec-warm-up");
+      t.setDaemon(true);
+      t.setPriority(Thread.MIN_PRIORITY);
+      t.start();
+    }
   }
 
   @Override

@@ -66,6 +66,11 @@ class DaemonWireTest {
   // ---- round trips ----
 
   @Test
+  void theWarmUpRoundTripsItsMessagesWithoutAnError() {
+    DaemonWire.warmUp(); // throws when a message of the checkpoint path does not read back
+  }
+
+  @Test
   void everyRequestTypeRoundTrips() throws IOException {
     List<DaemonRequest> sent = DaemonSamples.requests();
     InputStream in = new ByteArrayInputStream(written(sent));

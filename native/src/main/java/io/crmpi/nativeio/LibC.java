@@ -27,6 +27,13 @@ interface LibC extends Library {
   /** Returns an error number (0 when found; result null when there is no such user). */
   int getpwnam_r(String name, Passwd pwd, byte[] buf, long buflen, com.sun.jna.ptr.PointerByReference result);
 
+  /**
+   * Returns an error number (0 when found; result null when there is no such user). The strings of pwd point
+   * into buf, so buf is native memory that outlives the call (a byte[] would be a temporary copy).
+   */
+  int getpwuid_r(int uid, Passwd pwd, com.sun.jna.Pointer buf, long buflen,
+      com.sun.jna.ptr.PointerByReference result);
+
   /** Returns the number of groups, or -1 when groups is too small (ngroups then holds the number needed). */
   int getgrouplist(String user, int group, int[] groups, com.sun.jna.ptr.IntByReference ngroups);
 

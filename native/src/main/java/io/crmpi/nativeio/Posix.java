@@ -114,9 +114,26 @@ public final class Posix {
     if (rc != 0) {
       throw new NativeCallException("getpwnam_r(" + name + ")", rc, LibC.INSTANCE.strerror(rc));
     }
+    return result.getValue() == null ? java.util.Optional.empty() : java.util.Optional.of(withGroups(name, pwd));
+  }
+
+  /** Looks a user up by uid, with their supplementary groups; empty when there is no such user. */
+  public static java.util.Optional<Account> account(int uid) {
+    LibC.Passwd pwd = new LibC.Passwd();
+    com.sun.jna.Memory buf = new com.sun.jna.Memory(16384);
+    com.sun.jna.ptr.PointerByReference result = new com.sun.jna.ptr.PointerByReference();
+    int rc = LibC.INSTANCE.getpwuid_r(uid, pwd, buf, buf.size(), result);
+    if (rc != 0) {
+      throw new NativeCallException("getpwuid_r(" + uid + ")", rc, LibC.INSTANCE.strerror(rc));
+    }
     if (result.getValue() == null) {
       return java.util.Optional.empty();
     }
+    Account a = withGroups(pwd.pw_name, pwd);
+    return java.util.Optional.of(a);
+  }
+
+  private static Account withGroups(String name, LibC.Passwd pwd) {
     int[] groups = new int[64];
     com.sun.jna.ptr.IntByReference n = new com.sun.jna.ptr.IntByReference(groups.length);
     if (LibC.INSTANCE.getgrouplist(name, pwd.pw_gid, groups, n) < 0) {
@@ -130,7 +147,7 @@ public final class Posix {
     for (int i = 0; i < n.getValue(); i++) {
       list.add(groups[i]);
     }
-    return java.util.Optional.of(new Account(name, pwd.pw_uid, pwd.pw_gid, java.util.List.copyOf(list)));
+    return new Account(name, pwd.pw_uid, pwd.pw_gid, java.util.List.copyOf(list));
   }
 
   /** fsync(2): makes what fd refers to (a file, or a directory's entries) durable. */
