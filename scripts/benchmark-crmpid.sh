@@ -82,6 +82,8 @@ for MIB in 16 256; do
 done
 
 OUT="$ROOT/docs/benchmarks-crmpid.md"
+# The reading below the marker is written by a person, for the figures of the run it names: kept as it is.
+READING="$(sed -n '/^<!-- reading -->$/,$p' "$OUT" 2>/dev/null || true)"
 {
   echo "# What crmpid costs"
   echo
@@ -129,5 +131,9 @@ PY
   echo "- *frozen outside the dump*: that time less the nodes' dump step (the quiesce, the freeze, the thaw and"
   echo "  the ranks' continue callbacks); through crmpid the freeze and the thaw are one request each."
   echo "- *restore*: from the verification of the epoch's files to every node tree running again."
+  if [ -n "$READING" ]; then
+    echo
+    echo "$READING"
+  fi
 } > "$OUT"
 cat "$OUT"

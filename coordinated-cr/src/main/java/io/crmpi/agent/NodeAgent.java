@@ -92,6 +92,7 @@ public final class NodeAgent implements NodeHandle {
     if (ranks != null) {
       ranks.treeEnded();
     }
+    faults.check(FaultPoint.LAUNCH, 0);
     attach(engine.launch(spec));
   }
 
@@ -209,7 +210,7 @@ public final class NodeAgent implements NodeHandle {
 
   private AgentReply prepare(AgentRequest.Prepare p) throws IOException {
     NodeTree t = liveTree(p.epoch());
-    faults.check(FaultPoint.PREPARE, p.epoch());
+    faults.check(FaultPoint.PREPARE, p.epoch(), t::initPid);
     if (engine.needsRanks() && (ranks == null || !ranks.hasRanks())) {
       throw new IOException("the " + engine.name() + " engine needs ranks that carry libcrmpi, and none has"
           + " connected to the agent (link with -lcrmpi or LD_PRELOAD libcrmpi.so)");
@@ -221,6 +222,7 @@ public final class NodeAgent implements NodeHandle {
       long ms = (nanoTime.getAsLong() - start) / 1_000_000;
       LOG.info(() -> "job " + spec.job() + " epoch " + p.epoch() + ": quiesced " + n + " ranks in " + ms + " ms");
     }
+    faults.check(FaultPoint.FREEZE, p.epoch(), t::initPid);
     engine.freeze(t);
     return new AgentReply.Prepared(node(), p.epoch());
   }
@@ -235,7 +237,7 @@ public final class NodeAgent implements NodeHandle {
     // The engine gives up a little before the coordinator does, so that its answer says why.
     Map<String, String> attributes = engine.dump(t, spec, imageDir,
         java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)));
-    faults.check(FaultPoint.DUMP, d.epoch());
+    faults.check(FaultPoint.DUMP, d.epoch(), t::initPid);
     long dumped = nanoTime.getAsLong();
     String workdirRel = nodeRel + "/workdir";
     Path previous = d.previousEpochDir() == null ? null : d.previousEpochDir().resolve(workdirRel);
@@ -262,7 +264,7 @@ public final class NodeAgent implements NodeHandle {
       throw new IOException("the node tree of node " + node() + " ended during checkpoint " + p.epoch());
     }
     Path nodeDir = dump.epochDir().resolve(dump.nodeRel());
-    faults.check(FaultPoint.PERSIST, p.epoch());
+    faults.check(FaultPoint.PERSIST, p.epoch(), dump.tree()::initPid);
     io.crmpi.engine.PersistedImage persisted = engine.persist(dump.tree(), spec, nodeDir.resolve("image"), p.epoch(),
         dump.attributes());
     List<FileDigest> files = persisted.files();
@@ -287,12 +289,21 @@ public final class NodeAgent implements NodeHandle {
     }
     if (r.vacate()) {
       t.kill();
-    } else {
+      return new AgentReply.Resumed(node(), r.epoch());
+    }
+    try {
+      faults.check(FaultPoint.RESUME, r.epoch(), t::initPid);
       engine.thaw(t);
       if (ranks != null && quiescedEpoch == r.epoch()) {
         ranks.resume(r.epoch(), dumpedEpoch == r.epoch() ? RankChannel.Outcome.CONTINUE : RankChannel.Outcome.ABORT);
         quiescedEpoch = 0;
       }
+    } catch (IOException | RuntimeException e) {
+      // A tree left frozen would hang the job for good: killed, it restarts from its last committed checkpoint.
+      LOG.severe("job " + spec.job() + " epoch " + r.epoch() + ": node " + node() + " cannot resume its tree ("
+          + e.getMessage() + "); killing it, so that the job restarts from its last committed checkpoint");
+      t.kill();
+      throw e;
     }
     return new AgentReply.Resumed(node(), r.epoch());
   }

@@ -7,11 +7,16 @@ package io.crmpi.fault;
  * epoch 3 and later), comma-separated, e.g. {@code CRMPI_FAULTS=dump@2};
  * {@code :kill} after the epoch makes the process that reaches the point
  * kill itself with SIGKILL instead of failing the step
- * ({@code committed@2:kill}).
+ * ({@code committed@2:kill}), and {@code :killrank} kills one rank of the
+ * node tree with SIGKILL and lets the step go on ({@code dump@2:killrank}).
  */
 public enum FaultPoint {
-  /** The agent fails to freeze or quiesce its tree. */
+  /** The agent fails to start its node tree (epoch 0: the first launch, and a start over). */
+  LAUNCH("launch"),
+  /** The agent fails before it quiesces its ranks and freezes its tree. */
   PREPARE("prepare"),
+  /** The agent fails after the quiesce, before it freezes its tree. */
+  FREEZE("freeze"),
   /** The engine's dump fails after it has written part of the image. */
   DUMP("dump"),
   /** The agent fails to make its image durable. */
@@ -20,8 +25,12 @@ public enum FaultPoint {
   COMMIT("commit"),
   /** The coordinator fails right after the manifest's rename: the epoch is committed. */
   COMMITTED("committed"),
+  /** The agent fails to thaw its tree and resume its ranks after a dump (or an abort). */
+  RESUME("resume"),
   /** Retention fails before it removes old epochs. */
   RETENTION("retention"),
+  /** Reading an epoch's files to verify them before a restore fails (as an EIO would). */
+  VERIFY("verify"),
   /** The agent fails to restore its tree from the epoch (after the working directory's rollback). */
   RESTORE("restore");
 

@@ -1,24 +1,33 @@
 package io.crmpi.fault;
 
+import io.crmpi.engine.ProcessTree;
 import io.crmpi.nativeio.Posix;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
  * The armed fault points of this process, parsed from a CRMPI_FAULTS value
- * such as {@code dump@2,commit@*}, {@code dump@3-} (epoch 3 and later) or
- * {@code committed@2:kill}. {@link #check} throws where a fault is armed (or,
- * for {@code :kill}, kills this process with SIGKILL); with nothing armed it
- * never does.
+ * such as {@code dump@2,commit@*}, {@code dump@3-} (epoch 3 and later),
+ * {@code committed@2:kill} or {@code persist@2:killrank}. {@link #check}
+ * throws where a fault is armed; with {@code :kill} it kills this process
+ * with SIGKILL instead; with {@code :killrank} it kills one rank of the node
+ * tree (its first leaf process) with SIGKILL and lets the step go on. With
+ * nothing armed it never does anything.
  */
 public final class Faults {
-  /** One armed item: the epochs it fires at, and whether it kills. */
-  private record Arm(long epoch, boolean andLater, boolean kill) {
+  /** What an armed point does when it fires. */
+  private enum Action { FAIL, KILL, KILL_RANK }
+
+  /** One armed item: the epochs it fires at, and what it does. */
+  private record Arm(long epoch, boolean andLater, Action action) {
     boolean firesAt(long e) {
       return epoch == ANY || e == epoch || andLater && e >= epoch;
     }
@@ -47,13 +56,17 @@ public final class Faults {
           .orElse(null);
       if (point == null || parts.length != 2) {
         throw new IllegalArgumentException("bad CRMPI_FAULTS item '" + item
-            + "': expected NAME@EPOCH, NAME@EPOCH- or NAME@*, then optionally :kill, with NAME one of "
+            + "': expected NAME@EPOCH, NAME@EPOCH- or NAME@*, then optionally :kill or :killrank, with NAME one of "
             + Stream.of(FaultPoint.values()).map(FaultPoint::key).collect(Collectors.joining(", ")));
       }
       String when = parts[1];
-      boolean kill = when.endsWith(":kill");
-      if (kill) {
+      Action action = Action.FAIL;
+      if (when.endsWith(":kill")) {
+        action = Action.KILL;
         when = when.substring(0, when.length() - ":kill".length());
+      } else if (when.endsWith(":killrank")) {
+        action = Action.KILL_RANK;
+        when = when.substring(0, when.length() - ":killrank".length());
       }
       boolean andLater = when.endsWith("-");
       if (andLater) {
@@ -61,7 +74,7 @@ public final class Faults {
       }
       try {
         long epoch = when.equals("*") && !andLater ? ANY : Long.parseLong(when);
-        armed.computeIfAbsent(point, k -> new ArrayList<>()).add(new Arm(epoch, andLater, kill));
+        armed.computeIfAbsent(point, k -> new ArrayList<>()).add(new Arm(epoch, andLater, action));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("bad epoch in CRMPI_FAULTS item '" + item + "'");
       }
@@ -75,14 +88,38 @@ public final class Faults {
 
   /** Throws an IOException when point is armed for epoch, or kills this process when it is armed to. */
   public void check(FaultPoint point, long epoch) throws IOException {
+    check(point, epoch, () -> 0);
+  }
+
+  /**
+   * As {@link #check(FaultPoint, long)}, at a point where a node tree runs:
+   * a {@code :killrank} item kills the first leaf process under treeInit
+   * (0: no tree) with SIGKILL, says so, and returns.
+   */
+  public void check(FaultPoint point, long epoch, LongSupplier treeInit) throws IOException {
     for (Arm arm : armed.getOrDefault(point, List.of())) {
-      if (arm.firesAt(epoch)) {
-        if (arm.kill()) {
-          System.err.println("crmpi: injected fault '" + point.key() + "' at epoch " + epoch + ": SIGKILL");
+      if (!arm.firesAt(epoch)) {
+        continue;
+      }
+      String what = "injected fault '" + point.key() + "' at epoch " + epoch;
+      switch (arm.action()) {
+        case KILL -> {
+          System.err.println("crmpi: " + what + ": SIGKILL");
           System.err.flush();
           Posix.kill(ProcessHandle.current().pid(), Posix.SIGKILL);
+          throw new IOException(what);
         }
-        throw new IOException("injected fault '" + point.key() + "' at epoch " + epoch);
+        case KILL_RANK -> {
+          long init = treeInit.getAsLong();
+          OptionalLong rank = init > 0 ? new ProcessTree(Path.of("/proc")).firstLeaf(init) : OptionalLong.empty();
+          if (rank.isEmpty()) {
+            throw new IOException(what + ": no rank to kill");
+          }
+          Posix.kill(rank.getAsLong(), Posix.SIGKILL);
+          System.err.println("crmpi: " + what + ": SIGKILL to rank process " + rank.getAsLong());
+          System.err.flush();
+        }
+        default -> throw new IOException(what);
       }
     }
   }

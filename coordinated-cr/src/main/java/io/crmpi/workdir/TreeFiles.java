@@ -1,13 +1,11 @@
 package io.crmpi.workdir;
 
+import io.crmpi.engine.ProcessTree;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -44,28 +42,7 @@ final class TreeFiles {
 
   /** The root and all its descendants, through /proc/PID/task/TID/children. */
   List<Long> processes(long rootPid) {
-    List<Long> all = new ArrayList<>();
-    Set<Long> seen = new HashSet<>();
-    Deque<Long> todo = new ArrayDeque<>(List.of(rootPid));
-    while (!todo.isEmpty()) {
-      long pid = todo.pop();
-      if (!seen.add(pid)) {
-        continue;
-      }
-      all.add(pid);
-      try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve(pid + "/task"))) {
-        for (Path task : tasks) {
-          for (String child : Files.readString(task.resolve("children")).trim().split("\\s+")) {
-            if (!child.isEmpty()) {
-              todo.push(Long.parseLong(child));
-            }
-          }
-        }
-      } catch (IOException | NumberFormatException e) {
-        // gone, or not ours to read
-      }
-    }
-    return all;
+    return new ProcessTree(proc).processes(rootPid);
   }
 
   private void descriptors(long pid, Path workdir, Set<Path> excluded, List<OpenFile> found) {

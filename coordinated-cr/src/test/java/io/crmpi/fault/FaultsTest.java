@@ -107,7 +107,8 @@ class FaultsTest {
     String item = spec.contains(",") ? spec.substring(spec.indexOf(',') + 1) : spec;
     assertTrue(e.getMessage().contains("'" + item + "'"), e.getMessage());
     assertTrue(e.getMessage().contains("NAME@EPOCH"), e.getMessage());
-    assertTrue(e.getMessage().contains("prepare, dump, persist, commit, committed, retention, restore"),
+    assertTrue(e.getMessage().contains(
+        "launch, prepare, freeze, dump, persist, commit, committed, resume, retention, verify, restore"),
         e.getMessage());
   }
 
@@ -119,6 +120,29 @@ class FaultsTest {
     assertSilentAt(faults, FaultPoint.COMMITTED, 1, 2, 4);
     assertSilentAt(faults, FaultPoint.RESTORE, 1);
     assertFiresAt(faults, FaultPoint.DUMP, 1);
+  }
+
+  @Test
+  void aKillRankItemKillsTheTreesFirstLeafAndLetsTheStepGoOn() throws Exception {
+    // A shell with one child: the child (the leaf) is what :killrank kills; the shell sees it end.
+    Process tree = new ProcessBuilder("sh", "-c", "sleep 60 & wait $!; echo \"child ended: $?\"").start();
+    try {
+      long leaf = 0;
+      for (int i = 0; i < 200 && leaf == 0; i++) {
+        leaf = tree.toHandle().children().mapToLong(ProcessHandle::pid).findFirst().orElse(0);
+        Thread.sleep(10);
+      }
+      Faults faults = Faults.parse("dump@2:killrank");
+      faults.check(FaultPoint.DUMP, 1, tree::pid); // silent at another epoch
+      assertTrue(ProcessHandle.of(leaf).map(ProcessHandle::isAlive).orElse(false));
+      faults.check(FaultPoint.DUMP, 2, tree::pid); // no exception: the step goes on
+      assertTrue(tree.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "the shell did not see its child end");
+      assertEquals("child ended: 137", new String(tree.getInputStream().readAllBytes()).strip());
+      IOException none = assertThrows(IOException.class, () -> faults.check(FaultPoint.DUMP, 2, () -> 0));
+      assertEquals("injected fault 'dump' at epoch 2: no rank to kill", none.getMessage());
+    } finally {
+      tree.destroyForcibly();
+    }
   }
 
   @ParameterizedTest

@@ -20,7 +20,7 @@ public final class SocketProbe {
    * dir/probe (readable by everybody): sends line to socket and returns what
    * came back.
    */
-  static String asUser(String user, Path dir, Path socket, String line) throws Exception {
+  static String asUser(String user, Path dir, Path socket, String... lines) throws Exception {
     Path classes = dir.resolve("probe");
     Path pkg = classes.resolve("io/crmpi/mpitests");
     if (!java.nio.file.Files.exists(pkg.resolve("SocketProbe.class"))) {
@@ -30,31 +30,49 @@ public final class SocketProbe {
       }
       new ProcessBuilder("chmod", "-R", "a+rX", classes.toString()).inheritIO().start().waitFor();
     }
-    Process p = new ProcessBuilder("runuser", "-u", user, "--",
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("runuser", "-u", user, "--",
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classes.toString(),
-        SocketProbe.class.getName(), socket.toString(), line).redirectErrorStream(true).start();
+        SocketProbe.class.getName(), socket.toString()));
+    cmd.addAll(java.util.List.of(lines));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new AssertionError("the probe hung: " + line);
+      throw new AssertionError("the probe hung: " + String.join(" | ", lines));
     }
     return out;
   }
 
+  /**
+   * Sends each of args[1..] on a connection of its own to the socket
+   * args[0] and prints one answer per line. An argument --bytes=N sends N
+   * bytes of 'x' before its newline (a line too long for any wire).
+   */
   public static void main(String[] args) throws Exception {
+    for (int i = 1; i < args.length; i++) {
+      System.out.println(probe(Path.of(args[0]), args[i]));
+    }
+  }
+
+  private static String probe(Path socket, String line) {
+    byte[] bytes = line.startsWith("--bytes=")
+        ? ("x".repeat(Integer.parseInt(line.substring("--bytes=".length()))) + "\n").getBytes(StandardCharsets.UTF_8)
+        : (line + "\n").getBytes(StandardCharsets.UTF_8);
     try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      ch.connect(UnixDomainSocketAddress.of(Path.of(args[0])));
+      ch.connect(UnixDomainSocketAddress.of(socket));
       try {
-        ch.write(ByteBuffer.wrap((args[1] + "\n").getBytes(StandardCharsets.UTF_8)));
+        ch.write(ByteBuffer.wrap(bytes));
       } catch (java.io.IOException e) {
         // A server that refuses at once may have answered and closed before the request went out:
         // its answer is still in the receive buffer.
       }
+      ch.shutdownOutput();
       ByteBuffer answer = ByteBuffer.allocate(512);
       int n = ch.read(answer);
-      System.out.println(n <= 0 ? "(closed)" : new String(answer.array(), 0, n, StandardCharsets.UTF_8).strip());
+      return n <= 0 ? "(closed)" : new String(answer.array(), 0, n, StandardCharsets.UTF_8).strip()
+          .replace('\n', ' ');
     } catch (java.io.IOException e) {
-      System.out.println("(closed: " + e.getMessage() + ")");
+      return "(closed: " + e.getMessage() + ")";
     }
   }
 }

@@ -288,6 +288,7 @@ public final class LocalJob {
         Duration.ofMillis(200), System::nanoTime, d -> Thread.sleep(d.toMillis()));
     lastRestored = new RestoreSequence(spec.name(), store, nodes, probation, pins, history, exits::clear,
         verifyScope)
+        .withFaults(settings.faults())
         .restoreOrStart(atMost, why);
   }
 

@@ -1,5 +1,7 @@
 package io.crmpi.local;
 
+import io.crmpi.fault.FaultPoint;
+import io.crmpi.fault.Faults;
 import io.crmpi.store.CheckpointStore;
 import io.crmpi.store.Manifest;
 import java.io.IOException;
@@ -23,6 +25,7 @@ final class RestartPlanner {
       (what, total) -> new ProgressMeter(what, total, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()),
           false, System::nanoTime);
   private final CheckpointStore.Scope scope;
+  private Faults faults = Faults.none();
 
   private RestartPlanner(CheckpointStore store, List<Manifest> queue, CheckpointStore.Scope scope,
       Consumer<String> progress, Consumer<String> log) {
@@ -51,6 +54,12 @@ final class RestartPlanner {
     return new RestartPlanner(store, committed, scope, progress, log);
   }
 
+  /** The same planner, with faults armed at its verifications (tests: CRMPI_FAULTS=verify@E). */
+  RestartPlanner withFaults(Faults faults) {
+    this.faults = faults;
+    return this;
+  }
+
   /** The same planner, showing each verification's progress on meters (by default, nowhere). */
   RestartPlanner withMeters(java.util.function.BiFunction<String, Long, ProgressMeter> meters) {
     this.meters = meters;
@@ -67,7 +76,11 @@ final class RestartPlanner {
       long bytes = scope == CheckpointStore.Scope.WORKDIR_ONLY ? m.nodes().stream()
           .flatMap(n -> n.workdirFiles().stream()).mapToLong(io.crmpi.store.FileDigest::size).sum() : m.totalBytes();
       try (ProgressMeter meter = meters.apply("epoch " + m.epoch() + ": verifying", bytes)) {
+        faults.check(FaultPoint.VERIFY, m.epoch());
         problems = store.verify(m, scope, meter);
+      } catch (IOException e) {
+        // What an I/O error reading the epoch's files comes to (the verifier reports those as unreadable).
+        problems = List.of("unreadable: " + e.getMessage());
       }
       if (problems.isEmpty()) {
         return Optional.of(m);

@@ -1,5 +1,6 @@
 package io.crmpi.local;
 
+import io.crmpi.fault.Faults;
 import io.crmpi.coordinator.EpochPins;
 import io.crmpi.store.CheckpointStore;
 import io.crmpi.store.Manifest;
@@ -30,6 +31,7 @@ final class RestoreSequence {
   private final JobHistory history;
   private final Runnable forgetExits;
   private final CheckpointStore.Scope verifyScope;
+  private Faults faults = Faults.none();
 
   /**
    * @param forgetExits drops the tree exits heard so far (the trees a failed
@@ -53,6 +55,12 @@ final class RestoreSequence {
     this.forgetExits = forgetExits;
   }
 
+  /** The same sequence, with faults armed at its verifications (tests: CRMPI_FAULTS=verify@E). */
+  RestoreSequence withFaults(Faults faults) {
+    this.faults = faults;
+    return this;
+  }
+
   /**
    * Restores the newest usable epoch no newer than atMost, or starts the job over.
    *
@@ -74,7 +82,7 @@ final class RestoreSequence {
     }
     RestartPlanner planner = RestartPlanner.newestFirst(store, atMost, verifyScope,
         msg -> LOG.info("job " + job + " " + msg),
-        msg -> LOG.warning("job " + job + ": " + msg)).withMeters(ProgressMeter::standardError);
+        msg -> LOG.warning("job " + job + ": " + msg)).withMeters(ProgressMeter::standardError).withFaults(faults);
     for (Optional<Manifest> m = planner.next(); m.isPresent(); m = planner.next()) {
       if (attempt(m.get(), why)) {
         return m.get().epoch();

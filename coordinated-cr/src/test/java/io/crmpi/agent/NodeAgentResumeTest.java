@@ -1,0 +1,72 @@
+package io.crmpi.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import io.crmpi.engine.Engine;
+import io.crmpi.engine.LaunchSpec;
+import io.crmpi.engine.NodeTree;
+import io.crmpi.fault.Faults;
+import io.crmpi.protocol.AgentReply;
+import io.crmpi.protocol.AgentRequest;
+import io.crmpi.workdir.WorkdirWatch;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** A node agent whose tree cannot be thawed after a dump kills the tree instead of leaving the job frozen. */
+class NodeAgentResumeTest {
+  private static final LaunchSpec SPEC = new LaunchSpec("job-7", "node0", List.of("sleep", "infinity"),
+      Path.of("/work"), Map.of(), Path.of("/state/run/node0"), null);
+  private final Engine engine = mock(Engine.class);
+  private final NodeTree tree = mock(NodeTree.class);
+
+  private NodeAgent agent(String faults) throws IOException {
+    when(tree.stdout()).thenReturn(InputStream.nullInputStream());
+    when(tree.stderr()).thenReturn(InputStream.nullInputStream());
+    when(tree.exit()).thenReturn(new CompletableFuture<>());
+    when(tree.isAlive()).thenReturn(true);
+    when(engine.launch(any())).thenReturn(tree);
+    NodeAgent a = new NodeAgent(SPEC, engine, (s, b, o, l) -> { }, Faults.parse(faults), mock(WorkdirWatch.class),
+        System::nanoTime, null, java.time.Duration.ofSeconds(5));
+    a.onTreeExit(e -> { });
+    a.launch();
+    return a;
+  }
+
+  @Test
+  void aTreeThatCannotBeThawedIsKilled() throws Exception {
+    NodeAgent a = agent("");
+    doThrow(new IOException("cannot write freezer.state")).when(engine).thaw(tree);
+    AgentReply r = a.handle(AgentRequest.Resume.proceed(3));
+    assertEquals("cannot write freezer.state", assertInstanceOf(AgentReply.Failed.class, r).message());
+    verify(tree).kill();
+  }
+
+  @Test
+  void aResumeFaultKillsTheTreeWithoutThawingIt() throws Exception {
+    NodeAgent a = agent("resume@3");
+    AgentReply r = a.handle(AgentRequest.Resume.proceed(3));
+    assertEquals("injected fault 'resume' at epoch 3", assertInstanceOf(AgentReply.Failed.class, r).message());
+    verify(tree).kill();
+    verify(engine, never()).thaw(tree);
+  }
+
+  @Test
+  void aGoodResumeThawsAndKillsNothing() throws Exception {
+    NodeAgent a = agent("resume@4");
+    assertInstanceOf(AgentReply.Resumed.class, a.handle(AgentRequest.Resume.proceed(3)));
+    verify(engine).thaw(tree);
+    verify(tree, never()).kill();
+  }
+}
