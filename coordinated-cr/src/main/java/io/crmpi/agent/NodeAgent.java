@@ -43,6 +43,8 @@ public final class NodeAgent implements NodeHandle {
   private final Engine engine;
   private final OutputSink sink;
   private final Faults faults;
+  /** The tree killed because it could not be resumed: its exit is a failure, not crmpi's stop. */
+  private volatile NodeTree unresumable;
   private final WorkdirWatch workdir;
   private final LongSupplier nanoTime;
   private final ExecutorService thread;
@@ -134,7 +136,9 @@ public final class NodeAgent implements NodeHandle {
     workdir.watch(t.initPid());
     OutputPump.start(t.stdout(), "stdout", sink, spec.job());
     OutputPump.start(t.stderr(), "stderr", sink, spec.job());
-    t.exit().thenAccept(e -> exitListener.accept(e));
+    // A tree this agent killed because it could not resume it failed: the job restarts, it is not stopped.
+    t.exit().thenAccept(e -> exitListener.accept(unresumable == t && e.killedByCrmpi()
+        ? new TreeExit(TreeExit.UNRESUMABLE, false) : e));
   }
 
   @Override
@@ -302,6 +306,7 @@ public final class NodeAgent implements NodeHandle {
       // A tree left frozen would hang the job for good: killed, it restarts from its last committed checkpoint.
       LOG.severe("job " + spec.job() + " epoch " + r.epoch() + ": node " + node() + " cannot resume its tree ("
           + e.getMessage() + "); killing it, so that the job restarts from its last committed checkpoint");
+      unresumable = t;
       t.kill();
       throw e;
     }

@@ -12,6 +12,8 @@ public record TreeExit(int code, boolean killedByCrmpi) {
   public static final int RESTORE_FAILED = 126;
   /** The tree's node was lost: its agent's connection broke (the node died or was cut off). */
   public static final int NODE_LOST = 124;
+  /** crmpi killed the tree because it could not thaw it after a checkpoint: a failure of the run, not a stop. */
+  public static final int UNRESUMABLE = 123;
 
   /** Whether the tree's node itself is gone (not only the tree). */
   public boolean nodeLost() {
@@ -31,6 +33,9 @@ public record TreeExit(int code, boolean killedByCrmpi) {
     }
     if (code == NODE_LOST) {
       return "node lost (its agent's connection broke)";
+    }
+    if (code == UNRESUMABLE) {
+      return "could not be resumed after a checkpoint, so crmpi killed it";
     }
     if (code == RESTORE_FAILED) {
       return "restore failed (exit 126)";

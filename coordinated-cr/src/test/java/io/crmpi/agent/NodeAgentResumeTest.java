@@ -12,6 +12,7 @@ import static org.mockito.Mockito.when;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.NodeTree;
+import io.crmpi.engine.TreeExit;
 import io.crmpi.fault.Faults;
 import io.crmpi.protocol.AgentReply;
 import io.crmpi.protocol.AgentRequest;
@@ -30,16 +31,18 @@ class NodeAgentResumeTest {
       Path.of("/work"), Map.of(), Path.of("/state/run/node0"), null);
   private final Engine engine = mock(Engine.class);
   private final NodeTree tree = mock(NodeTree.class);
+  private final CompletableFuture<TreeExit> exit = new CompletableFuture<>();
+  private final List<TreeExit> exits = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private NodeAgent agent(String faults) throws IOException {
     when(tree.stdout()).thenReturn(InputStream.nullInputStream());
     when(tree.stderr()).thenReturn(InputStream.nullInputStream());
-    when(tree.exit()).thenReturn(new CompletableFuture<>());
+    when(tree.exit()).thenReturn(exit);
     when(tree.isAlive()).thenReturn(true);
     when(engine.launch(any())).thenReturn(tree);
     NodeAgent a = new NodeAgent(SPEC, engine, (s, b, o, l) -> { }, Faults.parse(faults), mock(WorkdirWatch.class),
         System::nanoTime, null, java.time.Duration.ofSeconds(5));
-    a.onTreeExit(e -> { });
+    a.onTreeExit(exits::add);
     a.launch();
     return a;
   }
@@ -51,6 +54,9 @@ class NodeAgentResumeTest {
     AgentReply r = a.handle(AgentRequest.Resume.proceed(3));
     assertEquals("cannot write freezer.state", assertInstanceOf(AgentReply.Failed.class, r).message());
     verify(tree).kill();
+    exit.complete(new TreeExit(137, true)); // the kill, as the tree reports it
+    assertEquals(List.of(new TreeExit(TreeExit.UNRESUMABLE, false)), exits, "the job would take it for a stop");
+    assertEquals("could not be resumed after a checkpoint, so crmpi killed it", exits.get(0).describe());
   }
 
   @Test
@@ -68,5 +74,7 @@ class NodeAgentResumeTest {
     assertInstanceOf(AgentReply.Resumed.class, a.handle(AgentRequest.Resume.proceed(3)));
     verify(engine).thaw(tree);
     verify(tree, never()).kill();
+    exit.complete(new TreeExit(143, true));
+    assertEquals(List.of(new TreeExit(143, true)), exits, "crmpi's own stop must stay a stop");
   }
 }
