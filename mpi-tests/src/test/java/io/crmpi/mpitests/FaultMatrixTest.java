@@ -90,6 +90,8 @@ class FaultMatrixTest extends UserJobTest {
         assertNotEquals(0, r.exitCode(), r.describe());
         assertTrue(r.stderr().contains(expect), "no '" + expect + "' in the log:\n" + r.describe());
         assertEquals(0, c.committedCount("ring"), "a job that never started committed an epoch");
+        String state = Files.readString(c.jobDir("ring").resolve("state.json"));
+        assertTrue(state.contains("FAILED") && state.contains("could not start"), "not recorded as failed: " + state);
         awaitNoRanks(c);
         record(fault, trigger, "the job does not start, and says why (exit " + r.exitCode() + ")", "-", start);
         return;

@@ -188,7 +188,13 @@ public final class LocalJob {
         }
       } else {
         LOG.info("job " + spec.name() + ": starting " + String.join(" ", spec.command()));
-        nodes.launchAll();
+        try {
+          nodes.launchAll();
+        } catch (IOException | RuntimeException e) {
+          // Recorded as failed (not left "running" for status to call dead), with whatever did start gone.
+          nodes.killAll();
+          return finish(JobStatus.FAILED, ExitCodes.ERROR, -1, "could not start: " + e.getMessage());
+        }
       }
     } finally {
       lifecycle.unlock();
