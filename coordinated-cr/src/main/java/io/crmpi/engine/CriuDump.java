@@ -1,6 +1,5 @@
 package io.crmpi.engine;
 
-import io.crmpi.nativeio.Criu;
 import io.crmpi.nativeio.CriuDumpRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -81,7 +80,7 @@ final class CriuDump {
     }
     if (p.exitValue() != 0) {
       throw new IOException("criu dump of pid " + r.pid() + " failed (exit " + p.exitValue() + ")"
-          + Criu.errorLines(log));
+          + CriuDiagnosis.report(log));
     }
   }
 

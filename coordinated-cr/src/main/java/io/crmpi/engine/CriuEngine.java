@@ -148,7 +148,7 @@ public final class CriuEngine implements Engine {
       pid = NodeTreeRuntime.awaitPid(shim, pidFile.resolveSibling(pidFile.getFileName() + ".ready"), "restore");
     } catch (IOException e) {
       NodeTreeRuntime.discard(shim, cgroups.freezer());
-      throw new IOException(e.getMessage() + Criu.errorLines(work.resolve(log)), e);
+      throw new IOException(e.getMessage() + CriuDiagnosis.report(work.resolve(log)), e);
     }
     LocalTree tree = new LocalTree(shim, pid, cgroups);
     // The restored tree must stay as whole as its image: the next checkpoint compares with it.

@@ -66,7 +66,9 @@ class MalformedWireTest extends UserJobTest {
       c.awaitCommitted("ring", before + 2, crmpi);
       Crmpi.Result r = c.await("run", crmpi);
       assertEquals(0, r.exitCode(), r.describe());
-      assertFalse(r.stderr().contains("aborting"), "a checkpoint aborted after the malformed messages:\n"
+      // A message on the ranks' socket never counts as a rank (which would make every quiesce wait for it). A
+      // checkpoint may still abort at the job's very end, when its ranks exit during the dump.
+      assertFalse(r.stderr().contains("PREPARE_"), "a checkpoint's prepare failed after the malformed messages:\n"
           + r.describe());
       assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
           Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");

@@ -90,12 +90,69 @@ class SlurmMultiNodeTest {
   }
 
   /**
+   * The job network is cut between the two node trees for 8 s: every IPv4
+   * frame the trees' bridge ports send is dropped, while the coordinator and
+   * the agents (on the control network) go on. Checkpoints are committed
+   * during the cut (a checkpoint does not use the job network), a rank is
+   * killed during the cut and the job restored from its newest epoch while
+   * the trees still cannot reach each other; once the network is back, the
+   * restored TCP connections carry on and the output is byte-identical.
+   */
+  @Test
+  @Order(2)
+  void aJobNetworkCutDuringCheckpointsAndARestoreCostsNothing() throws Exception {
+    Path base = user.jobDir("it-network-cut");
+    String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");
+    SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
+    Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
+    List<String> ports = bridgePorts(CLUSTER.exported("CRMPI_JOB_BRIDGE"));
+    assertEquals(2, ports.size(), "the job's two node trees on the bridge: " + ports);
+    long committedBefore;
+    try {
+      sh("nft -f - <<'EOF'\ntable bridge crmpi_test_cut {\n chain forward {\n  type filter hook forward priority -300;"
+          + " policy accept;\n  iifname { \"" + String.join("\", \"", ports) + "\" } meta protocol ip drop\n }\n}\nEOF");
+      committedBefore = SlurmTestCluster.occurrences(Files.readString(history), "\"committed\"");
+      SlurmTestCluster.awaitHistory(base, job, "\"committed\"", (int) committedBefore + 1);
+      List<ProcessHandle> ranks = SlurmUserJobs.ranks();
+      assertEquals(4, ranks.size(), "the job's 4 ranks: " + ranks);
+      ranks.get(0).destroyForcibly();
+      SlurmTestCluster.awaitHistory(base, job, "\"restart\"", 1);
+      Thread.sleep(3000);
+    } finally {
+      sh("nft delete table bridge crmpi_test_cut 2>/dev/null || true");
+    }
+    CLUSTER.awaitCompleted(job, base, 420, false);
+    String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
+    assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
+    assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
+        "ring.out differs from an uninterrupted run");
+  }
+
+  /** The interfaces attached to bridge (the node trees' host-side veths). */
+  private static List<String> bridgePorts(String bridge) throws Exception {
+    Process p = new ProcessBuilder("ip", "-o", "link", "show", "master", bridge).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), "ip link show master " + bridge);
+    List<String> ports = new ArrayList<>();
+    Matcher m = Pattern.compile("^\\d+: ([^:@]+)[@:]", Pattern.MULTILINE).matcher(out);
+    while (m.find()) {
+      ports.add(m.group(1));
+    }
+    return ports;
+  }
+
+  private static void sh(String script) throws Exception {
+    Process p = new ProcessBuilder("bash", "-c", script).inheritIO().start();
+    assertEquals(0, p.waitFor(), script);
+  }
+
+  /**
    * The control processes of node1's host die (slurmd, the agent's step,
    * the agent, crmpi-ns), its ranks do not: the tree must end by itself
    * (fencing), and the job resumes on healthy nodes. The host stays down.
    */
   @Test
-  @Order(2)
+  @Order(3)
   void aNodeWhoseControlProcessesDieLeavesNothingRunningAndTheJobResumes() throws Exception {
     Path base = user.jobDir("it-control-kill");
     String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");
@@ -131,7 +188,7 @@ class SlurmMultiNodeTest {
 
   /** Last: the killed node stays down for the rest of the class. */
   @Test
-  @Order(3)
+  @Order(4)
   void aJobWhoseNodeDiesIsRequeuedAndRestoredOnTheRemainingNodes() throws Exception {
     Path base = user.jobDir("it-node-failure");
     String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");

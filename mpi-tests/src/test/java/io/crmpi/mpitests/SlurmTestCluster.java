@@ -148,7 +148,7 @@ final class SlurmTestCluster {
     }
   }
 
-  private static int occurrences(String s, String text) {
+  static int occurrences(String s, String text) {
     int n = 0;
     for (int i = s.indexOf(text); i >= 0; i = s.indexOf(text, i + 1)) {
       n++;

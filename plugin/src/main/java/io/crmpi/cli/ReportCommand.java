@@ -44,6 +44,10 @@ final class ReportCommand implements Callable<Integer> {
       description = "The mean time between failures the model assumes (default: the job's auto policy's, else 24h).")
   String mtbf;
 
+  @Option(names = "--json", description = "Print the report (or the list) as JSON instead (schemas"
+      + " crmpi.report.job/1 and crmpi.report.list/1, docs/json.md); writes no HTML file.")
+  boolean json;
+
   Clock clock = Clock.systemUTC();
 
   @Override
@@ -54,6 +58,10 @@ final class ReportCommand implements Callable<Integer> {
     JobDirectory dir = state.existing(name);
     JobRun run = run(dir);
     Overhead o = Overhead.of(run, mtbf(dir.readSpec()));
+    if (json) {
+      System.out.println(StatusReport.JSON.writeValueAsString(ReportJson.job(run, o)));
+      return 0;
+    }
     Path file = output != null ? output : Path.of(dir.name() + "-report.html");
     Files.writeString(file, HtmlReport.render(run, o), StandardCharsets.UTF_8);
     System.out.println("wrote " + file.toAbsolutePath() + ": " + o.committed() + " checkpoints, "
@@ -64,14 +72,21 @@ final class ReportCommand implements Callable<Integer> {
   private int list() throws IOException {
     Table t = new Table("JOB", "STATE", "START", "ELAPSED", "EPOCHS", "ABORTED", "RESTORES", "FROZEN")
         .alignRight(3, 4, 5, 6, 7);
+    java.util.List<ReportJson.Line> lines = new java.util.ArrayList<>();
     for (JobDirectory dir : state.jobDirectories()) {
       if (!dir.exists()) {
         continue;
       }
       JobRun run = run(dir);
       Overhead o = Overhead.of(run, Duration.ofHours(24));
+      lines.add(ReportJson.line(run, o));
       t.add(run.job(), run.state(), StatusCommand.time(run.start()), io.crmpi.local.Units.duration(run.wall()),
           o.committed(), o.aborted(), o.failures().size(), HtmlReport.pct(o.share(o.frozen())));
+    }
+    if (json) {
+      System.out.println(StatusReport.JSON.writeValueAsString(new ReportJson.JobList(ReportJson.LIST_SCHEMA,
+          state.root().toAbsolutePath().toString(), lines)));
+      return 0;
     }
     System.out.print(t.isEmpty() ? "no jobs in " + state.root().toAbsolutePath() + "\n" : t.render());
     return 0;

@@ -112,6 +112,17 @@ final class RunCommand implements Callable<Integer> {
       log.warning("job " + jobName + ": " + dir.dir() + " held the state of an earlier Slurm job with the same id;"
           + " " + stale + " (the old state is kept in " + aside + ")");
     }
+    Optional<JobDirectory> legacy = name == null && slurm.isPresent() && !dir.exists()
+        ? legacyOf(state.root(), slurm.get(), command, wd) : Optional.empty();
+    if (legacy.isPresent()) {
+      // Requeued across the upgrade that added the cluster and the owner to the key: the job resumes under the
+      // key it was started with (its images are sealed under that name).
+      java.util.logging.Logger.getLogger(RunCommand.class.getName()).info("job " + legacy.get().name()
+          + ": requeued by Slurm (restart " + slurm.get().restartCount() + "); resuming from its checkpoints"
+          + " under the key it started with (this crmpi would name it " + jobName + ")");
+      return new LocalJob(legacy.get(), legacy.get().readSpec(), timeouts.settings()).run(true, Long.MAX_VALUE,
+          System.out, System.err);
+    }
     if (dir.exists()) {
       throw new JobException("job '" + jobName + "' already exists in " + dir.dir() + ": 'crmpi restart "
           + jobName + "' resumes it, or choose another --name", ExitCodes.USAGE);
@@ -127,6 +138,25 @@ final class RunCommand implements Callable<Integer> {
     dir.create();
     dir.writeSpec(spec);
     return new LocalJob(dir, spec, settings).run(false, Long.MAX_VALUE, System.out, System.err);
+  }
+
+  /**
+   * The state of this very Slurm job under the key crmpi gave Slurm jobs
+   * before it named the cluster and the owner ({@code slurm-ID}), when the
+   * job was requeued (a first run never resumes anything) and that state is
+   * this job's: same command and working directory, and this user's
+   * (JobDirectory refuses anyone else's).
+   */
+  static Optional<JobDirectory> legacyOf(Path stateRoot, SlurmJob slurm, List<String> command, Path wd)
+      throws IOException {
+    if (slurm.restartCount() == 0) {
+      return Optional.empty();
+    }
+    JobDirectory legacy = JobDirectory.of(stateRoot, "slurm-" + slurm.id());
+    if (!legacy.exists() || strangerThan(legacy, command, wd).isPresent()) {
+      return Optional.empty();
+    }
+    return Optional.of(legacy);
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crmpi.local.JobDirectory;
 import io.crmpi.local.JobSpec;
+import io.crmpi.slurm.SlurmJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -20,7 +21,11 @@ class RequeueIdentityTest {
   Path root;
 
   private JobDirectory stored(List<String> command, Path wd) throws Exception {
-    JobDirectory dir = JobDirectory.of(root, "slurm-42.hal.alice");
+    return stored("slurm-42.hal.alice", command, wd);
+  }
+
+  private JobDirectory stored(String name, List<String> command, Path wd) throws Exception {
+    JobDirectory dir = JobDirectory.of(root, name);
     dir.create();
     dir.writeSpec(new JobSpec(JobSpec.FORMAT_VERSION, dir.name(), command, wd.toString(), Map.of(), "2s", 3, 5,
         "criu", Instant.parse("2026-11-30T10:00:00Z"), false));
@@ -42,6 +47,19 @@ class RequeueIdentityTest {
     assertTrue(command.contains("it ran mpirun -np 4 ring, not this job's command"), command);
     String where = RunCommand.strangerThan(dir, List.of("mpirun", "-np", "4", "ring"), root).orElseThrow();
     assertTrue(where.contains("it ran in " + wd + ", not in " + root), where);
+  }
+
+  @Test
+  void aJobRequeuedAcrossTheKeyUpgradeResumesUnderItsOldKey() throws Exception {
+    Path wd = Files.createDirectories(root.resolve("work"));
+    List<String> ring = List.of("mpirun", "-np", "4", "ring");
+    JobDirectory old = stored("slurm-42", ring, wd);
+    SlurmJob requeued = new SlurmJob(42, 1, "hal", "alice");
+    assertEquals(Optional.of(old.dir()), RunCommand.legacyOf(root, requeued, ring, wd).map(JobDirectory::dir));
+    // Never on a first run, never another job's state, never another job id's.
+    assertEquals(Optional.empty(), RunCommand.legacyOf(root, new SlurmJob(42, 0, "hal", "alice"), ring, wd));
+    assertEquals(Optional.empty(), RunCommand.legacyOf(root, requeued, List.of("halo"), wd));
+    assertEquals(Optional.empty(), RunCommand.legacyOf(root, new SlurmJob(43, 1, "hal", "alice"), ring, wd));
   }
 
   @Test
