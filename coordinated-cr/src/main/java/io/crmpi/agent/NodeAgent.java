@@ -239,8 +239,13 @@ public final class NodeAgent implements NodeHandle {
     Path imageDir = nodeDir.resolve("image");
     Files.createDirectories(nodeDir);
     // The engine gives up a little before the coordinator does, so that its answer says why.
-    Map<String, String> attributes = engine.dump(t, spec, imageDir,
-        java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)));
+    Map<String, String> attributes;
+    try {
+      attributes = engine.dump(t, spec, imageDir,
+          java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)));
+    } catch (IOException e) {
+      throw keepDumpLog(e, imageDir.resolve("dump.log"), d.epoch());
+    }
     faults.check(FaultPoint.DUMP, d.epoch(), t::initPid);
     long dumped = nanoTime.getAsLong();
     String workdirRel = nodeRel + "/workdir";
@@ -254,6 +259,26 @@ public final class NodeAgent implements NodeHandle {
     LOG.fine(() -> "job " + spec.job() + " epoch " + d.epoch() + ": node " + node() + " dumped in "
         + (dumped - start) / 1_000_000 + " ms, working directory recorded in " + (end - dumped) / 1_000_000 + " ms");
     return new AgentReply.Dumped(node(), d.epoch(), (end - start) / 1_000_000);
+  }
+
+  /**
+   * The abort deletes the failed epoch's directory, CRIU's log with it: the
+   * log is kept as run/NODE/failed-dump.log (the newest failure's), and the
+   * message names that copy.
+   */
+  private IOException keepDumpLog(IOException e, Path log, long epoch) {
+    if (!Files.isRegularFile(log, LinkOption.NOFOLLOW_LINKS) || e.getMessage() == null) {
+      return e;
+    }
+    Path kept = spec.runtimeDir().resolve("failed-dump.log");
+    try {
+      Files.createDirectories(spec.runtimeDir());
+      Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException | RuntimeException copy) {
+      LOG.fine(() -> "job " + spec.job() + " epoch " + epoch + ": cannot keep CRIU's log: " + copy);
+      return e;
+    }
+    return new IOException(e.getMessage().replace(log.toString(), kept + ", epoch " + epoch + "'s"), e);
   }
 
   private AgentReply persist(AgentRequest.Persist p) throws IOException {

@@ -33,6 +33,10 @@ class UnsupportedFileTest extends UserJobTest {
         && log.contains("(docs/troubleshooting.md#unsupported-file)"), "the failure does not say why:\n"
         + r.describe());
     assertEquals(0, c.committedCount("perf"), "an epoch of a job CRIU cannot dump was committed");
+    // The aborted epoch's directory is gone; CRIU's log of the failure is kept where the message says.
+    java.nio.file.Path kept = c.jobDir("perf").resolve("run/local/failed-dump.log");
+    assertTrue(log.contains("(full log: " + kept + ", epoch "), r.describe());
+    assertTrue(Files.readString(kept).contains("anon_inode:[perf_event]"), "the kept log is not CRIU's");
     assertArrayEquals(expected(), Files.readAllBytes(c.workdir.resolve("perfholder.out")),
         "perfholder.out differs from what the program writes without crmpi");
   }
