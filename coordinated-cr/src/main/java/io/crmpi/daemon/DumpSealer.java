@@ -55,7 +55,12 @@ final class DumpSealer {
         TreeCredentials.requireOwner(h.tree.freezer().tasks(), caller.owner());
       }
       attributes = engine.dump(h.tree, h.placed, Crmpid.fdPath(imageFd), timeout);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      // CRIU's messages name the directory by crmpid's descriptor: the owner knows it by its path.
+      String fdDir = Crmpid.fdPath(imageFd).toString();
+      handOver(imageFd, caller);
+      throw new IOException(String.valueOf(e.getMessage()).replace(fdDir, nodeDir.resolve("image").toString()), e);
+    } catch (RuntimeException e) {
       handOver(imageFd, caller);
       throw e;
     }

@@ -21,18 +21,26 @@ final class TreeHealth {
    * Throws an IOException naming the first broken process, or when the tree
    * has fewer processes than at its previous checkpoint, or than the image
    * it was restored from (a rank that died and was reaped while its
-   * launcher tears the job down). Returns the number of processes.
+   * launcher tears the job down). Only a whole tree's count becomes the
+   * baseline of the next check. Returns the number of processes.
    */
   static int requireWhole(Freezer freezer, LocalTree tree) throws IOException {
-    List<String> pids = Files.readAllLines(freezer.dir().resolve("cgroup.procs"));
+    int n = requireWhole(Files.readAllLines(freezer.dir().resolve("cgroup.procs")), tree.healthyProcesses());
+    tree.healthyProcesses(n);
+    return n;
+  }
+
+  /** The check of {@link #requireWhole(Freezer, LocalTree)} on the tree's pids, against before; returns the count. */
+  static int requireWhole(List<String> pids, int before) throws IOException {
     if (pids.isEmpty()) {
       throw new IOException("the node tree has no processes left");
     }
-    int before = tree.healthyProcesses();
-    tree.healthyProcesses(pids.size());
     if (pids.size() < before) {
+      // The baseline stays: a job whose launcher hangs after a rank died (an abort waiting on a cut network)
+      // must not have its later checkpoints taken as healthy, and replace its good epochs.
       throw new IOException("the node tree has " + pids.size() + " processes, " + before
-          + " at its previous checkpoint: a process ended, the job may be failing");
+          + " at its last healthy checkpoint: a process ended, the job may be failing; no checkpoint is taken"
+          + " until it has its processes back or restarts");
     }
     for (String pid : pids) {
       Path proc = Path.of("/proc", pid.strip());
