@@ -297,6 +297,11 @@ public final class Crmpid implements Closeable {
       DaemonReply.Persisted persisted = sealer.persist(caller, hosted(caller, p.tree()), p.epoch());
       metrics.sealedBytes.inc(persisted.files().stream().mapToLong(io.crmpi.store.FileDigest::size).sum());
       DaemonWire.write(out, persisted);
+    } else if (request instanceof DaemonRequest.JobEvent e) {
+      hosted(caller, e.tree()); // only the job of a tree this caller runs here is counted
+      metrics.record(e);
+      metricsChanged();
+      DaemonWire.write(out, new DaemonReply.Done());
     } else if (request instanceof DaemonRequest.Exec e) {
       HostedTree h = hosted(caller, e.tree());
       engine.exec(h.tree, h.placed, e.command());

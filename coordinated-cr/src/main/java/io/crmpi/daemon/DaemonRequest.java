@@ -117,6 +117,39 @@ public sealed interface DaemonRequest {
     }
   }
 
+  /**
+   * What happened to the job of a tree this caller runs here, for the
+   * node's metrics (docs/monitoring.md): a checkpoint committed, aborted or
+   * skipped, or a restart. Only fixed words reach the metrics' labels.
+   *
+   * @param kind committed, aborted, skipped, restored (from an epoch),
+   *     started-over (no usable epoch) or restore-failed
+   * @param reason an aborted checkpoint's reason (an AbortReason name), else ""
+   * @param trigger a committed checkpoint's trigger (periodic, manual, vacate), else ""
+   * @param millis a committed checkpoint's duration, else 0
+   */
+  record JobEvent(TreeId tree, String kind, String reason, String trigger, long millis) implements DaemonRequest {
+    public static final java.util.Set<String> KINDS = java.util.Set.of("committed", "aborted", "skipped", "restored",
+        "started-over", "restore-failed");
+    public static final java.util.Set<String> TRIGGERS = java.util.Set.of("", "periodic", "manual", "vacate");
+
+    public JobEvent {
+      Objects.requireNonNull(tree, "tree");
+      if (!KINDS.contains(kind)) {
+        throw new IllegalArgumentException("unknown event kind '" + kind + "': one of " + new java.util.TreeSet<>(KINDS));
+      }
+      if (reason == null || !reason.matches("[A-Z_]{0,32}")) {
+        throw new IllegalArgumentException("bad reason '" + reason + "': an abort reason such as DUMP_FAILED, or empty");
+      }
+      if (!TRIGGERS.contains(trigger)) {
+        throw new IllegalArgumentException("unknown trigger '" + trigger + "': one of " + new java.util.TreeSet<>(TRIGGERS));
+      }
+      if (millis < 0 || millis > Dump.MAX_TIMEOUT_MILLIS) {
+        throw new IllegalArgumentException("duration " + millis + " ms is out of range");
+      }
+    }
+  }
+
   /** Kill whatever an earlier copy of the tree left on this node and free its network interface. */
   record Fence(LaunchSpec spec) implements DaemonRequest {
     public Fence {

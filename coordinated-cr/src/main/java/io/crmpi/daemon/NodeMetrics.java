@@ -47,12 +47,46 @@ final class NodeMetrics {
   final Counter refused = Counter.builder().name("crmpi_requests_refused_total")
       .help("Requests crmpid refused (malformed, not the caller's, not allowed)").register(registry);
 
+  final Counter checkpoints = Counter.builder().name("crmpi_checkpoints_total")
+      .help("Global checkpoints of the jobs coordinated on this node, by result (committed, aborted, skipped) and"
+          + " an abort's reason").labelNames("result", "reason").register(registry);
+  final Histogram checkpointSeconds = Histogram.builder().name("crmpi_checkpoint_seconds")
+      .help("How long a committed global checkpoint took, quiesce to commit").classicOnly()
+      .classicUpperBounds(SECONDS).register(registry);
+  final Counter vacates = Counter.builder().name("crmpi_vacates_total")
+      .help("Jobs checkpointed and vacated (preemption, walltime, crmpi vacate)").register(registry);
+  final Counter restarts = Counter.builder().name("crmpi_job_restarts_total")
+      .help("Jobs restarted after a failure or a requeue, by how (restored from an epoch, started over, a restore"
+          + " that failed its probation)").labelNames("how").register(registry);
+
   NodeMetrics() {
+    for (String result : new String[] {"committed", "skipped"}) {
+      checkpoints.initLabelValues(result, "");
+    }
+    for (String how : new String[] {"restored", "started-over", "restore-failed"}) {
+      restarts.initLabelValues(how);
+    }
     // Every series from the start, at 0: a rate() over the first event needs the zero before it.
     dumps.initLabelValues("ok");
     dumps.initLabelValues("failed");
     for (String result : new String[] {"ok", "failed", "refused"}) {
       restores.initLabelValues(result);
+    }
+  }
+
+  /** Counts what a job's coordinator reported. */
+  void record(DaemonRequest.JobEvent e) {
+    switch (e.kind()) {
+      case "committed" -> {
+        checkpoints.labelValues("committed", "").inc();
+        checkpointSeconds.observe(e.millis() / 1000.0);
+        if (e.trigger().equals("vacate")) {
+          vacates.inc();
+        }
+      }
+      case "aborted" -> checkpoints.labelValues("aborted", e.reason()).inc();
+      case "skipped" -> checkpoints.labelValues("skipped", "").inc();
+      default -> restarts.labelValues(e.kind()).inc();
     }
   }
 

@@ -56,6 +56,8 @@ final class DaemonSamples {
         new DaemonRequest.Exec(TREE, List.of("crmpi-helper", "--flush", "arg with spaces", "")),
         new DaemonRequest.Processes(TREE),
         new DaemonRequest.Kill(new TreeId("A", "0")),
+        new DaemonRequest.JobEvent(TREE, "aborted", "DUMP_FAILED", "", 0),
+        new DaemonRequest.JobEvent(TREE, "committed", "", "periodic", 812),
         new DaemonRequest.Fence(fullSpec()));
   }
 

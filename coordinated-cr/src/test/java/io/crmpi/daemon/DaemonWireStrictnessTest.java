@@ -83,6 +83,6 @@ class DaemonWireStrictnessTest {
       names.add(c.getSimpleName());
     }
     assertEquals(Set.of("Launch", "Restore", "Freeze", "Thaw", "Dump", "Persist", "Exec", "Processes", "Kill",
-        "Fence"), names);
+        "Fence", "JobEvent"), names);
   }
 }

@@ -48,4 +48,33 @@ class NodeMetricsTest {
     }
     assertFalse(text.contains("user") || text.contains("job="), "a label names a user or a job");
   }
+
+  @Test
+  void jobEventsCountCheckpointsByResultAndReasonAndRestartsByHow() throws Exception {
+    NodeMetrics m = new NodeMetrics();
+    TreeId tree = new TreeId("ring", "local");
+    m.record(new DaemonRequest.JobEvent(tree, "committed", "", "periodic", 800));
+    m.record(new DaemonRequest.JobEvent(tree, "committed", "", "vacate", 2400));
+    m.record(new DaemonRequest.JobEvent(tree, "aborted", "DUMP_FAILED", "", 0));
+    m.record(new DaemonRequest.JobEvent(tree, "restored", "", "", 0));
+    m.writeTo(dir);
+    String text = Files.readString(dir.resolve(NodeMetrics.FILE));
+    assertTrue(text.contains("crmpi_checkpoints_total{reason=\"\",result=\"committed\"} 2.0"), text);
+    assertTrue(text.contains("crmpi_checkpoints_total{reason=\"DUMP_FAILED\",result=\"aborted\"} 1.0"), text);
+    assertTrue(text.contains("crmpi_checkpoints_total{reason=\"\",result=\"skipped\"} 0.0"), text);
+    assertTrue(text.contains("crmpi_checkpoint_seconds_bucket{le=\"1.0\"} 1"), text);
+    assertTrue(text.contains("crmpi_checkpoint_seconds_count 2"), text);
+    assertTrue(text.contains("crmpi_vacates_total 1.0"), text);
+    assertTrue(text.contains("crmpi_job_restarts_total{how=\"restored\"} 1.0"), text);
+    assertTrue(text.contains("crmpi_job_restarts_total{how=\"started-over\"} 0.0"), text);
+    assertFalse(text.contains("ring"), "a label names the job");
+  }
+
+  @Test
+  void aJobEventOfNoKnownKindIsRefusedByItsRecord() {
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new DaemonRequest.JobEvent(new TreeId("ring", "local"), "anything", "", "", 0));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new DaemonRequest.JobEvent(new TreeId("ring", "local"), "aborted", "x\"}", "", 0));
+  }
 }

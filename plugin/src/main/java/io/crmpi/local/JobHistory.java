@@ -23,10 +23,17 @@ public final class JobHistory implements CheckpointListener {
   private final Clock clock;
   private final String job;
 
+  private volatile java.util.function.Consumer<HistoryEntry> observer = e -> { };
+
   public JobHistory(Path file, Clock clock, String job) {
     this.file = file;
     this.clock = clock;
     this.job = job;
+  }
+
+  /** Also hands every entry to observer once it is recorded (the node's metrics). */
+  public void observe(java.util.function.Consumer<HistoryEntry> observer) {
+    this.observer = observer;
   }
 
   @Override
@@ -96,6 +103,11 @@ public final class JobHistory implements CheckpointListener {
       Files.writeString(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException ex) {
       LOG.warning("job " + job + ": cannot append to " + file + ": " + ex);
+    }
+    try {
+      observer.accept(e);
+    } catch (RuntimeException ex) {
+      LOG.fine(() -> "job " + job + ": history observer: " + ex);
     }
   }
 }

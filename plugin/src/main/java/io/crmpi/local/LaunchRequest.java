@@ -27,6 +27,23 @@ record LaunchRequest(String host, String command) {
     }
   }
 
+  private static final Pattern TMPDIR_BASE = Pattern.compile(
+      "\\s--?mca\\s+orte_tmpdir_base\\s+(\"[^\"]*\"|'[^']*'|\\S+)");
+
+  /**
+   * The command to run on the target node: without the {@code -mca
+   * orte_tmpdir_base DIR} that mpirun passes on with its own session
+   * directory. That directory is a tmpfs of slot 0's tree only; on another
+   * node the daemon would write its session files to the shared state
+   * directory under slot 0's name, outside its own tree's tmpfs, where its
+   * orderly exit deletes files its node's images still name. Without the
+   * argument the daemon takes its own tree's session directory from its
+   * environment (OMPI_MCA_orte_tmpdir_base of that slot).
+   */
+  String commandForSlot() {
+    return TMPDIR_BASE.matcher(command).replaceAll("");
+  }
+
   /** Parses one line; a {@link BadMessage} when it is not exactly EXEC, a host and a command. */
   static LaunchRequest parse(byte[] line) {
     String s;

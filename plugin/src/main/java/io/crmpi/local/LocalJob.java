@@ -118,6 +118,7 @@ public final class LocalJob {
     Duration quiesceTimeout = settings.prepareTimeout().multipliedBy(3).dividedBy(4);
     try (TeeSink sink = new TeeSink(out, err, dir.output())) {
       String slot0 = nodeCount > 1 ? slotName(0) : NODE;
+      history.observe(DaemonJobEvents.forThisUser(spec.name(), slot0));
       RankChannel ranks = RankChannel.listen(dir.rankSocket(slot0), spec.name());
       WorkdirWatch written = new WorkdirWatch(spec.name(), workdir, excluded, clock, WorkdirWatch.INTERVAL);
       NodeAgent local = new NodeAgent(slotSpec(0, nodeCount, network, workdir), engine, sink, settings.faults(),

@@ -139,7 +139,7 @@ final class NodeSlots implements AutoCloseable {
           + remote.stream().map(RemoteAgent::host).toList() + ")");
     }
     try {
-      target.exec(List.of("/bin/sh", "-c", request.command()));
+      target.exec(List.of("/bin/sh", "-c", request.commandForSlot()));
       LOG.info("job " + job + ": started on " + host + " (" + target.node() + "): " + abbreviate(request.command()));
     } catch (IOException e) {
       LOG.warning("job " + job + ": cannot start on " + host + ": " + e.getMessage());
