@@ -8,9 +8,6 @@ import io.crmpi.local.JobDirectory;
 import io.crmpi.local.JobSpec;
 import io.crmpi.local.JobState;
 import io.crmpi.local.JobStatus;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -27,17 +24,9 @@ class GcCommandTest {
   Path root;
 
   private String gc(String... args) {
-    PrintStream out = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      List<String> all = new java.util.ArrayList<>(List.of("gc", "--state-dir", root.toString()));
-      all.addAll(List.of(args));
-      assertEquals(0, Main.execute(all.toArray(String[]::new)), buf.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-    }
-    return buf.toString(StandardCharsets.UTF_8);
+    List<String> all = new java.util.ArrayList<>(List.of("gc", "--state-dir", root.toString()));
+    all.addAll(List.of(args));
+    return CliOutput.of(all.toArray(String[]::new));
   }
 
   /** A job in the given state whose files all date from ten days ago. */

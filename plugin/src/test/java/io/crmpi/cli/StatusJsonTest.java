@@ -8,9 +8,6 @@ import io.crmpi.local.JobDirectory;
 import io.crmpi.local.JobSpec;
 import io.crmpi.local.JobState;
 import io.crmpi.local.JobStatus;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -25,15 +22,7 @@ class StatusJsonTest {
   Path root;
 
   private String crmpi(String... args) {
-    PrintStream out = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      assertEquals(0, Main.execute(args), buf.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-    }
-    return buf.toString(StandardCharsets.UTF_8);
+    return CliOutput.of(args);
   }
 
   private void job() throws Exception {
