@@ -64,11 +64,12 @@ class SlurmPreemptionTest {
   @Test
   void aJobSignalledBeforeItsWalltimeIsCheckpointedRequeuedAndResumed() throws Exception {
     Path base = user.jobDir("it-walltime");
-    // A 1-minute limit with SIGUSR1 50 s before it: every run of the job is vacated after about 10 s
-    // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished.
-    String job = user.submit(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@50"),
+    // A 1-minute limit with SIGUSR1 55 s before it: every run of the job is vacated after about 5 s
+    // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished. The
+    // signal leaves at least 25 s for the restore, its probation and the vacate's checkpoint.
+    String job = user.submit(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@55"),
         "--interval none", "8000");
-    CLUSTER.awaitCompleted(job, base, 480, true);
+    CLUSTER.awaitCompleted(job, base, 600, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("vacated after its checkpoint") && log.contains("requeued by Slurm"), log);
     assertArrayEquals(reference("8000"), Files.readAllBytes(base.resolve("work/ring.out")),

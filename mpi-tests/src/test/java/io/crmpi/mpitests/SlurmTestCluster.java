@@ -124,9 +124,15 @@ final class SlurmTestCluster {
   String awaitCompleted(String job, Path base, int seconds, boolean requeued) throws Exception {
     String state = "";
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    java.util.regex.Pattern failed = java.util.regex.Pattern.compile(
+        "JobState=(FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)\\b");
     while (!state.contains("JobState=COMPLETED") && System.nanoTime() < deadline) {
       Thread.sleep(500);
       state = slurm("scontrol", "show", "job", job);
+      // A job that ended otherwise never completes (and is purged after MinJobAge): fail now, with its log.
+      if (failed.matcher(state).find()) {
+        break;
+      }
     }
     assertTrue(state.contains("JobState=COMPLETED"), "job " + job + " did not complete: " + state + "\n"
         + read(base.resolve("job-" + job + ".out")));
