@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,12 +54,20 @@ class WorkdirRollbackTest extends UserJobTest {
   @Test
   void anAppendOnlyLogIsCutBackToItsCheckpointLength() throws Exception {
     Crmpi c = userJob();
-    Process crmpi = c.start("run", daemonEnv("RING_APPEND", "1"), List.of("run", "--name", "ring", "--interval",
-        "1s", "--keep", "3", "--max-restarts", "3", "--keep-after-success", "--", "mpirun", "-np",
-        Integer.toString(RANKS), "--oversubscribe", "-x", "RING_APPEND", Crmpi.MPI_BIN.resolve("ring").toString(),
-        RING_ITERS));
-    c.awaitCommitted("ring", 2, crmpi);
+    Map<String, String> env = daemonEnv("RING_APPEND", "1");
+    // Checkpoints on request only: a periodic one between the log's growth
+    // and the kill would leave nothing to cut (a CI run saw exactly that).
+    Process crmpi = c.start("run", env, List.of("run", "--name", "ring", "--interval", "none", "--keep", "3",
+        "--max-restarts", "3", "--keep-after-success", "--", "mpirun", "-np", Integer.toString(RANKS),
+        "--oversubscribe", "-x", "RING_APPEND", Crmpi.MPI_BIN.resolve("ring").toString(), RING_ITERS));
     List<ProcessHandle> ranks = awaitUsersRanks(c, "ring", RANKS);
+    for (int i = 1; i <= 2; i++) {
+      Crmpi.Result checkpoint = c.run("checkpoint" + i, env, List.of("checkpoint", "ring"));
+      assertEquals(0, checkpoint.exitCode(), checkpoint.describe());
+    }
+    Path log = c.workdir.resolve("ring.out");
+    long atCheckpoint = Files.size(log);
+    awaitGrowth(log, atCheckpoint, crmpi);
     Crmpi.kill9(ranks.get(0).pid());
     Crmpi.Result r = c.await("run", crmpi);
 
@@ -71,5 +81,15 @@ class WorkdirRollbackTest extends UserJobTest {
     String manifest = Files.readString(newest.resolve("manifest.json"));
     assertTrue(manifest.contains("\"state\" : \"APPEND\""), manifest);
     assertFalse(Files.exists(newest.resolve("nodes/local/workdir/ring.out")), "the append-only log was copied");
+  }
+
+  /** Waits until the job has appended to {@code log} past {@code size} bytes. */
+  private static void awaitGrowth(Path log, long size, Process crmpi) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (Files.size(log) <= size) {
+      assertTrue(crmpi.isAlive(), "crmpi ended before the job appended to " + log);
+      assertTrue(System.nanoTime() < deadline, log + " did not grow past " + size + " bytes within a minute");
+      Thread.sleep(50);
+    }
   }
 }
