@@ -74,6 +74,11 @@ final class NodeMetrics {
     }
   }
 
+  /** The registry every metric is in, for an exporter. */
+  PrometheusRegistry registry() {
+    return registry;
+  }
+
   /** Counts what a job's coordinator reported. */
   void record(DaemonRequest.JobEvent e) {
     switch (e.kind()) {

@@ -69,6 +69,9 @@ class LocalCheckpointRestartTest extends UserJobTest {
     // crmpid counted the dumps and the restore for the node's monitoring.
     awaitMetric("crmpi_dumps_total{result=\"ok\"}", 2);
     awaitMetric("crmpi_restores_total{result=\"ok\"}", 1);
+    // The same counters over HTTP (metrics_listen), at least as far along as the file.
+    assertTrue(scrapeMetric("crmpi_dumps_total{result=\"ok\"}") >= 2, "GET /metrics lacks the dumps");
+    assertTrue(scrapeMetric("crmpi_restores_total{result=\"ok\"}") >= 1, "GET /metrics lacks the restore");
   }
 
   @Test

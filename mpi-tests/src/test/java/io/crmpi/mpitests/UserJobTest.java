@@ -27,6 +27,8 @@ abstract class UserJobTest {
   static TestCrmpid crmpid;
   /** The class crmpid's textfile-collector directory (metrics_dir). */
   static Path metrics;
+  /** The loopback port the class crmpid serves its metrics on over HTTP (metrics_listen). */
+  static int metricsPort;
   private static final AtomicInteger JOBS = new AtomicInteger();
   private static String ownerUid;
 
@@ -36,7 +38,11 @@ abstract class UserJobTest {
     ownerUid = uid(OWNER);
     base = TestCrmpid.openDirectory(Path.of("/tmp"), "crmpi-user-");
     metrics = Files.createDirectories(base.resolve("metrics"));
-    crmpid = TestCrmpid.start(base.resolve("crmpid"), "metrics_dir = " + metrics + "\n");
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      metricsPort = free.getLocalPort();
+    }
+    crmpid = TestCrmpid.start(base.resolve("crmpid"), "metrics_dir = " + metrics + "\nmetrics_listen = 127.0.0.1:"
+        + metricsPort + "\n");
   }
 
   @AfterAll
@@ -72,6 +78,19 @@ abstract class UserJobTest {
       Thread.sleep(200);
     }
     throw new AssertionError(series + " never reached " + min + " in crmpid's metrics:\n" + last);
+  }
+
+  /** The value of a series as crmpid serves it over HTTP now (GET /metrics), or -1 when it has no such series. */
+  static double scrapeMetric(String series) throws Exception {
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+            .timeout(java.time.Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("GET /metrics answered " + r.statusCode() + ":\n" + r.body());
+    }
+    return r.body().lines().filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(-1);
   }
 
   /** The environment that points bin/crmpi at the class's crmpid. */

@@ -2,6 +2,7 @@ package io.crmpi.cli;
 
 import io.crmpi.daemon.Crmpid;
 import io.crmpi.daemon.DaemonClient;
+import io.crmpi.daemon.ListenAddress;
 import io.crmpi.daemon.NodeKey;
 import io.crmpi.engine.CriuEngine;
 import io.crmpi.engine.JobNetworkPlan;
@@ -81,8 +82,17 @@ final class DaemonCommand implements Callable<Integer> {
             + " --collector.textfile.directory; docs/monitoring.md)", ExitCodes.USAGE);
       }
     }
+    java.net.InetSocketAddress metricsListen = null;
+    String listen = settings.getProperty("metrics_listen", "").strip();
+    if (!listen.isEmpty()) {
+      try {
+        metricsListen = ListenAddress.parse(listen, config + ": metrics_listen");
+      } catch (IllegalArgumentException e) {
+        throw new JobException(e.getMessage(), ExitCodes.USAGE);
+      }
+    }
     Crmpid daemon = Crmpid.bind(new Crmpid.Config(sock, state, jobNetwork, Boolean.parseBoolean(slurmOnly),
-        metricsDir), engine, nodeKey);
+        metricsDir, metricsListen), engine, nodeKey);
     Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "crmpid-shutdown"));
     daemon.serve();
     return ExitCodes.OK;
@@ -122,9 +132,9 @@ final class DaemonCommand implements Callable<Integer> {
     }
     for (String k : p.stringPropertyNames()) {
       if (!java.util.Set.of("socket", "state_dir", "key_file", "job_bridge", "job_subnet", "slurm_only",
-          "metrics_dir", "criu").contains(k)) {
+          "metrics_dir", "metrics_listen", "criu").contains(k)) {
         throw new JobException(file + ": unknown setting '" + k + "' (known: socket, state_dir, key_file,"
-            + " job_bridge, job_subnet, slurm_only, metrics_dir, criu)", ExitCodes.USAGE);
+            + " job_bridge, job_subnet, slurm_only, metrics_dir, metrics_listen, criu)", ExitCodes.USAGE);
       }
     }
     return p;
