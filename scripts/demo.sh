@@ -6,12 +6,21 @@
 # SIGKILL; crmpi restores the job from its last committed checkpoint; the
 # status table is shown and the output is compared byte for byte with an
 # uninterrupted run of the same program without crmpi.
+#
+# With CRMPI_HOME set to an installed crmpi (the unpacked tarball, or
+# /opt/crmpi) the demo runs that installation's bin/crmpi instead of this
+# checkout's, and sets nothing up (scripts/package-test.sh does so against
+# a crmpid of the installation's own, named by CRMPI_DAEMON_SOCKET).
+# DEMO_DIR moves the demo's files (default build/demo).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$ROOT/scripts/setup.sh"
+if [ -z "${CRMPI_HOME:-}" ]; then
+  "$ROOT/scripts/setup.sh"
+fi
+CRMPI_BIN="${CRMPI_HOME:-$ROOT}/bin/crmpi"
 make -s -C "$ROOT/mpi-tests/src/main/c" OUT="$ROOT/mpi-tests/target/bin"
 
-DEMO="$ROOT/build/demo"
+DEMO="${DEMO_DIR:-$ROOT/build/demo}"
 DEMO_USER=crmpi-demo
 id "$DEMO_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$DEMO_USER"
 rm -rf "$DEMO"
@@ -20,6 +29,9 @@ chmod 0755 "$DEMO"
 chown "$DEMO_USER:" "$DEMO/work" "$DEMO/state"
 export CRMPI_STATE_DIR="$DEMO/state"
 AS_USER=(runuser -u "$DEMO_USER" -- env CRMPI_STATE_DIR="$CRMPI_STATE_DIR")
+if [ -n "${CRMPI_DAEMON_SOCKET:-}" ]; then
+  AS_USER+=(CRMPI_DAEMON_SOCKET="$CRMPI_DAEMON_SOCKET")
+fi
 RING="$ROOT/mpi-tests/target/bin/ring"
 ITERS=4000
 
@@ -27,9 +39,9 @@ echo "== the uninterrupted reference run (no crmpi)"
 (cd "$DEMO/reference" && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
   mpirun -np 4 --oversubscribe "$RING" "$ITERS" > /dev/null)
 
-echo "== as user $DEMO_USER: crmpi run --name ring --interval 2s -- mpirun -np 4 ring $ITERS"
+echo "== as user $DEMO_USER: $CRMPI_BIN run --name ring --interval 2s -- mpirun -np 4 ring $ITERS"
 cd "$DEMO/work"
-"${AS_USER[@]}" "$ROOT/bin/crmpi" run --name ring --interval 2s --keep 3 --max-restarts 5 -- \
+"${AS_USER[@]}" "$CRMPI_BIN" run --name ring --interval 2s --keep 3 --max-restarts 5 -- \
   mpirun -np 4 --oversubscribe "$RING" "$ITERS" &
 CRMPI=$!
 
@@ -42,16 +54,23 @@ done
 echo "== the job's processes (run as $DEMO_USER by crmpid)"
 ps -o user,pid,cmd -u "$DEMO_USER" | grep -E "mpirun|$RING" | grep -v grep || true
 RANK=$(pgrep -u "$DEMO_USER" -f "^$RING $ITERS" | tail -1 || true)
-if [ -n "$RANK" ]; then
-  echo "== kill -9 of rank pid $RANK"
-  kill -9 "$RANK"
+if [ -z "$RANK" ]; then
+  echo "== no rank of the job found to kill (did it end before two checkpoints?)" >&2
+  wait "$CRMPI" || true
+  exit 1
 fi
+echo "== kill -9 of rank pid $RANK"
+kill -9 "$RANK"
 wait "$CRMPI"
+if ! grep -q '"kind":"restart","epoch":[1-9]' "$CRMPI_STATE_DIR/jobs/ring/history.jsonl"; then
+  echo "== the job was not restored from a checkpoint" >&2
+  exit 1
+fi
 
 echo "== crmpi status ring"
-"${AS_USER[@]}" "$ROOT/bin/crmpi" status ring
+"${AS_USER[@]}" "$CRMPI_BIN" status ring
 echo "== crmpi manifest ring (newest epoch)"
-"${AS_USER[@]}" "$ROOT/bin/crmpi" manifest ring | head -12
+"${AS_USER[@]}" "$CRMPI_BIN" manifest ring | head -12
 if cmp "$DEMO/reference/ring.out" "$DEMO/work/ring.out"; then
   echo "== ring.out is byte-identical to the uninterrupted run"
 else

@@ -42,4 +42,30 @@ for f in ./opt/crmpi/slurm/crmpi_spank.so ./opt/crmpi/include/crmpi.h ./usr/shar
     ./usr/lib/x86_64-linux-gnu/pkgconfig/crmpi.pc; do
   grep -q " $f\$" <<<"$LIST" || fail "the .deb lacks $f"
 done
-echo "package-test: PASSED (tarball relocated to $P, $(basename "$DEB"))"
+# The demo against the unpacked files alone: their crmpid (on a socket of this test's), their bin/crmpi
+# as an ordinary user, their CRIU, crmpi-ns and jars; the checkout gives only the MPI test program.
+chmod 0755 "$T"
+mkdir -m 0755 "$T/run"
+head -c 64 /dev/urandom > "$T/key"
+chmod 0600 "$T/key"
+: > "$T/crmpi.conf"
+"$P/bin/crmpid" --config "$T/crmpi.conf" --socket "$T/run/crmpid.sock" --state-dir "$T/crmpid-state" \
+  --key "$T/key" > "$T/crmpid.log" 2>&1 &
+CRMPID=$!
+trap 'kill "$CRMPID" 2>/dev/null; wait "$CRMPID" 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 1 600); do
+  [ -S "$T/run/crmpid.sock" ] && break
+  kill -0 "$CRMPID" 2>/dev/null || { cat "$T/crmpid.log" >&2; fail "the unpacked crmpid did not start"; }
+  sleep 0.1
+done
+[ -S "$T/run/crmpid.sock" ] || fail "the unpacked crmpid did not listen within 60 s"
+if ! CRMPI_HOME="$P" CRMPI_DAEMON_SOCKET="$T/run/crmpid.sock" DEMO_DIR="$T/demo" "$ROOT/scripts/demo.sh" \
+    > "$T/demo.log" 2>&1; then
+  tail -40 "$T/demo.log" >&2
+  echo "--- crmpid's log" >&2
+  tail -20 "$T/crmpid.log" >&2
+  fail "the demo failed against the unpacked installation"
+fi
+grep -E "^== (kill|ring.out)" "$T/demo.log" | sed "s/^/package-test: demo: /"
+grep -q "Launch" "$T/crmpid.log" || fail "the demo's job did not go through the unpacked crmpid"
+echo "package-test: PASSED (tarball relocated to $P and its demo run there, $(basename "$DEB"))"
