@@ -52,7 +52,7 @@ chmod 0600 "$T/key"
 "$P/bin/crmpid" --config "$T/crmpi.conf" --socket "$T/run/crmpid.sock" --state-dir "$T/crmpid-state" \
   --key "$T/key" > "$T/crmpid.log" 2>&1 &
 CRMPID=$!
-trap 'kill "$CRMPID" 2>/dev/null; wait "$CRMPID" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill "$CRMPID" 2>/dev/null || true; wait "$CRMPID" 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 1 600); do
   [ -S "$T/run/crmpid.sock" ] && break
   kill -0 "$CRMPID" 2>/dev/null || { cat "$T/crmpid.log" >&2; fail "the unpacked crmpid did not start"; }
