@@ -3,6 +3,7 @@ package io.crmpi.agent;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.NodeTree;
+import io.crmpi.engine.ProgressDisplay;
 import io.crmpi.engine.TreeExit;
 import io.crmpi.fault.FaultPoint;
 import io.crmpi.fault.Faults;
@@ -55,6 +56,7 @@ public final class NodeAgent implements NodeHandle {
   private long quiescedEpoch;
   private long dumpedEpoch;
   private volatile Consumer<TreeExit> exitListener = e -> {};
+  private volatile ProgressDisplay progress = ProgressDisplay.NONE;
 
   /**
    * @param ranks the control channel to the ranks that carry libcrmpi, or
@@ -77,6 +79,12 @@ public final class NodeAgent implements NodeHandle {
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** Shows the progress of this node's dumps and restores there (by default nowhere). */
+  public NodeAgent withProgress(ProgressDisplay display) {
+    this.progress = display;
+    return this;
   }
 
   @Override
@@ -113,7 +121,11 @@ public final class NodeAgent implements NodeHandle {
     if (ranks != null) {
       ranks.expectRestart(epoch);
     }
-    NodeTree restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image, epoch);
+    NodeTree restored;
+    try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + epoch + ": node " + node()
+        + " restoring (reading and checking its image)")) {
+      restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image, epoch, meter);
+    }
     attach(restored);
   }
 
@@ -240,9 +252,10 @@ public final class NodeAgent implements NodeHandle {
     Files.createDirectories(nodeDir);
     // The engine gives up a little before the coordinator does, so that its answer says why.
     Map<String, String> attributes;
-    try {
+    try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + d.epoch() + ": node "
+        + node() + " dumping")) {
       attributes = engine.dump(t, spec, imageDir,
-          java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)));
+          java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)), meter);
     } catch (IOException e) {
       throw keepDumpLog(e, imageDir.resolve("dump.log"), d.epoch());
     }

@@ -1,5 +1,6 @@
 package io.crmpi.daemon;
 
+import io.crmpi.engine.ProgressListener;
 import io.crmpi.wire.BadMessage;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -48,22 +49,46 @@ public final class DaemonClient {
 
   /** Sends request and returns its reply; a refusal is an IOException with crmpid's message. */
   public DaemonReply call(DaemonRequest request) throws IOException {
+    return call(request, ProgressListener.NONE);
+  }
+
+  /** Sends request and returns its reply, telling progress of each progress report before it. */
+  DaemonReply call(DaemonRequest request, ProgressListener progress) throws IOException {
     try (SocketChannel ch = open(request)) {
-      DaemonReply reply = DaemonWire.readReply(ChannelStreams.in(ch))
-          .orElseThrow(() -> new IOException("crmpid closed the connection without an answer to "
-              + request.getClass().getSimpleName()));
-      if (reply instanceof DaemonReply.Refused r) {
-        throw new IOException("crmpid: " + r.message());
-      }
-      return reply;
+      return answer(ChannelStreams.in(ch), request, progress);
     } catch (BadMessage e) {
       throw new IOException("crmpid sent a bad reply: " + e.getMessage());
     }
   }
 
+  /**
+   * The next reply on in that is not a progress report (those go to
+   * progress); a refusal is an IOException with crmpid's message.
+   */
+  static DaemonReply answer(java.io.InputStream in, DaemonRequest request, ProgressListener progress)
+      throws IOException {
+    while (true) {
+      DaemonReply reply = DaemonWire.readReply(in).orElseThrow(() -> new IOException(
+          "crmpid closed the connection without an answer to " + request.getClass().getSimpleName()));
+      if (reply instanceof DaemonReply.Progress p) {
+        progress.at(p.bytes(), p.total());
+      } else if (reply instanceof DaemonReply.Refused r) {
+        throw new IOException("crmpid: " + r.message());
+      } else {
+        return reply;
+      }
+    }
+  }
+
   /** Sends request and expects a reply of type want. */
   public <T extends DaemonReply> T call(DaemonRequest request, Class<T> want) throws IOException {
-    DaemonReply reply = call(request);
+    return call(request, want, ProgressListener.NONE);
+  }
+
+  /** Sends request, tells progress how far it has come, and expects a reply of type want. */
+  <T extends DaemonReply> T call(DaemonRequest request, Class<T> want, ProgressListener progress)
+      throws IOException {
+    DaemonReply reply = call(request, progress);
     if (!want.isInstance(reply)) {
       throw new IOException("crmpid answered " + request.getClass().getSimpleName() + " with "
           + reply.getClass().getSimpleName() + ", not " + want.getSimpleName());

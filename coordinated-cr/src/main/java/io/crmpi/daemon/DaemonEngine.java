@@ -5,6 +5,7 @@ import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.NodeTree;
 import io.crmpi.engine.PersistedImage;
+import io.crmpi.engine.ProgressListener;
 import io.crmpi.engine.TreeStarter;
 import io.crmpi.store.NodeImage;
 import java.io.IOException;
@@ -58,19 +59,26 @@ public final class DaemonEngine implements Engine, TreeStarter {
 
   @Override
   public NodeTree restore(LaunchSpec spec, Path imageDir, NodeImage image, long epoch) throws IOException {
+    return restore(spec, imageDir, image, epoch, ProgressListener.NONE);
+  }
+
+  /** crmpid reports the bytes it has staged (read and checked) of the image's total. */
+  @Override
+  public NodeTree restore(LaunchSpec spec, Path imageDir, NodeImage image, long epoch, ProgressListener progress)
+      throws IOException {
     Files.createDirectories(spec.sessionDir());
-    return lease(new DaemonRequest.Restore(spec, imageDir, epoch, image.files(), image.attributes()));
+    return lease(new DaemonRequest.Restore(spec, imageDir, epoch, image.files(), image.attributes()), progress);
   }
 
   private NodeTree lease(DaemonRequest request) throws IOException {
+    return lease(request, ProgressListener.NONE);
+  }
+
+  private NodeTree lease(DaemonRequest request, ProgressListener progress) throws IOException {
     SocketChannel ch = client.open(request);
     try {
       InputStream in = ChannelStreams.in(ch);
-      DaemonReply first = DaemonWire.readReply(in).orElseThrow(() -> new IOException(
-          "crmpid closed the connection without an answer to " + request.getClass().getSimpleName()));
-      if (first instanceof DaemonReply.Refused r) {
-        throw new IOException("crmpid: " + r.message());
-      }
+      DaemonReply first = DaemonClient.answer(in, request, progress);
       if (!(first instanceof DaemonReply.Started started)) {
         throw new IOException("crmpid answered " + request.getClass().getSimpleName() + " with "
             + first.getClass().getSimpleName());
@@ -98,11 +106,18 @@ public final class DaemonEngine implements Engine, TreeStarter {
   @Override
   public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir, java.time.Duration timeout)
       throws IOException {
+    return dump(tree, spec, imageDir, timeout, ProgressListener.NONE);
+  }
+
+  /** crmpid reports the bytes CRIU has written, of the tree's memory (an estimate of the image's size). */
+  @Override
+  public Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir, java.time.Duration timeout,
+      ProgressListener progress) throws IOException {
     if (!imageDir.getFileName().toString().equals("image")) {
       throw new IllegalArgumentException("crmpid dumps into NODE_DIR/image, not " + imageDir);
     }
-    return client.call(new DaemonRequest.Dump(id(tree), imageDir.getParent(), timeout.toMillis()), DaemonReply.Dumped.class)
-        .attributes();
+    return client.call(new DaemonRequest.Dump(id(tree), imageDir.getParent(), timeout.toMillis()),
+        DaemonReply.Dumped.class, progress).attributes();
   }
 
   @Override

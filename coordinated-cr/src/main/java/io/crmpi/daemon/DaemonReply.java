@@ -29,6 +29,18 @@ public sealed interface DaemonReply {
     }
   }
 
+  /**
+   * How far a dump or a restore's staging has come, sent before its answer:
+   * bytes done of total (0 when not known).
+   */
+  record Progress(long bytes, long total) implements DaemonReply {
+    public Progress {
+      if (bytes < 0 || total < 0) {
+        throw new IllegalArgumentException("progress must not be negative: " + bytes + " of " + total);
+      }
+    }
+  }
+
   /** The tree's number of processes. */
   record Count(int processes) implements DaemonReply {}
 

@@ -1,6 +1,7 @@
 package io.crmpi.daemon;
 
 import io.crmpi.engine.Engine;
+import io.crmpi.engine.ProgressListener;
 import io.crmpi.nativeio.Posix;
 import io.crmpi.store.FileDigest;
 import java.io.IOException;
@@ -34,8 +35,8 @@ final class DumpSealer {
     this.background = background;
   }
 
-  Map<String, String> dump(Caller caller, HostedTree h, java.nio.file.Path nodeDir, java.time.Duration timeout)
-      throws IOException {
+  Map<String, String> dump(Caller caller, HostedTree h, java.nio.file.Path nodeDir, java.time.Duration timeout,
+      ProgressListener progress) throws IOException {
     int nodeFd = openOwnedDirectory(nodeDir, caller);
     int imageFd;
     try {
@@ -54,7 +55,7 @@ final class DumpSealer {
       if (caller.owner() != null) {
         TreeCredentials.requireOwner(h.tree.freezer().tasks(), caller.owner());
       }
-      attributes = engine.dump(h.tree, h.placed, Crmpid.fdPath(imageFd), timeout);
+      attributes = dumpWatched(h, imageFd, timeout, progress);
     } catch (IOException e) {
       // CRIU's messages name the directory by crmpid's descriptor: the owner knows it by its path.
       String fdDir = Crmpid.fdPath(imageFd).toString();
@@ -80,6 +81,59 @@ final class DumpSealer {
       old.discard();
     }
     return attributes;
+  }
+
+  /**
+   * The engine's dump, while a background task tells progress every half
+   * second how many bytes are in the image directory, of the tree's memory.
+   * The task looks only through imageFd, and stops (under the lock) before
+   * the dump returns, so it never lists a directory the descriptor's number
+   * names later.
+   */
+  private Map<String, String> dumpWatched(HostedTree h, int imageFd, java.time.Duration timeout,
+      ProgressListener progress) throws IOException {
+    Object lock = new Object();
+    boolean[] done = {false};
+    background.execute(() -> {
+      long total = -1;
+      while (true) {
+        try {
+          Thread.sleep(ProgressReports.EVERY_MS);
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (total < 0) {
+          total = h.tree.freezer().memoryEstimate(); // beside the dump, not before it
+        }
+        synchronized (lock) {
+          if (done[0]) {
+            return;
+          }
+          progress.at(bytesIn(imageFd), total);
+        }
+      }
+    });
+    try {
+      return engine.dump(h.tree, h.placed, Crmpid.fdPath(imageFd), timeout);
+    } finally {
+      synchronized (lock) {
+        done[0] = true;
+      }
+    }
+  }
+
+  private static long bytesIn(int dirFd) {
+    try (Stream<Path> s = Files.list(Crmpid.fdPath(dirFd).resolve("."))) {
+      long bytes = 0;
+      for (Path p : s.toList()) {
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p,
+            java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        bytes += a.isRegularFile() ? a.size() : 0;
+      }
+      return bytes;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   /** A failed dump's directory goes to the owner as it is (unsealed, so never restored), for their store to delete. */

@@ -48,6 +48,12 @@ final class ImageStaging {
    */
   static Path stage(Path imageDir, List<FileDigest> files, Path stagingRoot, int owner, String name)
       throws IOException {
+    return stage(imageDir, files, stagingRoot, owner, name, n -> {});
+  }
+
+  /** {@link #stage}, telling read each number of bytes read and checked. */
+  static Path stage(Path imageDir, List<FileDigest> files, Path stagingRoot, int owner, String name,
+      java.util.function.LongConsumer read) throws IOException {
     Files.createDirectories(stagingRoot, PosixFilePermissions.asFileAttribute(
         PosixFilePermissions.fromString("rwx------")));
     Path staged = Files.createTempDirectory(stagingRoot, name + ".", PosixFilePermissions.asFileAttribute(
@@ -72,8 +78,8 @@ final class ImageStaging {
         if (f.path().indexOf('/') >= 0) {
           throw new IOException("image file " + f.path() + " is not directly in the image directory");
         }
-        if (!link(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf)) {
-          copy(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf);
+        if (!link(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf, read)) {
+          copy(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf, read);
         }
       }
       return staged;
@@ -89,8 +95,8 @@ final class ImageStaging {
    * Stages a file by a hard link made root's, when the file systems and
    * leases allow; false when it must be copied instead.
    */
-  private static boolean link(Path from, Path to, FileDigest expected, MessageDigest sha, byte[] buf)
-      throws IOException {
+  private static boolean link(Path from, Path to, FileDigest expected, MessageDigest sha, byte[] buf,
+      java.util.function.LongConsumer read) throws IOException {
     try {
       Files.createLink(to, from); // link(2): never follows a symlink at from
     } catch (java.nio.file.NoSuchFileException e) {
@@ -122,6 +128,7 @@ final class ImageStaging {
       for (int n; (n = in.read(buf)) > 0; ) {
         sha.update(buf, 0, n);
         size += n;
+        read.accept(n);
       }
     }
     requireMatch(expected, size, HexFormat.of().formatHex(sha.digest()));
@@ -135,8 +142,8 @@ final class ImageStaging {
     }
   }
 
-  private static void copy(Path from, Path to, FileDigest expected, MessageDigest sha, byte[] buf)
-      throws IOException {
+  private static void copy(Path from, Path to, FileDigest expected, MessageDigest sha, byte[] buf,
+      java.util.function.LongConsumer read) throws IOException {
     BasicFileAttributes a;
     try {
       a = Files.readAttributes(from, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -157,6 +164,7 @@ final class ImageStaging {
         }
         sha.update(buf, 0, n);
         out.write(buf, 0, n);
+        read.accept(n);
       }
     }
     requireMatch(expected, size, HexFormat.of().formatHex(sha.digest()));

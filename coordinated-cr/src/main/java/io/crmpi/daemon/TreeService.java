@@ -3,6 +3,7 @@ package io.crmpi.daemon;
 import io.crmpi.engine.Engine;
 import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.LocalTree;
+import io.crmpi.engine.ProgressListener;
 import io.crmpi.engine.TreeExit;
 import io.crmpi.store.FileDigest;
 import io.crmpi.store.NodeImage;
@@ -78,7 +79,7 @@ final class TreeService {
       long start = System.nanoTime();
       Restored restored;
       try {
-        restored = restore(caller, r);
+        restored = restore(caller, r, new ProgressReports(out, System::nanoTime));
       } catch (IOException | RuntimeException e) {
         metrics.restores.labelValues(String.valueOf(e.getMessage()).startsWith("refusing") ? "refused" : "failed")
             .inc();
@@ -104,7 +105,7 @@ final class TreeService {
       Map<String, String> attributes;
       try {
         attributes = sealer.dump(caller, hosted(caller, d.tree()), d.nodeDir(),
-            Duration.ofMillis(d.timeoutMillis()));
+            Duration.ofMillis(d.timeoutMillis()), new ProgressReports(out, System::nanoTime));
       } catch (IOException | RuntimeException e) {
         metrics.dumps.labelValues("failed").inc();
         throw e;
@@ -167,7 +168,7 @@ final class TreeService {
   private record Restored(LaunchSpec placed, LocalTree tree) {}
 
   /** Restores a tree from a sealed image and checks it; every refusal's message starts with "refusing". */
-  private Restored restore(Caller caller, DaemonRequest.Restore r) throws IOException {
+  private Restored restore(Caller caller, DaemonRequest.Restore r, ProgressListener progress) throws IOException {
     TreeId id = r.tree();
     requireFree(caller, id);
     String why = seal.refusal(caller.uid(), id, r.epoch(), r.files(), r.attributes());
@@ -178,8 +179,10 @@ final class TreeService {
     LaunchSpec placed = placement.place(caller, r.spec());
     Path staged;
     try {
+      long total = r.files().stream().mapToLong(FileDigest::size).sum();
+      long[] read = {0};
       staged = ImageStaging.stage(r.imageDir(), r.files(), stateDir.resolve("staging"), caller.uid(),
-          placed.runtimeDir().getFileName().toString());
+          placed.runtimeDir().getFileName().toString(), n -> progress.at(read[0] += n, total));
     } catch (IOException e) {
       throw new IOException("refusing to restore epoch " + r.epoch() + " of " + id + ": " + e.getMessage(), e);
     }

@@ -50,6 +50,12 @@ public interface Engine {
   Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir, java.time.Duration timeout)
       throws IOException;
 
+  /** {@link #dump}, telling progress how many bytes of image are written (by engines that can tell). */
+  default Map<String, String> dump(NodeTree tree, LaunchSpec spec, Path imageDir, java.time.Duration timeout,
+      ProgressListener progress) throws IOException {
+    return dump(tree, spec, imageDir, timeout);
+  }
+
   /**
    * Makes the image of a dump durable and describes it for the manifest:
    * every file's digest, and the attributes to record (the dump's, to which
@@ -84,4 +90,10 @@ public interface Engine {
    */
   NodeTree restore(LaunchSpec spec, Path imageDir, io.crmpi.store.NodeImage image, long epoch)
       throws IOException;
+
+  /** {@link #restore}, telling progress how many bytes of the image are read (by engines that can tell). */
+  default NodeTree restore(LaunchSpec spec, Path imageDir, io.crmpi.store.NodeImage image, long epoch,
+      ProgressListener progress) throws IOException {
+    return restore(spec, imageDir, image, epoch);
+  }
 }

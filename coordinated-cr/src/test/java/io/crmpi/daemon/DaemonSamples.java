@@ -78,6 +78,8 @@ final class DaemonSamples {
         new DaemonReply.Dumped(Map.of()),
         new DaemonReply.Persisted(files(), Map.of(ImageSeal.ATTRIBUTE, "ab".repeat(32))),
         new DaemonReply.Count(17),
+        new DaemonReply.Progress(123L << 20, 512L << 20),
+        new DaemonReply.Progress(0, 0),
         new DaemonReply.Output(1, "hello\nworld\n".getBytes(StandardCharsets.UTF_8)),
         new DaemonReply.Output(2, allBytes()),
         new DaemonReply.Output(1, new byte[0]),

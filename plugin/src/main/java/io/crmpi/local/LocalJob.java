@@ -122,7 +122,7 @@ public final class LocalJob {
       RankChannel ranks = RankChannel.listen(dir.rankSocket(slot0), spec.name());
       WorkdirWatch written = new WorkdirWatch(spec.name(), workdir, excluded, clock, WorkdirWatch.INTERVAL);
       NodeAgent local = new NodeAgent(slotSpec(0, nodeCount, network, workdir), engine, sink, settings.faults(),
-          written, System::nanoTime, ranks, quiesceTimeout);
+          written, System::nanoTime, ranks, quiesceTimeout).withProgress(what -> ProgressMeter.standardError(what, 0));
       RemoteSlots remotes = null;
       if (nodeCount > 1) {
         SlurmAllocation allocation = SlurmAllocation.current(System.getenv());

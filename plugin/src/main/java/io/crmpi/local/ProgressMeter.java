@@ -1,5 +1,6 @@
 package io.crmpi.local;
 
+import io.crmpi.engine.ProgressDisplay;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.function.LongConsumer;
@@ -12,13 +13,13 @@ import java.util.function.LongSupplier;
  * at most. Each line says bytes done of the total, the rate and the time
  * left. Time comes from the injected ticker.
  */
-public final class ProgressMeter implements LongConsumer, AutoCloseable {
+public final class ProgressMeter implements LongConsumer, ProgressDisplay.Meter {
   static final long QUIET_NANOS = 2_000_000_000L;
   static final long TERMINAL_EVERY = 500_000_000L;
   static final long BATCH_EVERY = 10_000_000_000L;
 
   private final String what;
-  private final long total;
+  private long total;
   private final PrintStream out;
   private final boolean terminal;
   private final LongSupplier nanoTime;
@@ -44,6 +45,18 @@ public final class ProgressMeter implements LongConsumer, AutoCloseable {
   @Override
   public synchronized void accept(long bytes) {
     done += bytes;
+    maybeShow();
+  }
+
+  /** The step is at bytes of total (0: not known; a total below bytes was an estimate and is dropped). */
+  @Override
+  public synchronized void at(long bytes, long total) {
+    done = Math.max(0, bytes);
+    this.total = Math.max(0, total);
+    maybeShow();
+  }
+
+  private void maybeShow() {
     long now = nanoTime.getAsLong();
     if (now - start < QUIET_NANOS || shown && now - lastShown < (terminal ? TERMINAL_EVERY : BATCH_EVERY)) {
       return;
@@ -55,8 +68,10 @@ public final class ProgressMeter implements LongConsumer, AutoCloseable {
     double seconds = (now - start) / 1e9;
     double rate = seconds > 0 ? done / seconds : 0;
     String left = rate > 0 && total > done ? String.format(Locale.ROOT, ", %.0f s left", (total - done) / rate) : "";
-    String line = String.format(Locale.ROOT, "%s: %s of %s (%.0f %%), %s/s%s", what, Units.bytes(done),
-        Units.bytes(total), total == 0 ? 100.0 : 100.0 * done / total, Units.bytes((long) rate), left);
+    String of = total >= done && total > 0 ? String.format(Locale.ROOT, " of %s (%.0f %%)", Units.bytes(total),
+        100.0 * done / total) : "";
+    String line = String.format(Locale.ROOT, "%s: %s%s, %s/s%s", what, Units.bytes(done), of,
+        Units.bytes((long) rate), left);
     if (terminal) {
       out.print("\r" + line + "\u001b[K");
     } else {

@@ -61,4 +61,23 @@ class ProgressMeterTest {
     assertEquals(3, s.split("\r", -1).length - 1, "two updates and the final state: " + s);
     assertTrue(s.endsWith("\n") && s.contains("\u001b[K"), s);
   }
+
+  @Test
+  void aStepReportingAbsoluteProgressShowsAnEstimatedTotalOnlyWhileItHolds() {
+    try (ProgressMeter m = new ProgressMeter("job ring epoch 3: node n1 dumping", 0,
+        new PrintStream(buf, true, StandardCharsets.UTF_8), false, () -> now)) {
+      now = 2_500_000_000L;
+      m.at(50L << 20, 200L << 20); // 50 MiB in 2.5 s: 20 MiB/s, 150 MiB left
+      now = 13_000_000_000L;
+      m.at(260L << 20, 200L << 20); // past the estimate: no total, no time left
+      now = 24_000_000_000L;
+      m.at(300L << 20, 0); // no estimate at all
+    }
+    String[] lines = out().split("\n");
+    assertEquals(3, lines.length, out());
+    assertEquals("crmpi: job ring epoch 3: node n1 dumping: 50.0 MiB of 200.0 MiB (25 %), 20.0 MiB/s, 8 s left",
+        lines[0]);
+    assertEquals("crmpi: job ring epoch 3: node n1 dumping: 260.0 MiB, 20.0 MiB/s", lines[1]);
+    assertTrue(lines[2].matches("crmpi: job ring epoch 3: node n1 dumping: 300\\.0 MiB, 12\\.5 MiB/s"), lines[2]);
+  }
 }
