@@ -26,6 +26,14 @@ public final class Faults {
   /** What an armed point does when it fires. */
   private enum Action { FAIL, KILL, KILL_RANK }
 
+  /** The kind of process whose faults are armed. */
+  public enum Role {
+    /** {@code crmpi run}: the coordinator and the first node's agent. */
+    COORDINATOR,
+    /** {@code crmpi agent}: the agent of another node. */
+    AGENT
+  }
+
   /** One armed item: the epochs it fires at, and what it does. */
   private record Arm(long epoch, boolean andLater, Action action) {
     boolean firesAt(long e) {
@@ -44,19 +52,34 @@ public final class Faults {
     return new Faults(new EnumMap<>(FaultPoint.class));
   }
 
-  /** Parses a CRMPI_FAULTS value; null or blank arms nothing. */
+  /** Parses a CRMPI_FAULTS value for the coordinator's process; null or blank arms nothing. */
   public static Faults parse(String spec) {
+    return parse(spec, Role.COORDINATOR);
+  }
+
+  /** Parses a CRMPI_FAULTS value, arming the items for role (and those without a scope). */
+  public static Faults parse(String spec, Role role) {
     Map<FaultPoint, List<Arm>> armed = new EnumMap<>(FaultPoint.class);
     if (spec == null || spec.isBlank()) {
       return new Faults(armed);
     }
-    for (String item : spec.split(",")) {
-      String[] parts = item.strip().split("@", 2);
+    for (String raw : spec.split(",")) {
+      String item = raw.strip();
+      Role scope = null;
+      for (Role r : Role.values()) {
+        String prefix = r.name().toLowerCase(java.util.Locale.ROOT) + ":";
+        if (item.startsWith(prefix)) {
+          scope = r;
+          item = item.substring(prefix.length());
+        }
+      }
+      String[] parts = item.split("@", 2);
       FaultPoint point = Stream.of(FaultPoint.values()).filter(p -> p.key().equals(parts[0])).findFirst()
           .orElse(null);
       if (point == null || parts.length != 2) {
         throw new IllegalArgumentException("bad CRMPI_FAULTS item '" + item
-            + "': expected NAME@EPOCH, NAME@EPOCH- or NAME@*, then optionally :kill or :killrank, with NAME one of "
+            + "': expected [agent:|coordinator:]NAME@EPOCH, NAME@EPOCH- or NAME@*, then optionally :kill or"
+            + " :killrank, with NAME one of "
             + Stream.of(FaultPoint.values()).map(FaultPoint::key).collect(Collectors.joining(", ")));
       }
       String when = parts[1];
@@ -74,7 +97,9 @@ public final class Faults {
       }
       try {
         long epoch = when.equals("*") && !andLater ? ANY : Long.parseLong(when);
-        armed.computeIfAbsent(point, k -> new ArrayList<>()).add(new Arm(epoch, andLater, action));
+        if (scope == null || scope == role) {
+          armed.computeIfAbsent(point, k -> new ArrayList<>()).add(new Arm(epoch, andLater, action));
+        }
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("bad epoch in CRMPI_FAULTS item '" + item + "'");
       }

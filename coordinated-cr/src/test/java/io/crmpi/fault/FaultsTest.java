@@ -152,4 +152,20 @@ class FaultsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Faults.parse(spec));
     assertEquals("bad epoch in CRMPI_FAULTS item '" + spec + "'", e.getMessage());
   }
+
+  @Test
+  void aScopedItemIsArmedOnlyInItsKindOfProcess() {
+    String spec = "agent:dump@2,coordinator:persist@3,commit@4";
+    Faults agent = Faults.parse(spec, Faults.Role.AGENT);
+    Faults coordinator = Faults.parse(spec);
+    assertFiresAt(agent, FaultPoint.DUMP, 2);
+    assertSilentAt(coordinator, FaultPoint.DUMP, 2);
+    assertFiresAt(coordinator, FaultPoint.PERSIST, 3);
+    assertSilentAt(agent, FaultPoint.PERSIST, 3);
+    assertFiresAt(agent, FaultPoint.COMMIT, 4);
+    assertFiresAt(coordinator, FaultPoint.COMMIT, 4);
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Faults.parse("node1:dump@2", Faults.Role.AGENT));
+    assertTrue(e.getMessage().contains("agent:|coordinator:"), e.getMessage());
+  }
 }

@@ -45,7 +45,7 @@ final class AgentCommand implements Callable<Integer> {
       RankChannel ranks = RankChannel.listen(rankSocket(spec), spec.job());
       WorkdirWatch workdir = new WorkdirWatch(spec.job(), spec.workdir(), Set.of(), java.time.Clock.systemUTC(),
           WorkdirWatch.INTERVAL);
-      return new NodeAgent(spec, engine, sink, faults.isEmpty() ? Faults.none() : Faults.parse(faults), workdir,
+      return new NodeAgent(spec, engine, sink, faults.isEmpty() ? Faults.none() : Faults.parse(faults, Faults.Role.AGENT), workdir,
           System::nanoTime, ranks, quiesce).withProgress(what -> io.crmpi.local.ProgressMeter.standardError(what, 0));
     });
     LOG.info("agent on " + host + ": the job's coordinator is gone; exiting");

@@ -1,0 +1,97 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The node agent of a 2-node job's second node (crmpi agent, in its own
+ * Slurm step) is killed with SIGKILL at one phase of a checkpoint or of a
+ * restore ({@code CRMPI_FAULTS=agent:PHASE@2:kill}, armed only in the
+ * remote agents, and only in the job's first run). Its node tree goes with
+ * its lease; the coordinator finds the node lost, the epoch under way is
+ * never committed, and the job is requeued without that node and restored
+ * from its last committed epoch. Every case ends with the job's output
+ * byte-identical to an uninterrupted run and nothing of it left running.
+ *
+ * <p>CI runs the phases in {@code crmpi.agentFaults} (default
+ * {@value #IN_CI}); {@code -Dcrmpi.agentFaults=all} runs every phase an
+ * agent goes through (scripts/stress-local.sh can repeat it).
+ */
+class SlurmAgentFaultTest {
+  static final String IN_CI = "dump,restore";
+  private static final List<String> ALL = List.of("prepare", "freeze", "dump", "resume", "persist", "restore");
+  private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-af"), 40817);
+  private static final String ITERS = "3000";
+  private static SlurmUserJobs user;
+
+  @BeforeAll
+  static void up() throws Exception {
+    CLUSTER.up(4);
+    user = SlurmUserJobs.start(CLUSTER);
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    CLUSTER.down();
+    if (user != null) {
+      user.close();
+    }
+  }
+
+  static Stream<String> phases() {
+    String chosen = System.getProperty("crmpi.agentFaults", IN_CI).strip();
+    return chosen.equals("all") ? ALL.stream() : Stream.of(chosen.split(",")).map(String::strip);
+  }
+
+  @ParameterizedTest(name = "agent killed at {0}")
+  @MethodSource("phases")
+  void anAgentKilledAtAnyPhaseCostsThatEpochOnlyAndTheJobResumes(String phase) throws Exception {
+    assertTrue(ALL.contains(phase), "no such agent phase: " + phase + " (one of " + ALL + ")");
+    boolean restore = phase.equals("restore");
+    Path base = user.jobDir("it-agent-" + phase);
+    // A restore fault fires at whichever epoch the rank failure below restores; a checkpoint fault at epoch 2.
+    String fault = "agent:" + phase + (restore ? "@*" : "@2") + ":kill";
+    String job = user.submit(base, 2, List.of("export CRMPI_FAULTS=" + fault,
+        "if [ \"${SLURM_RESTART_COUNT:-0}\" -gt 0 ]; then unset CRMPI_FAULTS; fi"), "--interval 2s", ITERS);
+    if (restore) {
+      SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
+      List<ProcessHandle> ranks = SlurmUserJobs.ranks();
+      assertFalse(ranks.isEmpty(), "no rank of the job found");
+      Crmpi.kill9(ranks.get(ranks.size() - 1).pid());
+    }
+    CLUSTER.awaitCompleted(job, base, 480, true);
+    String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
+    // What happened, for docs/reliability.md's table.
+    log.lines().filter(l -> l.matches(".*(injected fault|lost: |requeue|restoring|restored; ).*"))
+        .forEach(l -> System.out.println("agent fault " + phase + ": " + l));
+    assertTrue(log.contains("injected fault '" + phase + "' at epoch "), "the fault never fired:\n" + log);
+    assertTrue(log.matches("(?s).*node node1 \\(n\\d+\\) lost: .*"), "the agent's loss was not noticed:\n" + log);
+    assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
+    if (!restore) {
+      String history = Files.readString(base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job)
+          + "/history.jsonl"));
+      assertFalse(history.contains("\"kind\":\"committed\",\"epoch\":2,"),
+          "epoch 2 was committed although node1's agent died in its " + phase + ":\n" + history);
+    }
+    assertArrayEquals(SlurmPreemptionTest.reference(ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
+        "ring.out differs from an uninterrupted run");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!SlurmUserJobs.ranks().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    assertEquals(List.of(), SlurmUserJobs.ranks().stream().map(ProcessHandle::pid).toList(),
+        "ranks of the job outlived it by 15 s");
+  }
+}
