@@ -4,7 +4,8 @@
 # the passes: the loop that tells a scenario that passes every time from one
 # that passes most of the time. Not part of CI (CI runs each once).
 #
-# usage: scripts/stress-local.sh [-o FILE] TESTS N
+# usage: scripts/stress-local.sh [-o FILE] TESTS N [MAVEN-OPTION...]
+#   e.g. scripts/stress-local.sh SlurmAgentFaultTest 3 -Dcrmpi.agentFaults=all
 #   TESTS  surefire's -Dtest value, e.g. DumpTimeoutTest or 'WorkdirRollbackTest,FaultMatrixTest'
 #   N      runs
 #   -o     append the result line to FILE (e.g. docs/reliability.md)
@@ -20,6 +21,8 @@ done
 shift $((OPTIND - 1))
 TESTS=${1:?usage: scripts/stress-local.sh [-o FILE] TESTS N}
 N=${2:?usage: scripts/stress-local.sh [-o FILE] TESTS N}
+shift 2
+EXTRA=("$@")
 case "$N" in ''|*[!0-9]*) echo "stress-local: N must be a positive number" >&2; exit 2 ;; esac
 "$ROOT/scripts/setup.sh" > "$ROOT/build/stress-local-setup.log" 2>&1 || { echo "stress-local: setup failed: $ROOT/build/stress-local-setup.log" >&2; exit 1; }
 cd "$ROOT"
@@ -29,14 +32,14 @@ pass=0
 for i in $(seq 1 "$N"); do
   start=$(date +%s)
   if mvn -B -o verify -pl mpi-tests -am -Dtest="$TESTS" -Dsurefire.failIfNoSpecifiedTests=false \
-      > "$LOGS/run-$i.log" 2>&1; then
+      ${EXTRA[@]+"${EXTRA[@]}"} > "$LOGS/run-$i.log" 2>&1; then
     pass=$((pass + 1)); verdict=pass
   else
     verdict="FAIL (log: $LOGS/run-$i.log)"
   fi
   echo "stress-local: $TESTS run $i of $N: $verdict in $(( $(date +%s) - start )) s" >&2
 done
-line="| $(date -u +%Y-%m-%d) | $(git -C "$ROOT" rev-parse --short HEAD) | \`$TESTS\` | $pass of $N |"
+line="| $(date -u +%Y-%m-%d) | $(git -C "$ROOT" rev-parse --short HEAD) | \`$TESTS${EXTRA[*]+ ${EXTRA[*]}}\` | $pass of $N |"
 echo "$line"
 [ -n "$OUT" ] && echo "$line" >> "$OUT"
 [ "$pass" = "$N" ]
