@@ -2,7 +2,8 @@
 # Checks the packages scripts/package.sh builds: the tarball unpacked in a
 # fresh place runs its own crmpi, CRIU and man pages, a program compiles and
 # links against libcrmpi through its pkg-config file, and the Debian package
-# holds what it must with the unit pointing at /opt/crmpi. Run by
+# holds what it must with the unit pointing at /opt/crmpi; the demo and a
+# Slurm test then run against the unpacked files alone. Run by
 # scripts/test.sh after the build.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,4 +69,13 @@ if ! CRMPI_HOME="$P" CRMPI_DAEMON_SOCKET="$T/run/crmpid.sock" DEMO_DIR="$T/demo"
 fi
 grep -E "^== (kill|ring.out)" "$T/demo.log" | sed "s/^/package-test: demo: /"
 grep -q "Launch" "$T/crmpid.log" || fail "the demo's job did not go through the unpacked crmpid"
-echo "package-test: PASSED (tarball relocated to $P and its demo run there, $(basename "$DEB"))"
+# One Slurm test against the unpacked files: a 2-node job of an ordinary user on the real Slurm test
+# cluster, checkpointed every 2 s by the unpacked bin/crmpi and a crmpid started from the unpacked bin/crmpid.
+log_slurm="$T/slurm-test.log"
+if ! (cd "$ROOT" && mvn -B -q verify -pl mpi-tests -am -Dtest='SlurmMultiNodeTest#periodic*' \
+    -Dsurefire.failIfNoSpecifiedTests=false -Dcrmpi.home="$P") > "$log_slurm" 2>&1; then
+  tail -60 "$log_slurm" >&2
+  fail "the Slurm test failed against the unpacked installation"
+fi
+echo "package-test: SlurmMultiNodeTest (periodic checkpoints of a 2-node job) passed with crmpi.home=$P"
+echo "package-test: PASSED (tarball relocated to $P, the demo and a Slurm test run there, $(basename "$DEB"))"

@@ -47,7 +47,7 @@ class BadInputTest extends UserJobTest {
     Path file = Files.writeString(c.base.resolve("a-file"), "not a directory");
     Crmpi.Result r = c.run("run", daemonEnv(), List.of("run", "--name", "x", "--", "true"));
     // --state-dir goes after the subcommand name: use a state dir below a plain file.
-    ProcessBuilder pb = new ProcessBuilder("runuser", "-u", OWNER, "--", Crmpi.REPO.resolve("bin/crmpi").toString(),
+    ProcessBuilder pb = new ProcessBuilder("runuser", "-u", OWNER, "--", Crmpi.HOME.resolve("bin/crmpi").toString(),
         "run", "--state-dir", file.resolve("state").toString(), "--name", "x", "--", "true")
         .directory(c.workdir.toFile()).redirectErrorStream(false);
     pb.environment().putAll(daemonEnv());

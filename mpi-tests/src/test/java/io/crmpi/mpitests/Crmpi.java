@@ -23,6 +23,12 @@ import java.util.stream.Stream;
  */
 final class Crmpi {
   static final Path REPO = Path.of(System.getProperty("crmpi.repo", "..")).toAbsolutePath().normalize();
+  /**
+   * The crmpi installation the tests run (bin/crmpi, bin/crmpid): this
+   * checkout, or with -Dcrmpi.home an installed one (scripts/package-test.sh
+   * runs a Slurm test against the unpacked tarball).
+   */
+  static final Path HOME = Path.of(System.getProperty("crmpi.home", REPO.toString())).toAbsolutePath().normalize();
   static final Path MPI_BIN = Path.of(System.getProperty("mpi.bin", "target/bin")).toAbsolutePath();
   static final Duration JOB_TIMEOUT = Duration.ofMinutes(4);
   private static final Map<String, byte[]> REFERENCES = new ConcurrentHashMap<>();
@@ -100,7 +106,7 @@ final class Crmpi {
     if (user != null) {
       cmd.addAll(List.of("runuser", "-u", user, "--"));
     }
-    cmd.add(REPO.resolve("bin/crmpi").toString());
+    cmd.add(HOME.resolve("bin/crmpi").toString());
     if (!args.isEmpty()) {
       cmd.add(args.get(0));
       cmd.add("--state-dir");

@@ -42,7 +42,7 @@ class OtherUserTest extends UserJobTest {
       Files.setPosixFilePermissions(c.state.resolve("jobs"), PosixFilePermissions.fromString("rwxr-xr-x"));
 
       for (String cmd : List.of("checkpoint", "vacate", "restart", "manifest", "status")) {
-        Result r = asOther(Crmpi.REPO.resolve("bin/crmpi").toString(), cmd, "--state-dir",
+        Result r = asOther(Crmpi.HOME.resolve("bin/crmpi").toString(), cmd, "--state-dir",
             c.state.toString(), "ring");
         assertEquals(2, r.code(), cmd + ": " + r.out());
         assertTrue(r.out().contains("job 'ring' belongs to " + OWNER + ": only its owner (or root) can see or"

@@ -113,7 +113,7 @@ final class SlurmTestCluster {
         "#SBATCH -o " + base.resolve("job-%j.out")));
     lines.addAll(directives);
     lines.add("cd " + work);
-    lines.add("exec " + Crmpi.REPO.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state") + " "
+    lines.add("exec " + Crmpi.HOME.resolve("bin/crmpi") + " run --state-dir " + base.resolve("state") + " "
         + crmpiArgs + " -- mpirun -np " + (2 * nodes) + " " + Crmpi.MPI_BIN.resolve("ring") + " " + iterations);
     Path script = base.resolve("job.sh");
     Files.writeString(script, String.join("\n", lines) + "\n");

@@ -61,7 +61,7 @@ final class SlurmUserJobs implements AutoCloseable {
 
   /** Runs bin/crmpi ARGS as the user (with the cluster's Slurm settings) and returns its output. */
   String crmpi(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Crmpi.REPO.resolve("bin/crmpi").toString()));
+    List<String> cmd = new ArrayList<>(List.of(Crmpi.HOME.resolve("bin/crmpi").toString()));
     cmd.addAll(List.of(args));
     return cluster.slurmAs(USER, cmd.toArray(String[]::new));
   }

@@ -37,7 +37,7 @@ final class TestCrmpid implements AutoCloseable {
     Path conf = dir.resolve("crmpi.conf");
     Files.writeString(conf, settings);
     Path socket = run.resolve("crmpid.sock");
-    Process p = new ProcessBuilder(Crmpi.REPO.resolve("bin/crmpid").toString(), "--config", conf.toString(),
+    Process p = new ProcessBuilder(Crmpi.HOME.resolve("bin/crmpid").toString(), "--config", conf.toString(),
         "--socket", socket.toString(), "--state-dir", dir.resolve("state").toString(), "--key", key.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("crmpid.log").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
