@@ -125,13 +125,15 @@ public sealed interface DaemonRequest {
    * @param kind committed, aborted, skipped, restored (from an epoch),
    *     started-over (no usable epoch) or restore-failed
    * @param reason an aborted checkpoint's reason (an AbortReason name), else ""
-   * @param trigger a committed checkpoint's trigger (periodic, manual, vacate), else ""
+   * @param trigger a committed checkpoint's trigger (periodic, manual, vacate), requeue for a restart after
+   *     Slurm requeued the job, else ""
    * @param millis a committed checkpoint's duration, else 0
    */
   record JobEvent(TreeId tree, String kind, String reason, String trigger, long millis) implements DaemonRequest {
     public static final java.util.Set<String> KINDS = java.util.Set.of("committed", "aborted", "skipped", "restored",
         "started-over", "restore-failed");
-    public static final java.util.Set<String> TRIGGERS = java.util.Set.of("", "periodic", "manual", "vacate");
+    public static final java.util.Set<String> TRIGGERS = java.util.Set.of("", "periodic", "manual", "vacate",
+        "requeue");
 
     public JobEvent {
       Objects.requireNonNull(tree, "tree");

@@ -58,6 +58,9 @@ final class NodeMetrics {
   final Counter restarts = Counter.builder().name("crmpi_job_restarts_total")
       .help("Jobs restarted after a failure or a requeue, by how (restored from an epoch, started over, a restore"
           + " that failed its probation)").labelNames("how").register(registry);
+  final Counter requeues = Counter.builder().name("crmpi_job_requeues_total")
+      .help("Jobs that ran again after Slurm requeued them (preemption, walltime, a lost node), restored or"
+          + " started over").register(registry);
 
   NodeMetrics() {
     for (String result : new String[] {"committed", "skipped"}) {
@@ -91,7 +94,12 @@ final class NodeMetrics {
       }
       case "aborted" -> checkpoints.labelValues("aborted", e.reason()).inc();
       case "skipped" -> checkpoints.labelValues("skipped", "").inc();
-      default -> restarts.labelValues(e.kind()).inc();
+      default -> {
+        restarts.labelValues(e.kind()).inc();
+        if (e.trigger().equals("requeue")) {
+          requeues.inc();
+        }
+      }
     }
   }
 

@@ -57,6 +57,7 @@ class NodeMetricsTest {
     m.record(new DaemonRequest.JobEvent(tree, "committed", "", "vacate", 2400));
     m.record(new DaemonRequest.JobEvent(tree, "aborted", "DUMP_FAILED", "", 0));
     m.record(new DaemonRequest.JobEvent(tree, "restored", "", "", 0));
+    m.record(new DaemonRequest.JobEvent(tree, "restored", "", "requeue", 0));
     m.writeTo(dir);
     String text = Files.readString(dir.resolve(NodeMetrics.FILE));
     assertTrue(text.contains("crmpi_checkpoints_total{reason=\"\",result=\"committed\"} 2.0"), text);
@@ -65,7 +66,8 @@ class NodeMetricsTest {
     assertTrue(text.contains("crmpi_checkpoint_seconds_bucket{le=\"1.0\"} 1"), text);
     assertTrue(text.contains("crmpi_checkpoint_seconds_count 2"), text);
     assertTrue(text.contains("crmpi_vacates_total 1.0"), text);
-    assertTrue(text.contains("crmpi_job_restarts_total{how=\"restored\"} 1.0"), text);
+    assertTrue(text.contains("crmpi_job_restarts_total{how=\"restored\"} 2.0"), text);
+    assertTrue(text.contains("crmpi_job_requeues_total 1.0"), text);
     assertTrue(text.contains("crmpi_job_restarts_total{how=\"started-over\"} 0.0"), text);
     assertFalse(text.contains("ring"), "a label names the job");
   }

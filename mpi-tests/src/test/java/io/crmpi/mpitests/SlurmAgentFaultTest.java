@@ -10,8 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -30,25 +29,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * agent goes through (scripts/stress-local.sh can repeat it).
  */
 class SlurmAgentFaultTest {
-  static final String IN_CI = "dump,restore";
+  static final String IN_CI = "restore";
   private static final List<String> ALL = List.of("prepare", "freeze", "dump", "resume", "persist", "restore");
-  private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-af"), 40817);
+  @RegisterExtension
+  static final SlurmUserCluster SLURM = new SlurmUserCluster(Path.of("/tmp/crmpi-slurm-af"), 40817, 4);
+  private static final SlurmTestCluster CLUSTER = SLURM.cluster;
   private static final String ITERS = "3000";
-  private static SlurmUserJobs user;
-
-  @BeforeAll
-  static void up() throws Exception {
-    CLUSTER.up(4);
-    user = SlurmUserJobs.start(CLUSTER);
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    CLUSTER.down();
-    if (user != null) {
-      user.close();
-    }
-  }
 
   static Stream<String> phases() {
     String chosen = System.getProperty("crmpi.agentFaults", IN_CI).strip();
@@ -60,10 +46,10 @@ class SlurmAgentFaultTest {
   void anAgentKilledAtAnyPhaseCostsThatEpochOnlyAndTheJobResumes(String phase) throws Exception {
     assertTrue(ALL.contains(phase), "no such agent phase: " + phase + " (one of " + ALL + ")");
     boolean restore = phase.equals("restore");
-    Path base = user.jobDir("it-agent-" + phase);
+    Path base = SLURM.user().jobDir("it-agent-" + phase);
     // A restore fault fires at whichever epoch the rank failure below restores; a checkpoint fault at epoch 2.
     String fault = "agent:" + phase + (restore ? "@*" : "@2") + ":kill";
-    String job = user.submit(base, 2, List.of("export CRMPI_FAULTS=" + fault,
+    String job = SLURM.user().submit(base, 2, List.of("export CRMPI_FAULTS=" + fault,
         "if [ \"${SLURM_RESTART_COUNT:-0}\" -gt 0 ]; then unset CRMPI_FAULTS; fi"), "--interval 2s", ITERS);
     if (restore) {
       SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
@@ -79,9 +65,11 @@ class SlurmAgentFaultTest {
     assertTrue(log.contains("injected fault '" + phase + "' at epoch "), "the fault never fired:\n" + log);
     assertTrue(log.matches("(?s).*node node1 \\(n\\d+\\) lost: .*"), "the agent's loss was not noticed:\n" + log);
     assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
+    String history = Files.readString(base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job)
+        + "/history.jsonl"));
+    assertTrue(history.matches("(?s).*\"kind\":\"restart\",\"epoch\":[1-9]\\d*,\"trigger\":\"requeue\".*"),
+        "the restore after the requeue is not recorded as one:\n" + history);
     if (!restore) {
-      String history = Files.readString(base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job)
-          + "/history.jsonl"));
       assertFalse(history.contains("\"kind\":\"committed\",\"epoch\":2,"),
           "epoch 2 was committed although node1's agent died in its " + phase + ":\n" + history);
     }

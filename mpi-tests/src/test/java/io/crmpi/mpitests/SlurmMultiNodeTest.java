@@ -12,12 +12,11 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A 2-node Open MPI job under crmpi in a real Slurm cluster: mpirun runs in
@@ -31,30 +30,16 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SlurmMultiNodeTest {
-  private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-mn"), 38817);
+  @RegisterExtension
+  static final SlurmUserCluster SLURM = new SlurmUserCluster(Path.of("/tmp/crmpi-slurm-mn"), 38817, 4);
+  private static final SlurmTestCluster CLUSTER = SLURM.cluster;
   private static final Pattern SLOT_HOST = Pattern.compile("node node1 is (n\\d+)");
-
-  private static SlurmUserJobs user;
-
-  @BeforeAll
-  static void up() throws Exception {
-    CLUSTER.up(4);
-    user = SlurmUserJobs.start(CLUSTER);
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    CLUSTER.down();
-    if (user != null) {
-      user.close();
-    }
-  }
 
   @Test
   @Order(1)
   void periodicCheckpointsCoverEveryNodeAndTheOutputIsUnchanged() throws Exception {
-    Path base = user.jobDir("it-periodic");
-    String job = user.submit(base, 2, List.of(), "--interval 2s", "3000");
+    Path base = SLURM.user().jobDir("it-periodic");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "3000");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
     List<ProcessHandle> ranks = SlurmUserJobs.ranks();
     assertEquals(4, ranks.size(), "the job's 4 ranks: " + ranks);
@@ -62,7 +47,7 @@ class SlurmMultiNodeTest {
       assertEquals(SlurmUserJobs.USER, r.info().user().orElse("?"), "rank " + r.pid() + " is not the user's");
     }
     // The same user, outside the job, cannot drive its trees through crmpid.
-    String outside = user.outsider("{\"type\":\"Freeze\",\"body\":{\"tree\":{\"job\":\"" + SlurmTestCluster.jobKey(job)
+    String outside = SLURM.user().outsider("{\"type\":\"Freeze\",\"body\":{\"tree\":{\"job\":\"" + SlurmTestCluster.jobKey(job)
         + "\",\"node\":\"node1\"}}}");
     assertTrue(outside.contains("is a Slurm job: crmpid serves it only to processes inside that job"), outside);
     CLUSTER.awaitCompleted(job, base, 420, false);
@@ -84,7 +69,7 @@ class SlurmMultiNodeTest {
     assertArrayEquals(SlurmPreemptionTest.reference("3000"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
     // crmpi status takes the bare Slurm job id
-    String status = user.crmpi("status", "--state-dir", base.resolve("state").toString(), job);
+    String status = SLURM.user().crmpi("status", "--state-dir", base.resolve("state").toString(), job);
     assertTrue(status.contains("job:       " + SlurmTestCluster.jobKey(job)) && status.contains("SUCCEEDED")
         && !status.contains("skipping"), status);
   }
@@ -103,8 +88,8 @@ class SlurmMultiNodeTest {
   @Test
   @Order(2)
   void aJobNetworkCutNeverCommitsTheFailingJobAndTheJobResumes() throws Exception {
-    Path base = user.jobDir("it-network-cut");
-    String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");
+    Path base = SLURM.user().jobDir("it-network-cut");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "4000");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
     List<String> ports = bridgePorts(CLUSTER.exported("CRMPI_JOB_BRIDGE"));
@@ -169,8 +154,8 @@ class SlurmMultiNodeTest {
   @Test
   @Order(3)
   void aNodeWhoseControlProcessesDieLeavesNothingRunningAndTheJobResumes() throws Exception {
-    Path base = user.jobDir("it-control-kill");
-    String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");
+    Path base = SLURM.user().jobDir("it-control-kill");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "4000");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path out = base.resolve("job-" + job + ".out");
     List<String> hosts = slotHosts(SlurmTestCluster.read(out));
@@ -205,8 +190,8 @@ class SlurmMultiNodeTest {
   @Test
   @Order(4)
   void aJobWhoseNodeDiesIsRequeuedAndRestoredOnTheRemainingNodes() throws Exception {
-    Path base = user.jobDir("it-node-failure");
-    String job = user.submit(base, 2, List.of(), "--interval 2s", "4000");
+    Path base = SLURM.user().jobDir("it-node-failure");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "4000");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path out = base.resolve("job-" + job + ".out");
     List<String> hosts = slotHosts(SlurmTestCluster.read(out));

@@ -7,9 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * crmpi in a 2-node batch job of a real Slurm cluster (slurmctld, three
@@ -21,29 +20,15 @@ import org.junit.jupiter.api.Test;
  * (crmpi-test1), its node trees run by a crmpid of the test's own.
  */
 class SlurmPreemptionTest {
-  private static final SlurmTestCluster CLUSTER = new SlurmTestCluster(Path.of("/tmp/crmpi-slurm-it"), 36817);
+  @RegisterExtension
+  static final SlurmUserCluster SLURM = new SlurmUserCluster(Path.of("/tmp/crmpi-slurm-it"), 36817, 3);
+  private static final SlurmTestCluster CLUSTER = SLURM.cluster;
   private static final int NODES = 2;
-
-  private static SlurmUserJobs user;
-
-  @BeforeAll
-  static void up() throws Exception {
-    CLUSTER.up(3);
-    user = SlurmUserJobs.start(CLUSTER);
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    CLUSTER.down();
-    if (user != null) {
-      user.close();
-    }
-  }
 
   @Test
   void aPreemptedJobIsCheckpointedRequeuedAndResumed() throws Exception {
-    Path base = user.jobDir("it-preempt");
-    String job = user.submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5"),
+    Path base = SLURM.user().jobDir("it-preempt");
+    String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5"),
         "--interval 2s",
         "4000");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
@@ -63,11 +48,11 @@ class SlurmPreemptionTest {
 
   @Test
   void aJobSignalledBeforeItsWalltimeIsCheckpointedRequeuedAndResumed() throws Exception {
-    Path base = user.jobDir("it-walltime");
+    Path base = SLURM.user().jobDir("it-walltime");
     // A 1-minute limit with SIGUSR1 55 s before it: every run of the job is vacated after about 5 s
     // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished. The
     // signal leaves at least 25 s for the restore, its probation and the vacate's checkpoint.
-    String job = user.submit(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@55"),
+    String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@55"),
         "--interval none", "8000");
     CLUSTER.awaitCompleted(job, base, 600, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
@@ -78,10 +63,10 @@ class SlurmPreemptionTest {
 
   @Test
   void aVacateThatCannotCheckpointLeavesTheRequeuedJobThePreviousEpoch() throws Exception {
-    Path base = user.jobDir("it-failed-vacate");
+    Path base = SLURM.user().jobDir("it-failed-vacate");
     // Epochs 1 and 2 commit; every dump after them fails on purpose, so the vacate at preemption aborts,
     // Slurm ends the job at the end of its grace time and requeues it, and it resumes from epoch 2.
-    String job = user.submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
+    String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
         "export CRMPI_FAULTS=dump@3-"),
         "--interval 1s --keep 5", "5000");
     SlurmTestCluster.awaitHistory(base, job, "DUMP_FAILED", 1);

@@ -103,8 +103,8 @@ final class RunCommand implements Callable<Integer> {
         // The same Slurm job, requeued: it resumes from its newest checkpoint.
         log.info("job " + jobName + ": requeued by Slurm (restart " + slurm.get().restartCount()
             + "); resuming from its checkpoints");
-        return new LocalJob(dir, dir.readSpec(), timeouts.settings()).run(true, Long.MAX_VALUE, System.out,
-            System.err);
+        return new LocalJob(dir, dir.readSpec(), timeouts.settings()).requeuedBySlurm(slurm.get().restartCount())
+            .run(true, Long.MAX_VALUE, System.out, System.err);
       }
       // Never resume a job that is not this one: the state is an earlier job's that had the same key (a
       // cluster set up again under the same name). It is kept aside, untouched.
@@ -120,8 +120,8 @@ final class RunCommand implements Callable<Integer> {
       java.util.logging.Logger.getLogger(RunCommand.class.getName()).info("job " + legacy.get().name()
           + ": requeued by Slurm (restart " + slurm.get().restartCount() + "); resuming from its checkpoints"
           + " under the key it started with (this crmpi would name it " + jobName + ")");
-      return new LocalJob(legacy.get(), legacy.get().readSpec(), timeouts.settings()).run(true, Long.MAX_VALUE,
-          System.out, System.err);
+      return new LocalJob(legacy.get(), legacy.get().readSpec(), timeouts.settings())
+          .requeuedBySlurm(slurm.get().restartCount()).run(true, Long.MAX_VALUE, System.out, System.err);
     }
     if (dir.exists()) {
       throw new JobException("job '" + jobName + "' already exists in " + dir.dir() + ": 'crmpi restart "

@@ -61,7 +61,7 @@ final class DaemonJobEvents implements Consumer<HistoryEntry> {
           Math.min(Math.max(0, e.totalMillis()), DaemonRequest.Dump.MAX_TIMEOUT_MILLIS));
       case "aborted" -> new DaemonRequest.JobEvent(tree, "aborted", reason, "", 0);
       case "skipped" -> new DaemonRequest.JobEvent(tree, "skipped", "", "", 0);
-      case "restart" -> new DaemonRequest.JobEvent(tree, e.epoch() > 0 ? "restored" : "started-over", "", "", 0);
+      case "restart" -> new DaemonRequest.JobEvent(tree, e.epoch() > 0 ? "restored" : "started-over", "", trigger, 0);
       case "restore-failed" -> new DaemonRequest.JobEvent(tree, "restore-failed", "", "", 0);
       default -> null;
     });

@@ -57,8 +57,20 @@ public final class JobHistory implements CheckpointListener {
   }
 
   public void restarted(long epoch, String detail) {
-    append(new HistoryEntry(clock.instant(), "restart", epoch, null, null, detail, 0, 0, 0, 0, 0));
+    restarted(epoch, detail, null);
   }
+
+  /**
+   * The job runs again, restored from epoch (0: started over); trigger says
+   * what restarted it ({@link #REQUEUE} after Slurm requeued the job, or
+   * null).
+   */
+  public void restarted(long epoch, String detail, String trigger) {
+    append(new HistoryEntry(clock.instant(), "restart", epoch, trigger, null, detail, 0, 0, 0, 0, 0));
+  }
+
+  /** The trigger of a restart after Slurm requeued the job (preemption, walltime, a lost node). */
+  public static final String REQUEUE = "requeue";
 
   /** A restore that came up but was not healthy (see RestoreProbation): the epoch is not used. */
   public void restoreFailed(long epoch, String problem) {

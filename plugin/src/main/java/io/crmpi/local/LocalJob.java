@@ -74,6 +74,8 @@ public final class LocalJob {
   private CheckpointCoordinator coordinator;
   private JobHistory history;
   private JobState state;
+  private String resumeWhy = "crmpi restart";
+  private String resumeTrigger;
 
   /** Tunables of a run; defaults suit a laptop and a cluster alike. */
   public record Settings(Path crmpiNs, Duration prepareTimeout, Duration dumpTimeout, Duration persistTimeout,
@@ -86,6 +88,16 @@ public final class LocalJob {
     this.dir = dir;
     this.spec = spec;
     this.settings = settings;
+  }
+
+  /**
+   * Marks a resuming run as Slurm's requeue of the job (restart count n):
+   * its log says so, and its history and metrics count it as a requeue.
+   */
+  public LocalJob requeuedBySlurm(int n) {
+    this.resumeWhy = "requeued by Slurm, restart " + n;
+    this.resumeTrigger = JobHistory.REQUEUE;
+    return this;
   }
 
   /**
@@ -183,7 +195,7 @@ public final class LocalJob {
     try {
       if (restart) {
         try {
-          restoreOrStart(atMostEpoch, "crmpi restart");
+          restoreOrStart(atMostEpoch, resumeWhy, resumeTrigger);
         } catch (SlotLostException e) {
           return requeueWithout(e.node());
         }
@@ -291,12 +303,16 @@ public final class LocalJob {
 
   /** Restores the newest epoch that verifies, restores and stays healthy; else starts over. */
   private void restoreOrStart(long atMost, String why) throws IOException {
+    restoreOrStart(atMost, why, null);
+  }
+
+  private void restoreOrStart(long atMost, String why, String trigger) throws IOException {
     RestoreProbation probation = new RestoreProbation(settings.restoreProbation(), Duration.ofSeconds(3),
         Duration.ofMillis(200), System::nanoTime, d -> Thread.sleep(d.toMillis()));
     lastRestored = new RestoreSequence(spec.name(), store, nodes, probation, pins, history, exits::clear,
         verifyScope)
         .withFaults(settings.faults())
-        .restoreOrStart(atMost, why);
+        .restoreOrStart(atMost, why, trigger);
   }
 
   /** What slot i's tree is: the job's command in slot 0, an empty tree that launchers fill elsewhere. */

@@ -69,6 +69,11 @@ final class RestoreSequence {
    *     be requeued, and no epoch was skipped for it
    */
   long restoreOrStart(long atMost, String why) throws IOException {
+    return restoreOrStart(atMost, why, null);
+  }
+
+  /** As {@link #restoreOrStart(long, String)}; the history records trigger with the restart (see JobHistory). */
+  long restoreOrStart(long atMost, String why, String trigger) throws IOException {
     nodes.killAll();
     forgetExits.run();
     requireEveryNode("before the restore");
@@ -84,19 +89,19 @@ final class RestoreSequence {
         msg -> LOG.info("job " + job + " " + msg),
         msg -> LOG.warning("job " + job + ": " + msg)).withMeters(ProgressMeter::standardError).withFaults(faults);
     for (Optional<Manifest> m = planner.next(); m.isPresent(); m = planner.next()) {
-      if (attempt(m.get(), why)) {
+      if (attempt(m.get(), why, trigger)) {
         return m.get().epoch();
       }
     }
     requireEveryNode("before starting over");
     LOG.warning("job " + job + ": no usable checkpoint; starting the job over from the beginning");
-    history.restarted(0, why);
+    history.restarted(0, why, trigger);
     nodes.launchAll();
     return 0;
   }
 
   /** One epoch: restored and healthy (true), or undone (false). */
-  private boolean attempt(Manifest m, String why) throws IOException {
+  private boolean attempt(Manifest m, String why, String trigger) throws IOException {
     long epoch = m.epoch();
     Map<String, NodeImage> images = new HashMap<>();
     Map<String, Integer> expected = new HashMap<>();
@@ -134,7 +139,7 @@ final class RestoreSequence {
       return false;
     }
     pins.pin("restored from", epoch);
-    history.restarted(epoch, why);
+    history.restarted(epoch, why, trigger);
     LOG.info("job " + job + " epoch " + epoch + ": restored; the job continues (every node tree kept its"
         + " processes for " + Units.duration(probation.window()) + ")");
     return true;

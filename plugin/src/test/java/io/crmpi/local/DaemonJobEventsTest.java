@@ -40,6 +40,10 @@ class DaemonJobEventsTest {
         DaemonJobEvents.event(TREE, entry("restart", 0, null, null, 0)).orElseThrow().kind());
     assertEquals("restore-failed",
         DaemonJobEvents.event(TREE, entry("restore-failed", 4, null, null, 0)).orElseThrow().kind());
+    // A restart after Slurm's requeue keeps its trigger, which crmpid counts as a requeue.
+    assertEquals("requeue", DaemonJobEvents.event(TREE, entry("restart", 4, JobHistory.REQUEUE, null, 0))
+        .orElseThrow().trigger());
+    assertEquals("", DaemonJobEvents.event(TREE, entry("restart", 4, null, null, 0)).orElseThrow().trigger());
   }
 
   @Test
