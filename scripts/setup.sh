@@ -1,7 +1,7 @@
 #!/bin/bash
 # Prepares a fresh Debian 12 machine (JDK 17, Maven and gcc already there) for
 # crmpi, idempotently: Open MPI, nftables (CRIU's network lock), libslurm-dev
-# (the SPANK plugin's header), CRIU >= 4.2, the build, and crmpid (the node
+# (the SPANK plugin's header), libfuse3-dev (the EIO test's file system), CRIU >= 4.2, the build, and crmpid (the node
 # daemon: its image key /etc/crmpi/key, its settings /etc/crmpi/crmpi.conf,
 # and the daemon itself, as a systemd service where systemd runs, else in
 # the background). Then bin/crmpi works for root and for ordinary users.
@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-NEEDED="openmpi-bin libopenmpi-dev mpich libmpich-dev nftables iproute2 util-linux libslurm-dev"
+NEEDED="openmpi-bin libopenmpi-dev mpich libmpich-dev nftables iproute2 util-linux libslurm-dev libfuse3-dev"
 MISSING=""
 for p in $NEEDED; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING="$MISSING $p"

@@ -125,7 +125,7 @@ final class ImageStaging {
     sha.reset();
     long size = 0;
     try (InputStream in = Files.newInputStream(to, LinkOption.NOFOLLOW_LINKS)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
+      for (int n; (n = readSome(in, buf, expected)) > 0; ) {
         sha.update(buf, 0, n);
         size += n;
         read.accept(n);
@@ -157,7 +157,7 @@ final class ImageStaging {
     long size = 0;
     try (InputStream in = Files.newInputStream(from, LinkOption.NOFOLLOW_LINKS);
         OutputStream out = Files.newOutputStream(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
+      for (int n; (n = readSome(in, buf, expected)) > 0; ) {
         size += n;
         if (size > expected.size()) {
           break;
@@ -168,6 +168,15 @@ final class ImageStaging {
       }
     }
     requireMatch(expected, size, HexFormat.of().formatHex(sha.digest()));
+  }
+
+  /** A read of an image file; a failure (EIO of a failing disk) names the file. */
+  private static int readSome(InputStream in, byte[] buf, FileDigest file) throws IOException {
+    try {
+      return in.read(buf);
+    } catch (IOException e) {
+      throw new IOException("cannot read image file " + file.path() + ": " + e.getMessage(), e);
+    }
   }
 
   /**
