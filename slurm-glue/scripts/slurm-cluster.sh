@@ -7,6 +7,8 @@
 #   slurm-cluster.sh status       sinfo + squeue
 #   slurm-cluster.sh kill-node nX  simulate a node failure: SIGKILL nX's slurmd and
 #                                 every process running on nX (job steps, node trees)
+#   slurm-cluster.sh revive-node nX  start a killed node's slurmd again and wait
+#                                 until Slurm has it idle (a later test's node)
 #   slurm-cluster.sh kill-control nX  SIGKILL only nX's control processes (slurmd,
 #                                 slurmstepd, crmpi's agent and crmpi-ns) and leave
 #                                 the processes of node trees (their own namespaces)
@@ -610,6 +612,25 @@ do_kill_node() {
     log "node $node killed ($(echo $victims | wc -w) processes)"
 }
 
+# A killed node comes back: its slurmd starts again in new namespaces, and
+# Slurm (ReturnToService=2) takes it back once it registers.
+do_revive_node() {
+    local node=${1:-} i state
+    case "$node" in n[0-9]*) ;; *) die "usage: $0 revive-node nX" ;; esac
+    [ -d "$NODES_DIR/$node" ] || die "no node $node in $CLUSTER_DIR"
+    alive "slurmd-$node" || start_slurmd "$node"
+    for i in $(seq 1 120); do
+        state=$(timeout 10 sinfo -h -n "$node" -o '%T' 2>/dev/null | head -1)
+        case "$state" in
+            idle) log "node $node is back (idle)"; return 0 ;;
+            down*|drain*) timeout 10 scontrol update nodename="$node" state=resume >/dev/null 2>&1 || true ;;
+        esac
+        alive "slurmd-$node" || die "slurmd $node exited while coming back"
+        sleep 0.5
+    done
+    die "node $node is not idle 60 s after its slurmd started again (state: ${state:-unknown})"
+}
+
 # The control plane of a node dies (slurmd, its step daemons, crmpi's agent and
 # the node-tree runtime are SIGKILLed) while the processes of the job's node
 # trees, which live in namespaces of their own, are left running: crmpi's
@@ -645,7 +666,7 @@ do_env() {
 }
 
 usage() {
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -657,6 +678,7 @@ case "$cmd" in
     status) do_status ;;
     kill-node) do_kill_node "$@" ;;
     kill-control) do_kill_control "$@" ;;
+    revive-node) do_revive_node "$@" ;;
     env)    do_env ;;
     install)
         # install Slurm + munge (and with --mpi Open MPI + mpicc) if missing

@@ -19,12 +19,15 @@ import java.util.stream.Stream;
  * {@code committed@2:kill} or {@code persist@2:killrank}. {@link #check}
  * throws where a fault is armed; with {@code :kill} it kills this process
  * with SIGKILL instead; with {@code :killrank} it kills one rank of the node
- * tree (its first leaf process) with SIGKILL and lets the step go on. With
+ * tree (its first leaf process) with SIGKILL and lets the step go on; with
+ * {@code :stop} it stops this process with SIGSTOP where it stands (and, if
+ * continued, this thread never goes on), for a test that then takes its
+ * whole node away ({@code agent:dump@2:stop}). With
  * nothing armed it never does anything.
  */
 public final class Faults {
   /** What an armed point does when it fires. */
-  private enum Action { FAIL, KILL, KILL_RANK }
+  private enum Action { FAIL, KILL, KILL_RANK, STOP }
 
   /** The kind of process whose faults are armed. */
   public enum Role {
@@ -78,8 +81,8 @@ public final class Faults {
           .orElse(null);
       if (point == null || parts.length != 2) {
         throw new IllegalArgumentException("bad CRMPI_FAULTS item '" + item
-            + "': expected [agent:|coordinator:]NAME@EPOCH, NAME@EPOCH- or NAME@*, then optionally :kill or"
-            + " :killrank, with NAME one of "
+            + "': expected [agent:|coordinator:]NAME@EPOCH, NAME@EPOCH- or NAME@*, then optionally :kill,"
+            + " :killrank or :stop, with NAME one of "
             + Stream.of(FaultPoint.values()).map(FaultPoint::key).collect(Collectors.joining(", ")));
       }
       String when = parts[1];
@@ -87,6 +90,9 @@ public final class Faults {
       if (when.endsWith(":kill")) {
         action = Action.KILL;
         when = when.substring(0, when.length() - ":kill".length());
+      } else if (when.endsWith(":stop")) {
+        action = Action.STOP;
+        when = when.substring(0, when.length() - ":stop".length());
       } else if (when.endsWith(":killrank")) {
         action = Action.KILL_RANK;
         when = when.substring(0, when.length() - ":killrank".length());
@@ -133,6 +139,20 @@ public final class Faults {
           System.err.flush();
           Posix.kill(ProcessHandle.current().pid(), Posix.SIGKILL);
           throw new IOException(what);
+        }
+        case STOP -> {
+          System.err.println("crmpi: " + what + ": SIGSTOP");
+          System.err.flush();
+          Posix.kill(ProcessHandle.current().pid(), Posix.SIGSTOP);
+          // Continued (Slurm sends SIGCONT to a step's tasks before it signals them): this thread stays
+          // where it stopped, as on a node that is gone, until the test's kill of the node ends it.
+          while (true) {
+            try {
+              Thread.sleep(Long.MAX_VALUE);
+            } catch (InterruptedException e) {
+              // still gone
+            }
+          }
         }
         case KILL_RANK -> {
           long init = treeInit.getAsLong();

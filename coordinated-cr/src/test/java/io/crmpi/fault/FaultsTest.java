@@ -123,6 +123,16 @@ class FaultsTest {
   }
 
   @Test
+  void aStopItemParsesForItsRoleAndStaysSilentElsewhere() {
+    // A :stop that fires would stop this JVM: SlurmAgentFaultTest fires them in real agents.
+    Faults agent = Faults.parse("agent:dump@2:stop,freeze@*", Faults.Role.AGENT);
+    assertSilentAt(agent, FaultPoint.DUMP, 1, 3);
+    assertFiresAt(agent, FaultPoint.FREEZE, 5);
+    Faults coordinator = Faults.parse("agent:dump@2:stop", Faults.Role.COORDINATOR);
+    assertSilentAt(coordinator, FaultPoint.DUMP, 1, 2, 3);
+  }
+
+  @Test
   void aKillRankItemKillsTheTreesFirstLeafAndLetsTheStepGoOn() throws Exception {
     // A shell with one child: the child (the leaf) is what :killrank kills; the shell sees it end.
     Process tree = new ProcessBuilder("sh", "-c", "sleep 60 & wait $!; echo \"child ended: $?\"").start();

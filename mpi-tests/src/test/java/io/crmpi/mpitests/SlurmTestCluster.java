@@ -63,8 +63,17 @@ final class SlurmTestCluster {
   void killNode(String node) throws Exception {
     Process p = script("kill-node", node);
     p.getInputStream().readAllBytes();
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0,
-        "kill-node " + node + ": " + new String(p.getErrorStream().readAllBytes()));
+    String said = new String(p.getErrorStream().readAllBytes());
+    System.out.print(said);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "kill-node " + node + ": " + said);
+  }
+
+  /** A killed node's slurmd starts again; returns once Slurm has the node idle. */
+  void reviveNode(String node) throws Exception {
+    Process p = script("revive-node", node);
+    p.getInputStream().readAllBytes();
+    assertTrue(p.waitFor(90, TimeUnit.SECONDS) && p.exitValue() == 0,
+        "revive-node " + node + ": " + new String(p.getErrorStream().readAllBytes()));
   }
 
   /** The control processes of a node die (slurmd, step daemons, crmpi's agent and crmpi-ns); its node trees do not. */

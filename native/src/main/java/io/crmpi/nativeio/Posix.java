@@ -9,6 +9,7 @@ import java.nio.file.Path;
  */
 public final class Posix {
   public static final int SIGKILL = 9;
+  public static final int SIGSTOP = 19;
   public static final int SIGTERM = 15;
   public static final int ESRCH = 3;
 
