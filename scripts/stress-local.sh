@@ -2,7 +2,9 @@
 # Runs local-mode integration tests (mpi-tests, jobs of the ordinary user
 # crmpi-test1 under the test's own crmpid) many times in a row and counts
 # the passes: the loop that tells a scenario that passes every time from one
-# that passes most of the time. Not part of CI (CI runs each once).
+# that passes most of the time. Not part of CI (CI runs each once). A run
+# that leaves something behind (scripts/leftovers.sh: a cgroup, a veth, an
+# nftables table, a mount, a test user's process) fails.
 #
 # usage: scripts/stress-local.sh [-o FILE] TESTS N [MAVEN-OPTION...]
 #   e.g. scripts/stress-local.sh SlurmAgentFaultTest 3 -Dcrmpi.agentFaults=all
@@ -31,9 +33,14 @@ mkdir -p "$LOGS"
 pass=0
 for i in $(seq 1 "$N"); do
   start=$(date +%s)
+  "$ROOT/scripts/leftovers.sh" > "$LOGS/before-$i.txt"
   if mvn -B -o verify -pl mpi-tests -am -Dtest="$TESTS" -Dsurefire.failIfNoSpecifiedTests=false \
       ${EXTRA[@]+"${EXTRA[@]}"} > "$LOGS/run-$i.log" 2>&1; then
-    pass=$((pass + 1)); verdict=pass
+    if "$ROOT/scripts/leftovers.sh" --since "$LOGS/before-$i.txt" 20 2>> "$LOGS/run-$i.log"; then
+      pass=$((pass + 1)); verdict=pass
+    else
+      verdict="FAIL: leftovers (log: $LOGS/run-$i.log)"
+    fi
   else
     verdict="FAIL (log: $LOGS/run-$i.log)"
   fi
