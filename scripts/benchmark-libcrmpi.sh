@@ -9,6 +9,9 @@
 #   preloaded  LD_PRELOAD=libcrmpi.so, no crmpi agent (the library stays passive)
 #   crmpi      under `crmpi run --interval none` with libcrmpi active (counting,
 #              wait loops), no checkpoint taken during the measurement
+#
+# Every job runs as the ordinary user crmpi-bench (created here), its node
+# tree through crmpid; nothing of the job runs as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh" >/dev/null
@@ -17,8 +20,11 @@ if ! command -v NPopenmpi >/dev/null; then
 fi
 make -s -C "$ROOT/mpi-tests/src/main/c" OUT="$ROOT/mpi-tests/target/bin"
 B="$ROOT/build/bench-libcrmpi"
-rm -rf "$B"; mkdir -p "$B"
-export CRMPI_STATE_DIR="$B/state" OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+BENCH_USER=crmpi-bench
+id "$BENCH_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$BENCH_USER"
+rm -rf "$B"; mkdir -p "$B/state"; chmod 0755 "$B"; chown "$BENCH_USER:" "$B/state"
+export CRMPI_STATE_DIR="$B/state"
+AS=(runuser -u "$BENCH_USER" -- env CRMPI_STATE_DIR="$CRMPI_STATE_DIR")
 CRMPI="$ROOT/bin/crmpi"
 LIB="$ROOT/native/target/bin/libcrmpi.so"
 BIN="$ROOT/mpi-tests/target/bin"
@@ -27,11 +33,11 @@ log() { echo "benchmark-libcrmpi: $*" >&2; }
 # run CONFIG NAME RANKS PROGRAM ARGS...: runs in $B/NAME, output in $B/NAME/stdout
 run() {
   local config=$1 name=$2 ranks=$3; shift 3
-  local dir="$B/$name"; mkdir -p "$dir"
+  local dir="$B/$name"; mkdir -p "$dir"; chown "$BENCH_USER:" "$dir"
   case "$config" in
-    plain) (cd "$dir" && mpirun -np "$ranks" --oversubscribe "$@" > stdout 2>&1) ;;
-    preloaded) (cd "$dir" && mpirun -np "$ranks" --oversubscribe -x LD_PRELOAD="$LIB" "$@" > stdout 2>&1) ;;
-    crmpi) (cd "$dir" && "$CRMPI" run --name "$name" --interval none -- \
+    plain) (cd "$dir" && "${AS[@]}" mpirun -np "$ranks" --oversubscribe "$@" > stdout 2>&1) ;;
+    preloaded) (cd "$dir" && "${AS[@]}" mpirun -np "$ranks" --oversubscribe -x LD_PRELOAD="$LIB" "$@" > stdout 2>&1) ;;
+    crmpi) (cd "$dir" && "${AS[@]}" "$CRMPI" run --name "$name" --interval none -- \
       mpirun -np "$ranks" --oversubscribe -x LD_PRELOAD="$LIB" "$@" > stdout 2> stderr) ;;
   esac
 }
@@ -54,12 +60,12 @@ Q_ROWS=()
 for ranks in 4 16; do
   name="quiesce$ranks"
   log "quiesce time at $ranks ranks"
-  mkdir -p "$B/$name"
-  (cd "$B/$name" && exec "$CRMPI" run --name "$name" --interval none --prepare-timeout 60s -- \
+  mkdir -p "$B/$name"; chown "$BENCH_USER:" "$B/$name"
+  (cd "$B/$name" && exec "${AS[@]}" "$CRMPI" run --name "$name" --interval none --prepare-timeout 60s -- \
     mpirun -np "$ranks" --oversubscribe -x LD_PRELOAD="$LIB" "$BIN/inflight" 100000 > stdout 2> stderr) &
   JOB=$!
   for _ in $(seq 1 600); do grep -q "25/100000" "$B/$name/stdout" 2>/dev/null && break; sleep 0.1; done
-  for _ in 1 2 3 4 5; do "$CRMPI" checkpoint "$name" >/dev/null; done
+  for _ in 1 2 3 4 5; do "${AS[@]}" "$CRMPI" checkpoint "$name" >/dev/null; done
   kill "$JOB"; wait "$JOB" 2>/dev/null || true
   TIMES=$(sed -n "s/.*quiesced $ranks ranks in \([0-9]*\) ms/\1/p" "$CRMPI_STATE_DIR/jobs/$name/crmpi.log" | tr '\n' ' ')
   Q_ROWS+=("| $ranks | $TIMES |")

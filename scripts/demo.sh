@@ -11,7 +11,9 @@
 # /opt/crmpi) the demo runs that installation's bin/crmpi instead of this
 # checkout's, and sets nothing up (scripts/package-test.sh does so against
 # a crmpid of the installation's own, named by CRMPI_DAEMON_SOCKET).
-# DEMO_DIR moves the demo's files (default build/demo).
+# DEMO_DIR moves the demo's files (default build/demo). The demo empties
+# that directory before it starts, so it refuses one that holds anything
+# it did not make (its marker file .crmpi-demo is missing).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -z "${CRMPI_HOME:-}" ]; then
@@ -23,10 +25,17 @@ make -s -C "$ROOT/mpi-tests/src/main/c" OUT="$ROOT/mpi-tests/target/bin"
 DEMO="${DEMO_DIR:-$ROOT/build/demo}"
 DEMO_USER=crmpi-demo
 id "$DEMO_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$DEMO_USER"
+MARKER="$DEMO/.crmpi-demo"
+if [ -n "${DEMO_DIR:-}" ] && [ -e "$DEMO" ] && [ ! -f "$MARKER" ] && [ -n "$(ls -A "$DEMO" 2>/dev/null)" ]; then
+  echo "demo: $DEMO is not empty and was not made by this demo (no $MARKER);" \
+    "choose an empty or new directory with DEMO_DIR=..." >&2
+  exit 2
+fi
 rm -rf "$DEMO"
 mkdir -p "$DEMO/work" "$DEMO/reference" "$DEMO/state"
+touch "$MARKER"
 chmod 0755 "$DEMO"
-chown "$DEMO_USER:" "$DEMO/work" "$DEMO/state"
+chown "$DEMO_USER:" "$DEMO/work" "$DEMO/reference" "$DEMO/state"
 export CRMPI_STATE_DIR="$DEMO/state"
 AS_USER=(runuser -u "$DEMO_USER" -- env CRMPI_STATE_DIR="$CRMPI_STATE_DIR")
 if [ -n "${CRMPI_DAEMON_SOCKET:-}" ]; then
@@ -35,9 +44,8 @@ fi
 RING="$ROOT/mpi-tests/target/bin/ring"
 ITERS=4000
 
-echo "== the uninterrupted reference run (no crmpi)"
-(cd "$DEMO/reference" && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-  mpirun -np 4 --oversubscribe "$RING" "$ITERS" > /dev/null)
+echo "== as user $DEMO_USER: the uninterrupted reference run (no crmpi)"
+(cd "$DEMO/reference" && runuser -u "$DEMO_USER" -- mpirun -np 4 --oversubscribe "$RING" "$ITERS" > /dev/null)
 
 echo "== as user $DEMO_USER: $CRMPI_BIN run --name ring --interval 2s -- mpirun -np 4 ring $ITERS"
 cd "$DEMO/work"
