@@ -73,10 +73,10 @@ for MIB in 16 256; do
       res=$(run_one "$mode" "$MIB" "$round")
       IFS='|' read -r totals frozens outside restore <<< "$res"
       log "  checkpoints $totals s; frozen $frozens s; restore $restore s"
-      for v in $totals; do echo "$MIB $mode checkpoint $v"; done >> "$RESULTS"
-      for v in $frozens; do echo "$MIB $mode frozen $v"; done >> "$RESULTS"
-      for v in $outside; do echo "$MIB $mode outside $v"; done >> "$RESULTS"
-      echo "$MIB $mode restore $restore" >> "$RESULTS"
+      for v in $totals; do echo "$MIB $mode checkpoint $v $round"; done >> "$RESULTS"
+      for v in $frozens; do echo "$MIB $mode frozen $v $round"; done >> "$RESULTS"
+      for v in $outside; do echo "$MIB $mode outside $v $round"; done >> "$RESULTS"
+      echo "$MIB $mode restore $restore $round" >> "$RESULTS"
     done
   done
 done
@@ -97,9 +97,11 @@ READING="$(sed -n '/^<!-- reading -->$/,$p' "$OUT" 2>/dev/null || true)"
   python3 - "$RESULTS" <<'PY'
 import collections, statistics, sys
 data = collections.defaultdict(list)
+by_round = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    mib, mode, metric, value = line.split()
+    mib, mode, metric, value, rnd = line.split()
     data[(int(mib), mode, metric)].append(float(value))
+    by_round[(int(mib), mode, metric, int(rnd))].append(float(value))
 def cell(values):
     if len(values) < 4:
         return "%.3f (%s)" % (statistics.median(values), " ".join("%.2f" % v for v in values))
@@ -117,6 +119,20 @@ for mib in sorted({k[0] for k in data}):
         a, b = med["root"][i], med["user"][i]
         return "%+.0f%% (%+.3f s)" % ((b - a) * 100 / a, b - a) if a > 0 else "%+.3f s" % (b - a)
     print("| %d MiB | **crmpid's cost** | %s |" % (mib, " | ".join(cost(i) for i in range(len(metrics)))))
+    # Paired by round: root and user ran one after the other, so a round's difference leaves out the
+    # machine's drift between rounds.
+    def paired(m):
+        rounds = sorted({k[3] for k in by_round if k[0] == mib and k[2] == m})
+        d = []
+        for r in rounds:
+            a, b = by_round.get((mib, "root", m, r)), by_round.get((mib, "user", m, r))
+            if a and b:
+                d.append((statistics.median(b) - statistics.median(a)) * 100 / statistics.median(a))
+        if len(d) < 4:
+            return "-"
+        q = statistics.quantiles(d, n=4)
+        return "%+.1f%% (%+.0f to %+.0f)" % (statistics.median(d), q[0], q[2])
+    print("| %d MiB | crmpid's cost, paired by round | %s |" % (mib, " | ".join(paired(m) for m in metrics)))
 PY
   echo
   echo "- *root*: crmpi runs CRIU and crmpi-ns itself (the job runs as root)."
@@ -131,6 +147,9 @@ PY
   echo "- *frozen outside the dump*: that time less the nodes' dump step (the quiesce, the freeze, the thaw and"
   echo "  the ranks' continue callbacks); through crmpid the freeze and the thaw are one request each."
   echo "- *restore*: from the verification of the epoch's files to every node tree running again."
+  echo "- *paired by round*: each round runs the root job and then the user's; the row gives the median over the"
+  echo "  rounds of the user's round median against root's in the same round, in percent (the middle half of the"
+  echo "  rounds in parentheses). It leaves out the machine's drift from round to round."
   if [ -n "$READING" ]; then
     echo
     echo "$READING"

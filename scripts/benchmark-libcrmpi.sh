@@ -56,6 +56,33 @@ for config in plain preloaded crmpi; do
   AR_ROWS+=("| $config | $(sed -n 's/.*: \([0-9.]*\) us per call/\1/p' "$B/ar-$config/stdout") |")
 done
 
+# Ping-pong at every size, the three configurations interleaved round by round (drift on the machine
+# hits all three alike); each run reports, per size, the median of 11 samples of many round trips.
+PP_ROUNDS=${PP_ROUNDS:-5}
+for round in $(seq 1 "$PP_ROUNDS"); do
+  for config in plain preloaded crmpi; do
+    log "ping-pong round $round of $PP_ROUNDS ($config)"
+    run "$config" "pp-$config-$round" 2 "$BIN/pingpong" 20000 11
+  done
+done
+PP_TABLE=$(python3 - "$B" "$PP_ROUNDS" <<'PY2'
+import statistics, sys
+base, rounds = sys.argv[1], int(sys.argv[2])
+lat = {}
+for config in ("plain", "preloaded", "crmpi"):
+    for r in range(1, rounds + 1):
+        for line in open("%s/pp-%s-%d/stdout" % (base, config, r)):
+            f = line.split()
+            if len(f) == 3 and f[0].isdigit():
+                lat.setdefault((config, int(f[0])), []).append(float(f[1]))
+def pct(c, p):
+    return "%+.1f%%" % ((c - p) * 100 / p)
+for size in sorted({k[1] for k in lat}):
+    p, pre, c = (statistics.median(lat[(x, size)]) for x in ("plain", "preloaded", "crmpi"))
+    print("| %d | %.0f | %.0f (%s) | %.0f (%s) |" % (size, p, pre, pct(pre, p), c, pct(c, p)))
+PY2
+)
+
 Q_ROWS=()
 for ranks in 4 16; do
   name="quiesce$ranks"
@@ -85,6 +112,17 @@ OUT="$ROOT/docs/benchmarks-libcrmpi.md"
   echo "| configuration | latency, 1 byte, us | bandwidth, 1 MiB, Mbit/s |"
   echo "|---|---|---|"
   printf '%s\n' "${NP_ROWS[@]}"
+  echo
+  echo "## Ping-pong latency at every size (\`pingpong\`, 2 ranks, shared memory)"
+  echo
+  echo "One-way latency in ns: each run takes, per size, the median of 11 samples of 20,000 round trips"
+  echo "(2,000 from 32 KiB, 200 from 256 KiB), so the timer's resolution is spread over the messages; the"
+  echo "three configurations run interleaved, $PP_ROUNDS rounds, and each cell is the median of the rounds."
+  echo "In parentheses: the difference from *plain*."
+  echo
+  echo "| bytes | plain, ns | preloaded, ns | crmpi, ns |"
+  echo "|---|---|---|---|"
+  echo "$PP_TABLE"
   echo
   echo "## MPI_Allreduce of 8 doubles (2 ranks, best of 5 rounds of 20000 calls)"
   echo

@@ -7,7 +7,8 @@
 #   4. preemption: a job in partition "low" is requeued when a job in "high"
 #      needing all nodes (--exclusive) arrives; the high job runs
 #   5. down, and no recorded process is left
-# Prints the time of each step; exits non-zero on the first failure.
+# Every job is submitted by the ordinary user crmpi-test1 (created when
+# missing); only the daemons run as root. Prints the time of each step; exits non-zero on the first failure.
 #
 # It uses its own cluster dir and ports so it never touches a cluster a
 # developer has up:  CRMPI_SLURM_SMOKE_DIR (/tmp/crmpi-slurm-smoke),
@@ -46,6 +47,7 @@ step_ok() {
 }
 
 JOBS_DIR=$CRMPI_SLURM_DIR/smoke
+SMOKE_USER=crmpi-test1
 FAILED=0
 fail() {
     FAILED=1
@@ -121,13 +123,17 @@ eval "$ENV_LINES"
 [ "$SLURM_CONF" = "$CRMPI_SLURM_DIR/etc/slurm.conf" ] || fail "unexpected SLURM_CONF=$SLURM_CONF"
 "$CLUSTER" up "$NODES" >/dev/null 2>&1 || fail "second 'up' (idempotent) did not exit 0"
 mkdir -p "$JOBS_DIR"
+# Every job of the smoke test is an ordinary user's, as on a real cluster (slurmd runs as root).
+id "$SMOKE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SMOKE_USER"
+chown "$SMOKE_USER:" "$JOBS_DIR"
+AS_USER=(runuser -u "$SMOKE_USER" -- env SLURM_CONF="$SLURM_CONF")
 # remember what is running, to check after `down`
 RECORDED=$(cat "$CRMPI_SLURM_DIR"/pids/* | awk '{print $1":"$2}' | tr '\n' ' ')
 step_ok
 
 # ------------------------------------------------------------------------ 2
 step "srun -N$NODES hostname"
-HOSTS=$(timeout 60 srun -N"$NODES" hostname | sort | tr '\n' ' ') || fail "srun failed"
+HOSTS=$(timeout 60 "${AS_USER[@]}" srun -N"$NODES" hostname | sort | tr '\n' ' ') || fail "srun failed"
 HOSTS=${HOSTS% }
 [ "$HOSTS" = "n1 n2 n3" ] || fail "expected 'n1 n2 n3', got '$HOSTS'"
 log "hosts: $HOSTS"
@@ -153,7 +159,7 @@ int main(int argc, char **argv) {
 }
 EOF
 mpicc -O1 -o "$JOBS_DIR/hello" "$JOBS_DIR/hello.c" || fail "mpicc failed"
-MPI_JOB=$(sbatch --parsable -p high -J mpi-hello -N2 -n4 -t 2 -D "$JOBS_DIR" \
+MPI_JOB=$("${AS_USER[@]}" sbatch --parsable -p high -J mpi-hello -N2 -n4 -t 2 -D "$JOBS_DIR" \
     -o "$JOBS_DIR/mpi-hello.out" \
     --wrap "srun --mpi=pmix -N2 -n4 $JOBS_DIR/hello") || fail "sbatch failed"
 log "submitted job $MPI_JOB"
@@ -170,7 +176,7 @@ step_ok
 
 # ----------------------------------------------------------------------- 3b
 step "sbatch mpirun -np 4 hello"
-MPIRUN_JOB=$(sbatch --parsable -p high -J mpirun-hello -N2 -n4 -t 2 -D "$JOBS_DIR" \
+MPIRUN_JOB=$("${AS_USER[@]}" sbatch --parsable -p high -J mpirun-hello -N2 -n4 -t 2 -D "$JOBS_DIR" \
     -o "$JOBS_DIR/mpirun-hello.out" \
     --wrap "mpirun -np 4 $JOBS_DIR/hello") || fail "sbatch failed"
 wait_state "$MPIRUN_JOB" 90 COMPLETED || fail "mpirun job $MPIRUN_JOB did not complete"
@@ -184,14 +190,14 @@ step_ok
 # ------------------------------------------------------------------------ 4
 step "preemption (low requeued by high)"
 # shellcheck disable=SC2016  # expanded by the job, not here
-LOW=$(sbatch --parsable -p low -J low -N"$NODES" --requeue -D "$JOBS_DIR" \
+LOW=$("${AS_USER[@]}" sbatch --parsable -p low -J low -N"$NODES" --requeue -D "$JOBS_DIR" \
     -o "$JOBS_DIR/low.out" --open-mode=append \
     --wrap 'echo "low start restart=${SLURM_RESTART_COUNT:-0} on $(hostname)"; sleep 300') ||
     fail "sbatch low failed"
 wait_state "$LOW" 30 RUNNING || fail "low job $LOW did not start"
 log "low job $LOW running on $(job_field "$LOW" NodeList)"
 T_HIGH=$(now)
-HIGH=$(sbatch --parsable -p high -J high -N"$NODES" --exclusive -t 2 -D "$JOBS_DIR" \
+HIGH=$("${AS_USER[@]}" sbatch --parsable -p high -J high -N"$NODES" --exclusive -t 2 -D "$JOBS_DIR" \
     -o "$JOBS_DIR/high.out" --wrap 'srun hostname') || fail "sbatch high failed"
 log "high job $HIGH submitted (needs all nodes exclusively)"
 wait_state "$HIGH" 60 COMPLETED || fail "high job $HIGH did not complete"
@@ -207,7 +213,7 @@ else
     fail "low job was not requeued (JobState=$LOW_STATE Restarts=$LOW_RESTARTS)"
 fi
 grep -q 'DUE TO PREEMPTION' "$JOBS_DIR/low.out" || fail "low job output does not mention preemption"
-scancel "$LOW" || true
+"${AS_USER[@]}" scancel "$LOW" || true
 step_ok
 
 # ------------------------------------------------------------------------ 5

@@ -32,6 +32,8 @@ final class Crmpi {
   static final Path MPI_BIN = Path.of(System.getProperty("mpi.bin", "target/bin")).toAbsolutePath();
   static final Duration JOB_TIMEOUT = Duration.ofMinutes(4);
   private static final Map<String, byte[]> REFERENCES = new ConcurrentHashMap<>();
+  /** Who runs the reference runs (without crmpi). */
+  static final String REFERENCE_USER = "crmpi-test1";
 
   final Path base;
   final Path state;
@@ -155,18 +157,27 @@ final class Crmpi {
     return reference(mpirun(ranks, program, args), output);
   }
 
-  /** The output file of an uninterrupted run of a command line without crmpi. */
+  /**
+   * The output file of an uninterrupted run of a command line without crmpi,
+   * run as the ordinary user {@value #REFERENCE_USER} (created when missing),
+   * like every job of the tests.
+   */
   static byte[] reference(List<String> command, String output) throws Exception {
     String key = String.join(" ", command);
     byte[] cached = REFERENCES.get(key);
     if (cached != null) {
       return cached;
     }
+    Process user = new ProcessBuilder("sh", "-c", "id " + REFERENCE_USER + " >/dev/null 2>&1 || useradd --system"
+        + " --no-create-home --shell /usr/sbin/nologin " + REFERENCE_USER).inheritIO().start();
+    assertTrue(user.waitFor() == 0, "cannot create the user " + REFERENCE_USER);
     Path dir = Files.createTempDirectory("crmpi-reference");
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
+    Process chown = new ProcessBuilder("chown", REFERENCE_USER + ":", dir.toString()).inheritIO().start();
+    assertTrue(chown.waitFor() == 0, "chown of " + dir);
+    List<String> asUser = new ArrayList<>(List.of("runuser", "-u", REFERENCE_USER, "--"));
+    asUser.addAll(command);
+    ProcessBuilder pb = new ProcessBuilder(asUser).directory(dir.toFile())
         .redirectOutput(dir.resolve("stdout").toFile()).redirectErrorStream(true);
-    pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
-    pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
     Process p = pb.start();
     assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the reference run did not end");
     if (p.exitValue() != 0) {
