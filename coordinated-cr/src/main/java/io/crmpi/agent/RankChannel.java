@@ -64,6 +64,10 @@ public final class RankChannel implements AutoCloseable {
   public static RankChannel listen(Path path, String job) throws IOException {
     RankChannel c = new RankChannel(path, job);
     c.open();
+    Thread warmUp = new Thread(RankWire::warmUp, "crmpi-rank-wire-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.setPriority(Thread.MIN_PRIORITY);
+    warmUp.start();
     return c;
   }
 

@@ -51,4 +51,9 @@ class RankWireTest {
     assertThrows(IllegalArgumentException.class, () -> new ToRank.Prepare(4, "/a\nGO 4"));
     assertThrows(BadMessage.class, () -> new ToRank.Target(4, Map.of("w=1 w", 2L)));
   }
+
+  @Test
+  void theWarmUpsLinesAreValidMessagesOfEveryKind() {
+    RankWire.warmUp(); // a sample line the parser refused would throw BadMessage here
+  }
 }
