@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class EioTest extends UserJobTest {
   private static final int RANKS = 4;
-  private static final String ITERS = "12000";
+  private static final String ITERS = "8000";
 
   @Test
   void failingImageWritesCostOnlyThoseCheckpoints() throws Exception {

@@ -102,10 +102,10 @@ class SlurmMultiNodeTest {
       SlurmTestCluster.awaitHistory(base, job, "\"committed\"", before + 1);
       List<ProcessHandle> ranks = SlurmUserJobs.ranks();
       assertEquals(4, ranks.size(), "the job's 4 ranks: " + ranks);
-      newestBeforeKill = newestCommitted(history);
+      newestBeforeKill = SlurmTestCluster.newestCommitted(history);
       ranks.get(0).destroyForcibly();
       Thread.sleep(8000); // four checkpoint intervals of a job whose abort hangs on the cut network
-      assertEquals(newestBeforeKill, newestCommitted(history), "a checkpoint of the failing job was committed:\n"
+      assertEquals(newestBeforeKill, SlurmTestCluster.newestCommitted(history), "a checkpoint of the failing job was committed:\n"
           + SlurmTestCluster.read(base.resolve("job-" + job + ".out")));
     } finally {
       sh("nft delete table bridge crmpi_test_cut 2>/dev/null || true");
@@ -118,15 +118,6 @@ class SlurmMultiNodeTest {
         "ring.out differs from an uninterrupted run");
   }
 
-  /** The newest committed epoch in a job's history. */
-  private static long newestCommitted(Path history) throws Exception {
-    Matcher m = Pattern.compile("\"kind\":\"committed\",\"epoch\":(\\d+)").matcher(Files.readString(history));
-    long newest = 0;
-    while (m.find()) {
-      newest = Math.max(newest, Long.parseLong(m.group(1)));
-    }
-    return newest;
-  }
 
   /** The interfaces attached to bridge (the node trees' host-side veths). */
   private static List<String> bridgePorts(String bridge) throws Exception {

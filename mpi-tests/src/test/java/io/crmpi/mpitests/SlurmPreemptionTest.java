@@ -64,16 +64,22 @@ class SlurmPreemptionTest {
   @Test
   void aVacateThatCannotCheckpointLeavesTheRequeuedJobThePreviousEpoch() throws Exception {
     Path base = SLURM.user().jobDir("it-failed-vacate");
-    // Epochs 1 and 2 commit; every dump after them fails on purpose, so the vacate at preemption aborts,
-    // Slurm ends the job at the end of its grace time and requeues it, and it resumes from epoch 2.
+    // Epochs 1 and 2 may commit; every dump after them fails on purpose, so the vacate at preemption aborts,
+    // Slurm ends the job at the end of its grace time and requeues it, and it resumes from the newest of
+    // them. (A dump of epoch 1 can also fail on its own: CRIU refuses a TCP connection Open MPI is still
+    // setting up. The test waits for an injected failure, not for any.)
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
         "export CRMPI_FAULTS=dump@3-"),
         "--interval 1s --keep 5", "5000");
-    SlurmTestCluster.awaitHistory(base, job, "DUMP_FAILED", 1);
+    SlurmTestCluster.awaitHistory(base, job, "injected fault 'dump'", 1);
+    Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
+    long newest = SlurmTestCluster.newestCommitted(history);
+    assertTrue(newest >= 1 && newest <= 2, "committed epochs before the faults:\n" + Files.readString(history));
     CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "--wrap", "true");
     CLUSTER.awaitCompleted(job, base, 420, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
-    assertTrue(log.contains("epoch 2: restored; the job continues"), "not resumed from epoch 2:\n" + log);
+    assertTrue(log.contains("epoch " + newest + ": restored; the job continues"),
+        "not resumed from epoch " + newest + ":\n" + log);
     assertTrue(!log.contains("the job is vacated") && !log.contains("vacated after its checkpoint"),
         "a vacate succeeded although every dump fails:\n" + log);
     assertArrayEquals(reference("5000"), Files.readAllBytes(base.resolve("work/ring.out")),

@@ -163,6 +163,17 @@ final class SlurmTestCluster {
     }
   }
 
+  /** The newest committed epoch in a job's history (0: none). */
+  static long newestCommitted(Path history) throws Exception {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"kind\":\"committed\",\"epoch\":(\\d+)")
+        .matcher(Files.readString(history));
+    long newest = 0;
+    while (m.find()) {
+      newest = Math.max(newest, Long.parseLong(m.group(1)));
+    }
+    return newest;
+  }
+
   static int occurrences(String s, String text) {
     int n = 0;
     for (int i = s.indexOf(text); i >= 0; i = s.indexOf(text, i + 1)) {
