@@ -16,6 +16,8 @@ final class HostedTree {
   final LaunchSpec placed;
   final LocalTree tree;
   private PendingDump pending;
+  /** The size of this tree's last image, the estimate of the next dump's (-1: none yet). */
+  private volatile long lastImageBytes = -1;
 
   /**
    * @param image the files opened and the directory handed over, which
@@ -34,6 +36,14 @@ final class HostedTree {
     this.id = id;
     this.placed = placed;
     this.tree = tree;
+  }
+
+  long lastImageBytes() {
+    return lastImageBytes;
+  }
+
+  void lastImageBytes(long bytes) {
+    lastImageBytes = bytes;
   }
 
   synchronized PendingDump takePending() {

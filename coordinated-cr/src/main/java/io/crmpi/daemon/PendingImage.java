@@ -60,6 +60,15 @@ final class PendingImage implements Closeable {
     return new PendingImage(dirFd, files);
   }
 
+  /** The bytes of every file, as they are now. */
+  long bytes() throws IOException {
+    long total = 0;
+    for (FileChannel ch : files.values()) {
+      total += ch.size();
+    }
+    return total;
+  }
+
   /** Digests and fsyncs every file through its descriptor; sorted by name. */
   List<FileDigest> digestAndSync() throws IOException {
     List<FileDigest> out = new ArrayList<>();

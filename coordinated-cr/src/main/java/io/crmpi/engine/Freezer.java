@@ -168,31 +168,4 @@ public final class Freezer {
       Thread.currentThread().interrupt();
     }
   }
-
-  /**
-   * The tree's anonymous and shared memory in bytes (the proportional set
-   * sizes, Pss_Anon and Pss_Shmem of /proc/PID/smaps_rollup, summed over
-   * its processes, so that shared pages count once): about what a dump
-   * writes. 0 when it cannot tell. Walks every process's page tables:
-   * call it off the frozen window's critical path.
-   */
-  public long memoryEstimate() {
-    long bytes = 0;
-    try {
-      for (long pid : tasks()) {
-        try {
-          for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
-            if (line.startsWith("Pss_Anon:") || line.startsWith("Pss_Shmem:")) {
-              bytes += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-          }
-        } catch (IOException | RuntimeException e) {
-          // gone meanwhile, or a kernel without these fields: counts nothing
-        }
-      }
-    } catch (IOException e) {
-      return 0;
-    }
-    return bytes;
-  }
 }
