@@ -13,19 +13,21 @@
 #                                              them to go; exit 1 if any stay
 set -uo pipefail
 
+# Each source may list nothing (grep and ps then exit 1): that is no failure.
 list() {
-  find /sys/fs/cgroup -name 'crmpi*' -type d 2>/dev/null | sed 's/^/cgroup /'
-  ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^cr' | sed 's/^/link /'
-  nft list tables 2>/dev/null | awk '$1 == "table" && ($3 ~ /^CRIU/ || $3 ~ /crmpi/) { print "nft " $2 " " $3 }'
-  awk '$1 ~ /crmpi|eiofs/ || $3 ~ /eiofs/ { print "mount " $2 " (" $1 ")" }' /proc/mounts
+  { find /sys/fs/cgroup -name 'crmpi*' -type d 2>/dev/null | sed 's/^/cgroup /'; } || true
+  { ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^cr' | sed 's/^/link /'; } || true
+  { nft list tables 2>/dev/null | awk '$1 == "table" && ($3 ~ /^CRIU/ || $3 ~ /crmpi/) { print "nft " $2 " " $3 }'; } || true
+  awk '$1 ~ /crmpi|eiofs/ || $3 ~ /eiofs/ { print "mount " $2 " (" $1 ")" }' /proc/mounts || true
   for u in crmpi-test1 crmpi-test2 crmpi-demo crmpi-bench; do
     id "$u" >/dev/null 2>&1 || continue
-    ps -o pid=,comm= -u "$u" 2>/dev/null | awk -v u="$u" '{ print "process " u " " $2 }'
+    { ps -o pid=,comm= -u "$u" 2>/dev/null | awk -v u="$u" '{ print "process " u " " $2 }'; } || true
   done
+  return 0
 }
 
 case "${1:-}" in
-  "") list | sort -u ;;
+  "") list | sort -u; exit 0 ;;
   --since)
     before=${2:?usage: $0 --since FILE [SECONDS]}
     wait=${3:-20}
