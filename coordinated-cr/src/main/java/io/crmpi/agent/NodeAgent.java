@@ -49,6 +49,10 @@ public final class NodeAgent implements NodeHandle {
   private final WorkdirWatch workdir;
   private final LongSupplier nanoTime;
   private final ExecutorService thread;
+  /** Flushes run here, beside the checkpoints: a long flush never holds up the next prepare. */
+  private final ExecutorService flusher;
+  /** The epoch being flushed (0: none): its node-local copy is not pruned meanwhile. */
+  private volatile long flushing;
   private final RankChannel ranks;
   private final java.time.Duration quiesceTimeout;
   private volatile NodeTree tree;
@@ -76,6 +80,11 @@ public final class NodeAgent implements NodeHandle {
     this.nanoTime = nanoTime;
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "crmpi-agent-" + spec.node());
+      t.setDaemon(true);
+      return t;
+    });
+    this.flusher = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "crmpi-flush-" + spec.node());
       t.setDaemon(true);
       return t;
     });
@@ -107,11 +116,58 @@ public final class NodeAgent implements NodeHandle {
   }
 
   /**
+   * Restores from the first of epochDirs (the storage levels that hold the
+   * epoch, fastest first) whose copy of this node's part is here and
+   * intact: every image file present with its size (the engine checks
+   * their digests as it reads them) and the working-directory snapshot
+   * verified. A restore that fails from one level is cleaned up (fenced)
+   * and tried from the next.
+   */
+  @Override
+  public void restore(List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+    if (epochDirs.isEmpty()) {
+      throw new IOException("epoch " + epoch + " is held at no storage level");
+    }
+    IOException failure = null;
+    for (int i = 0; i < epochDirs.size(); i++) {
+      Path dir = epochDirs.get(i);
+      String next = i + 1 < epochDirs.size() ? "; trying " + epochDirs.get(i + 1) : "";
+      String problem = copyProblem(dir, image);
+      if (problem != null) {
+        log.accept("node " + node() + ": its copy in " + dir + " is not usable (" + problem + ")" + next);
+        failure = new IOException("node " + node() + ": " + problem);
+        continue;
+      }
+      log.accept("node " + node() + ": restoring from " + dir);
+      try {
+        restoreFrom(dir, epoch, image, log);
+        return;
+      } catch (IOException e) {
+        if (next.isEmpty()) {
+          throw e;
+        }
+        log.accept("node " + node() + ": the restore from " + dir + " failed (" + e.getMessage() + ")" + next);
+        fence();
+        failure = e;
+      }
+    }
+    throw failure;
+  }
+
+  /** Why this node's part of the epoch in dir cannot be restored, or null when it can. */
+  private static String copyProblem(Path dir, NodeImage image) {
+    if (!io.crmpi.store.EpochVerifier.imagesPresent(dir, image)) {
+      return "image files missing or of the wrong size";
+    }
+    List<String> problems = io.crmpi.store.EpochVerifier.verifyNode(dir, image, false, n -> { });
+    return problems.isEmpty() ? null : String.join("; ", problems);
+  }
+
+  /**
    * Rolls back the working-directory files the tree wrote, as the image
    * recorded them, and restores the node tree from the image.
    */
-  @Override
-  public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+  private void restoreFrom(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
     if (image.written() != null) {
       workdir.restore(image.written(), epochDir.resolve(image.workdirDir()), log);
     } else if (image.workdirDir() != null) {
@@ -194,7 +250,8 @@ public final class NodeAgent implements NodeHandle {
 
   @Override
   public CompletableFuture<AgentReply> send(AgentRequest request) {
-    return CompletableFuture.supplyAsync(() -> handle(request), thread);
+    return CompletableFuture.supplyAsync(() -> handle(request),
+        request instanceof AgentRequest.Flush ? flusher : thread);
   }
 
   AgentReply handle(AgentRequest request) {
@@ -207,6 +264,10 @@ public final class NodeAgent implements NodeHandle {
         return persist(p);
       } else if (request instanceof AgentRequest.Resume r) {
         return resume(r);
+      } else if (request instanceof AgentRequest.Flush f) {
+        return flush(f);
+      } else if (request instanceof AgentRequest.Prune p) {
+        return prune(p);
       }
       throw new IllegalArgumentException("unknown request " + request);
     } catch (IOException | RuntimeException e) {
@@ -249,6 +310,9 @@ public final class NodeAgent implements NodeHandle {
     String nodeRel = "nodes/" + node();
     Path nodeDir = d.epochDir().resolve(nodeRel);
     Path imageDir = nodeDir.resolve("image");
+    if (d.localJobDir() != null) {
+      io.crmpi.store.NodeLocalLevel.at(d.localJobDir()).prepare(io.crmpi.nativeio.Posix.uid());
+    }
     Files.createDirectories(nodeDir);
     // The engine gives up a little before the coordinator does, so that its answer says why.
     Map<String, String> attributes;
@@ -320,6 +384,38 @@ public final class NodeAgent implements NodeHandle {
     return new AgentReply.Persisted(node(), p.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
   }
 
+  private AgentReply flush(AgentRequest.Flush f) throws IOException {
+    long start = nanoTime.getAsLong();
+    flushing = f.epoch();
+    try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + f.epoch() + ": node "
+        + node() + " flushing to the state directory")) {
+      faults.check(FaultPoint.FLUSH, f.epoch());
+      long[] done = {0};
+      LevelFlush.Result r = LevelFlush.flush(f.localEpochDir(), f.sharedEpochDir(), f.previousLocal(),
+          f.previousShared(), "nodes/" + node(), n -> meter.at(done[0] += n, 0));
+      long ms = (nanoTime.getAsLong() - start) / 1_000_000;
+      LOG.fine(() -> "job " + spec.job() + " epoch " + f.epoch() + ": node " + node() + " flushed "
+          + r.copiedBytes() + " bytes (" + r.linkedBytes() + " linked) in " + ms + " ms");
+      return new AgentReply.Flushed(node(), f.epoch(), r.copiedBytes(), r.linkedBytes(), ms);
+    } finally {
+      flushing = 0;
+    }
+  }
+
+  private AgentReply prune(AgentRequest.Prune p) throws IOException {
+    java.util.Set<Long> keep = new java.util.HashSet<>(p.keep());
+    long busy = flushing;
+    if (busy > 0) {
+      keep.add(busy);
+    }
+    List<Long> removed = io.crmpi.store.NodeLocalLevel.at(p.localJobDir()).prune(keep);
+    if (!removed.isEmpty()) {
+      LOG.fine(() -> "job " + spec.job() + " epoch " + p.epoch() + ": node " + node()
+          + " removed its node-local copies of epochs " + removed);
+    }
+    return new AgentReply.Pruned(node(), p.epoch(), removed);
+  }
+
   /** What a dump leaves for the persist step of the same epoch. */
   private record PendingDump(long epoch, Path epochDir, String nodeRel, Map<String, String> attributes,
       String workdirRel, WorkdirSnapshot workdir, NodeTree tree) {}
@@ -354,6 +450,7 @@ public final class NodeAgent implements NodeHandle {
   @Override
   public void close() {
     thread.shutdownNow();
+    flusher.shutdownNow();
     workdir.close();
     if (ranks != null) {
       try {

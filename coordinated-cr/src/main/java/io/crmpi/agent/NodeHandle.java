@@ -28,10 +28,12 @@ public interface NodeHandle extends AgentChannel, AutoCloseable {
 
   /**
    * Restores the node tree (and the working-directory snapshot it holds)
-   * from image. The tree may stay frozen until {@link #thaw}: a job's slots
-   * run again together, once every one is restored.
+   * from image, read from the first of epochDirs (the storage levels that
+   * hold the epoch, fastest first) where it is intact. The tree may stay
+   * frozen until {@link #thaw}: a job's slots run again together, once
+   * every one is restored.
    */
-  void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException;
+  void restore(List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException;
 
   /** Lets the restored tree run. */
   void thaw() throws IOException;

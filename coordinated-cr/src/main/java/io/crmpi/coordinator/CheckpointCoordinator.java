@@ -6,7 +6,10 @@ import io.crmpi.protocol.AgentChannel;
 import io.crmpi.protocol.AgentReply;
 import io.crmpi.protocol.AgentRequest;
 import io.crmpi.store.CheckpointStore;
+import io.crmpi.store.EpochLevels;
 import io.crmpi.store.Manifest;
+import io.crmpi.store.StorageLevel;
+import io.crmpi.coordinator.Broadcast.Phase;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -55,6 +58,10 @@ public final class CheckpointCoordinator {
   private final FailureTracker failures = new FailureTracker(3);
   private final ReentrantLock running = new ReentrantLock();
   private volatile boolean closed;
+  private final StoragePlan storage;
+  /** Null without a node-local level. */
+  private final FlushQueue flushes;
+  private int commitsSinceFlush;
 
   public CheckpointCoordinator(CoordinatorConfig config, CheckpointStore store, List<AgentChannel> agents,
       Faults faults, Clock clock, LongSupplier nanoTime, CheckpointListener listener) {
@@ -83,6 +90,9 @@ public final class CheckpointCoordinator {
     this.clock = clock;
     this.nanoTime = nanoTime;
     this.listener = listener;
+    this.storage = config.storage();
+    this.flushes = storage.hasLocal()
+        ? new FlushQueue(config.job(), this.agents, storage.flushTimeout(), deadlines, nanoTime) : null;
   }
 
   /** Takes a global checkpoint; the job keeps running. */
@@ -99,9 +109,12 @@ public final class CheckpointCoordinator {
     return run(trigger, true);
   }
 
-  /** No epoch starts after this; one that runs finishes. */
+  /** No epoch starts after this; one that runs finishes. A flush that runs is stopped. */
   public void close() {
     closed = true;
+    if (flushes != null) {
+      flushes.close();
+    }
   }
 
   /** Closes, and waits until an epoch that runs has ended (committed or aborted). */
@@ -109,6 +122,35 @@ public final class CheckpointCoordinator {
     closed = true;
     running.lock();
     running.unlock();
+    if (flushes != null) {
+      flushes.close();
+    }
+  }
+
+  /**
+   * Every node deletes its node-local copies of the job's epochs (the job is
+   * over: it succeeded). No-op without a node-local level.
+   */
+  public void dropLocalCopies() {
+    if (!storage.hasLocal()) {
+      return;
+    }
+    long epoch = 1;
+    try {
+      epoch = store.latest().map(Manifest::epoch).orElse(1L);
+    } catch (IOException e) {
+      // any positive epoch names the request in the agents' logs
+    }
+    long at = epoch;
+    Phase prune = broadcast(a -> new AgentRequest.Prune(at, storage.localJobDir(), java.util.Set.of()), RESUME_TIMEOUT);
+    if (!prune.ok(AgentReply.Pruned.class)) {
+      LOG.warning("job " + config.job() + ": could not remove every node-local copy: " + prune.problem());
+    }
+  }
+
+  /** The newest flush's outcome, if the job has a node-local level and flushed once. */
+  public Optional<FlushOutcome> lastFlush() {
+    return flushes == null ? Optional.empty() : Optional.ofNullable(flushes.last());
   }
 
   public int consecutiveFailures() {
@@ -175,7 +217,8 @@ public final class CheckpointCoordinator {
 
   private CheckpointOutcome runEpoch(PendingCheckpoint p, boolean vacate) {
     long epoch = p.epoch();
-    Path dir = store.epochDir(epoch);
+    Path shared = store.epochDir(epoch);
+    Path dir = storage.hasLocal() ? storage.local().epochDir(epoch) : shared;
     LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": prepare");
 
     Phase prepare = broadcast(a -> new AgentRequest.Prepare(epoch), config.prepareTimeout());
@@ -187,12 +230,13 @@ public final class CheckpointCoordinator {
 
     Path previous;
     try {
-      previous = store.latest().map(m -> store.epochDir(m.epoch())).orElse(null);
+      previous = store.latest().map(this::previousDir).orElse(null);
     } catch (IOException e) {
       previous = null;
     }
     Path prev = previous;
-    Phase dump = broadcast(a -> new AgentRequest.Dump(epoch, dir, prev, config.dumpTimeout()),
+    Path localJobDir = storage.hasLocal() ? storage.localJobDir() : null;
+    Phase dump = broadcast(a -> new AgentRequest.Dump(epoch, dir, prev, config.dumpTimeout(), localJobDir),
         config.dumpTimeout());
     if (!dump.ok(AgentReply.Dumped.class)) {
       return abort(p, dump.timedOut() ? AbortReason.DUMP_TIMEOUT : AbortReason.DUMP_FAILED, dump.problem());
@@ -215,9 +259,19 @@ public final class CheckpointCoordinator {
     }
     persist.replies().values().forEach(r -> p.addImage(((AgentReply.Persisted) r).image()));
 
+    EpochLevels levels = storage.hasLocal() ? EpochLevels.local(dir) : EpochLevels.sharedOnly();
+    if (storage.hasLocal() && storage.commitLevel() == StorageLevel.SHARED) {
+      FlushOutcome flushed = flushes.flushNow(epoch, dir, shared);
+      listener.flushEnded(flushed);
+      if (!flushed.ok()) {
+        return abort(p, AbortReason.FLUSH_FAILED, flushed.problem());
+      }
+      levels = levels.with(StorageLevel.SHARED);
+    }
+    EpochLevels held = levels;
     Manifest manifest;
     try {
-      manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong());
+      manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong(), held);
       faults.check(FaultPoint.COMMIT, epoch);
       store.commit(manifest);
       faults.check(FaultPoint.COMMITTED, epoch);
@@ -225,7 +279,7 @@ public final class CheckpointCoordinator {
       if (isCommitted(epoch)) {
         // The rename (the commit point) happened; only what followed it failed.
         LOG.warning("job " + config.job() + " epoch " + epoch + ": committed, but after the commit: " + e);
-        manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong());
+        manifest = p.complete(config.engine(), clock.instant(), nanoTime.getAsLong(), held);
       } else {
         return abort(p, AbortReason.COMMIT_FAILED, e.toString());
       }
@@ -239,10 +293,13 @@ public final class CheckpointCoordinator {
         LOG.warning("job " + config.job() + " epoch " + epoch + ": vacate: " + end.problem());
       }
     }
+    manifest = flushAfterCommit(manifest, vacate);
     try {
       Map<String, Long> pinned = pins.describe();
       faults.check(FaultPoint.RETENTION, epoch);
-      List<Long> removed = store.retain(config.keep(), pins.epochs());
+      java.util.Set<Long> keepAlso = new java.util.TreeSet<>(pins.epochs());
+      newestShared().ifPresent(keepAlso::add);
+      List<Long> removed = store.retain(config.keep(), keepAlso);
       if (!removed.isEmpty()) {
         LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed
             + (pinned.isEmpty() ? "" : " and kept the pinned " + pinned));
@@ -251,7 +308,126 @@ public final class CheckpointCoordinator {
     } catch (IOException e) {
       LOG.warning("job " + config.job() + " epoch " + epoch + ": retention failed: " + e);
     }
+    pruneLocal(epoch, keepAlsoAfterRetention());
     return new CheckpointOutcome.Committed(manifest);
+  }
+
+  /** Where the next dump's working-directory snapshot links unchanged files from: the same level's copy. */
+  private Path previousDir(Manifest m) {
+    if (!storage.hasLocal()) {
+      return store.epochDir(m.epoch());
+    }
+    return m.levels().holds(StorageLevel.LOCAL) ? java.nio.file.Path.of(m.levels().localDir()) : null;
+  }
+
+  /**
+   * A committed epoch held only at the node-local level is flushed to the
+   * state directory: in the background (every flushEvery-th epoch), or now
+   * for a vacate, whose job leaves its nodes (their node-local copies with
+   * them). Returns the manifest as it stands afterwards.
+   */
+  private Manifest flushAfterCommit(Manifest manifest, boolean vacate) {
+    if (!storage.hasLocal() || manifest.levels().holds(StorageLevel.SHARED)) {
+      return manifest;
+    }
+    long epoch = manifest.epoch();
+    Path local = java.nio.file.Path.of(manifest.levels().localDir());
+    Path shared = store.epochDir(epoch);
+    commitsSinceFlush++;
+    if (vacate) {
+      LOG.info("job " + config.job() + " epoch " + epoch + ": vacate: flushing the epoch to the state directory"
+          + " before the job leaves its nodes");
+      FlushOutcome outcome = flushes.flushNow(epoch, local, shared);
+      Manifest after = recordFlush(outcome);
+      if (!outcome.ok()) {
+        LOG.severe("job " + config.job() + " epoch " + epoch + ": vacate: the flush to the state directory failed ("
+            + outcome.problem() + "); the epoch is only on the nodes' local storage, and a requeue to other nodes"
+            + " resumes from the newest epoch in the state directory");
+      }
+      return after == null ? manifest : after;
+    }
+    if (commitsSinceFlush >= storage.flushEvery()) {
+      commitsSinceFlush = 0;
+      flushes.request(epoch, local, shared, this::recordFlush);
+    }
+    return manifest;
+  }
+
+  /** Records a flush's end: the epoch's manifest gains the shared level. Returns the new manifest, or null. */
+  private Manifest recordFlush(FlushOutcome outcome) {
+    Manifest after = null;
+    if (outcome.ok()) {
+      try {
+        if (store.addLevel(outcome.epoch(), StorageLevel.SHARED)) {
+          after = store.get(outcome.epoch()).orElse(null);
+        }
+      } catch (IOException | RuntimeException e) {
+        outcome = FlushOutcome.failed(outcome.epoch(), "its manifest could not be updated: " + e);
+      }
+    }
+    FlushOutcome o = outcome;
+    if (o.ok()) {
+      long checkpointMillis = after == null ? 0 : after.timings().totalMillis();
+      LOG.info(String.format("job %s epoch %d: flushed to the state directory: %.1f MiB copied, %.1f MiB linked,"
+          + " in %.2f s; this job needs about %.0f s to vacate (checkpoint and flush: give it that much grace"
+          + " time)", config.job(), o.epoch(), o.bytes() / 1048576.0, o.linkedBytes() / 1048576.0,
+          o.millis() / 1000.0, Math.ceil((checkpointMillis + o.millis()) / 1000.0)));
+    } else {
+      LOG.warning("job " + config.job() + " epoch " + o.epoch() + ": flush to the state directory failed: "
+          + o.problem() + "; the epoch stays committed at the node-local level");
+    }
+    try {
+      listener.flushEnded(o);
+    } catch (RuntimeException e) {
+      LOG.warning("job " + config.job() + ": flush listener failed: " + e);
+    }
+    return after;
+  }
+
+  /** The newest committed epoch held in the state directory: retention keeps it whatever its count says. */
+  private Optional<Long> newestShared() {
+    if (!storage.hasLocal()) {
+      return Optional.empty();
+    }
+    try {
+      List<Manifest> all = store.committed();
+      for (int i = all.size() - 1; i >= 0; i--) {
+        if (all.get(i).levels().holds(StorageLevel.SHARED)) {
+          return Optional.of(all.get(i).epoch());
+        }
+      }
+    } catch (IOException e) {
+      LOG.warning("job " + config.job() + ": cannot list the committed epochs: " + e);
+    }
+    return Optional.empty();
+  }
+
+  /** The epochs whose node-local copies stay: the newest localKeep committed ones, and the pinned ones. */
+  private java.util.Set<Long> keepAlsoAfterRetention() {
+    java.util.Set<Long> keep = new java.util.TreeSet<>(pins.epochs());
+    try {
+      List<Manifest> all = store.committed();
+      for (int i = all.size() - 1, n = 0; i >= 0 && n < storage.localKeep(); i--) {
+        if (all.get(i).levels().holds(StorageLevel.LOCAL)) {
+          keep.add(all.get(i).epoch());
+          n++;
+        }
+      }
+    } catch (IOException e) {
+      return null; // keep everything this time
+    }
+    return keep;
+  }
+
+  /** Every node deletes the node-local copies not in keep (null: none this time). */
+  private void pruneLocal(long epoch, java.util.Set<Long> keep) {
+    if (!storage.hasLocal() || keep == null) {
+      return;
+    }
+    Phase prune = broadcast(a -> new AgentRequest.Prune(epoch, storage.localJobDir(), keep), RESUME_TIMEOUT);
+    if (!prune.ok(AgentReply.Pruned.class)) {
+      LOG.warning("job " + config.job() + " epoch " + epoch + ": removing old node-local copies: " + prune.problem());
+    }
   }
 
   /**
@@ -270,6 +446,11 @@ public final class CheckpointCoordinator {
       store.abort(epoch);
     } catch (IOException | RuntimeException e) {
       LOG.warning("job " + config.job() + " epoch " + epoch + ": could not delete the aborted epoch: " + e);
+    }
+    // The failed dump's node-local copy goes now (a full node-local disk would otherwise fail every
+    // dump after it); not after a timeout, when an agent may not answer at all.
+    if (!reason.beforeDump() && reason != AbortReason.DUMP_TIMEOUT && reason != AbortReason.PERSIST_TIMEOUT) {
+      pruneLocal(epoch, keepAlsoAfterRetention());
     }
     return failed(new CheckpointOutcome.Aborted(epoch, reason, detail));
   }
@@ -292,66 +473,8 @@ public final class CheckpointCoordinator {
     return outcome;
   }
 
-  /** The replies of one phase, by node, and what went wrong if anything. */
-  private record Phase(Map<String, AgentReply> replies, List<String> problems, boolean timedOut) {
-    boolean ok(Class<? extends AgentReply> expected) {
-      return problems.isEmpty() && replies.values().stream().allMatch(expected::isInstance);
-    }
-
-    String problem() {
-      List<String> all = new ArrayList<>(problems);
-      replies.values().stream()
-          .filter(r -> r instanceof AgentReply.Failed)
-          .map(r -> r.node() + ": " + ((AgentReply.Failed) r).message())
-          .forEach(all::add);
-      return String.join("; ", all);
-    }
-  }
-
-  /**
-   * Sends one request to every agent and waits for every answer, or for the
-   * phase's deadline: a canceller scheduled on {@link Deadlines} fails each
-   * answer still missing then, so the wait never outlasts the timeout.
-   */
   private Phase broadcast(Function<AgentChannel, AgentRequest> request, Duration timeout) {
-    Map<String, CompletableFuture<AgentReply>> answers = new LinkedHashMap<>();
-    for (AgentChannel a : agents) {
-      CompletableFuture<AgentReply> answer = new CompletableFuture<>();
-      a.send(request.apply(a)).whenComplete((r, e) -> {
-        if (e != null) {
-          answer.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
-        } else {
-          answer.complete(r);
-        }
-      });
-      answers.put(a.node(), answer);
-    }
-    Deadlines.Cancellable canceller = deadlines.after(timeout,
-        () -> answers.values().forEach(f -> f.completeExceptionally(new TimeoutException())));
-    Map<String, AgentReply> replies = new LinkedHashMap<>();
-    List<String> problems = new ArrayList<>();
-    boolean timedOut = false;
-    try {
-      for (Map.Entry<String, CompletableFuture<AgentReply>> e : answers.entrySet()) {
-        String node = e.getKey();
-        try {
-          replies.put(node, e.getValue().get());
-        } catch (ExecutionException ex) {
-          if (ex.getCause() instanceof TimeoutException) {
-            timedOut = true;
-            problems.add(node + ": no reply within " + timeout.toMillis() + " ms");
-          } else {
-            problems.add(node + ": " + ex.getCause());
-          }
-        } catch (InterruptedException ex) {
-          Thread.currentThread().interrupt();
-          problems.add(node + ": interrupted");
-        }
-      }
-    } finally {
-      canceller.cancel();
-    }
-    return new Phase(replies, problems, timedOut);
+    return Broadcast.send(agents, request, timeout, deadlines);
   }
 
   private boolean isCommitted(long epoch) {

@@ -12,6 +12,7 @@ import java.util.Objects;
  * @param prepareTimeout how long every node may take to quiesce or freeze
  * @param dumpTimeout how long every node may take to dump
  * @param persistTimeout how long every node may take to fsync and digest
+ * @param storage where epochs are written and when they are committed
  */
 public record CoordinatorConfig(
     String job,
@@ -19,7 +20,8 @@ public record CoordinatorConfig(
     int keep,
     Duration prepareTimeout,
     Duration dumpTimeout,
-    Duration persistTimeout) {
+    Duration persistTimeout,
+    StoragePlan storage) {
   public CoordinatorConfig {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(engine, "engine");
@@ -29,6 +31,13 @@ public record CoordinatorConfig(
     requirePositive(prepareTimeout, "prepareTimeout");
     requirePositive(dumpTimeout, "dumpTimeout");
     requirePositive(persistTimeout, "persistTimeout");
+    storage = storage == null ? StoragePlan.sharedOnly() : storage;
+  }
+
+  /** Settings of a job whose epochs go straight to the state directory. */
+  public CoordinatorConfig(String job, String engine, int keep, Duration prepareTimeout, Duration dumpTimeout,
+      Duration persistTimeout) {
+    this(job, engine, keep, prepareTimeout, dumpTimeout, persistTimeout, null);
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -56,6 +56,11 @@ final class PendingCheckpoint {
 
   /** The manifest of this epoch; frozen time ends at the commit for a vacate. */
   Manifest complete(String engine, Instant now, long nowNanos) {
+    return complete(engine, now, nowNanos, null);
+  }
+
+  /** The manifest of this epoch, held at levels (null: the state directory only). */
+  Manifest complete(String engine, Instant now, long nowNanos, io.crmpi.store.EpochLevels levels) {
     long frozenEnd = resumed ? resumedNanos : nowNanos;
     Timings t = new Timings(
         millis(preparedNanos - startNanos),
@@ -64,7 +69,7 @@ final class PendingCheckpoint {
         millis(nowNanos - startNanos));
     List<NodeImage> sorted = new ArrayList<>(images);
     sorted.sort(Comparator.comparing(NodeImage::node));
-    return new Manifest(Manifest.FORMAT_VERSION, job, epoch, now, engine, trigger, t, sorted);
+    return new Manifest(Manifest.FORMAT_VERSION, job, epoch, now, engine, trigger, t, sorted, levels);
   }
 
   private static long millis(long nanos) {

@@ -32,7 +32,9 @@ public enum FaultPoint {
   /** Reading an epoch's files to verify them before a restore fails (as an EIO would). */
   VERIFY("verify"),
   /** The agent fails to restore its tree from the epoch (after the working directory's rollback). */
-  RESTORE("restore");
+  RESTORE("restore"),
+  /** The agent fails to flush its node-local copy of a committed epoch to the state directory. */
+  FLUSH("flush");
 
   private final String key;
 

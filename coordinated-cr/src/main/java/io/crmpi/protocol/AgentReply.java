@@ -37,6 +37,24 @@ public sealed interface AgentReply {
     }
   }
 
+  /** The node's part of the epoch is durable in the state directory. */
+  record Flushed(String node, long epoch, long bytes, long linkedBytes, long flushMillis) implements AgentReply {
+    public Flushed {
+      Objects.requireNonNull(node, "node");
+      if (bytes < 0 || linkedBytes < 0 || flushMillis < 0) {
+        throw new IllegalArgumentException("negative flush figures: " + bytes + ", " + linkedBytes + ", " + flushMillis);
+      }
+    }
+  }
+
+  /** The node-local copies not kept are gone. */
+  record Pruned(String node, long epoch, java.util.List<Long> removed) implements AgentReply {
+    public Pruned {
+      Objects.requireNonNull(node, "node");
+      removed = java.util.List.copyOf(removed);
+    }
+  }
+
   /** The request could not be carried out; the message says why. */
   record Failed(String node, long epoch, String message) implements AgentReply {
     public Failed {

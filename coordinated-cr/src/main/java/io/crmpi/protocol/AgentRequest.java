@@ -25,11 +25,23 @@ public sealed interface AgentRequest {
    * @param timeoutMillis how long the engine may take (the coordinator's
    *     dump timeout); a dump that takes longer is stopped, and the tree
    *     stays frozen for the abort to thaw
+   * @param localJobDir the job's directory at the node-local level when
+   *     epochDir is in it (the agent makes it, safely, on its node), or null
+   *     when epochDir is in the state directory
    */
-  record Dump(long epoch, Path epochDir, Path previousEpochDir, long timeoutMillis)
+  record Dump(long epoch, Path epochDir, Path previousEpochDir, long timeoutMillis, Path localJobDir)
       implements AgentRequest {
     public Dump(long epoch, Path epochDir, Path previousEpochDir, Duration timeout) {
-      this(epoch, epochDir, previousEpochDir, timeout.toMillis());
+      this(epoch, epochDir, previousEpochDir, timeout.toMillis(), null);
+    }
+
+    /** A dump into the state directory. */
+    public Dump(long epoch, Path epochDir, Path previousEpochDir, long timeoutMillis) {
+      this(epoch, epochDir, previousEpochDir, timeoutMillis, null);
+    }
+
+    public Dump(long epoch, Path epochDir, Path previousEpochDir, Duration timeout, Path localJobDir) {
+      this(epoch, epochDir, previousEpochDir, timeout.toMillis(), localJobDir);
     }
 
     public Dump {
@@ -48,6 +60,45 @@ public sealed interface AgentRequest {
   record Persist(long epoch) implements AgentRequest {
     public Persist {
       requirePositive(epoch);
+    }
+  }
+
+  /**
+   * Copy the node's part of a committed epoch from the node-local level to
+   * the state directory and make it durable there. Runs beside the
+   * checkpoints (the tree is not touched).
+   *
+   * @param localEpochDir the epoch at the node-local level
+   * @param sharedEpochDir the epoch in the state directory
+   * @param previousLocal the node-local copy of the epoch flushed before, or
+   *     null: a working-directory snapshot file it shares with this epoch (a
+   *     hard link) is linked to its flushed copy instead of copied again
+   * @param previousShared the state directory's copy of that epoch, or null
+   */
+  record Flush(long epoch, Path localEpochDir, Path sharedEpochDir, Path previousLocal, Path previousShared)
+      implements AgentRequest {
+    public Flush {
+      requirePositive(epoch);
+      Objects.requireNonNull(localEpochDir, "localEpochDir");
+      Objects.requireNonNull(sharedEpochDir, "sharedEpochDir");
+      if ((previousLocal == null) != (previousShared == null)) {
+        throw new IllegalArgumentException("previousLocal and previousShared go together");
+      }
+    }
+  }
+
+  /**
+   * Delete this node's node-local copies of every epoch of the job not in
+   * keep (beyond the node-local retention, or aborted); a copy being flushed
+   * stays until its flush ends.
+   *
+   * @param epoch the epoch whose commit or abort this follows (for the log)
+   */
+  record Prune(long epoch, Path localJobDir, java.util.Set<Long> keep) implements AgentRequest {
+    public Prune {
+      requirePositive(epoch);
+      Objects.requireNonNull(localJobDir, "localJobDir");
+      keep = java.util.Set.copyOf(keep);
     }
   }
 

@@ -128,7 +128,7 @@ public final class AgentHost {
       } else if (c instanceof ToAgent.Launch) {
         agent.launch();
       } else if (c instanceof ToAgent.Restore r) {
-        agent.restore(r.epochDir(), r.epoch(), r.image(), this::log);
+        agent.restore(r.epochDirs(), r.epoch(), r.image(), this::log);
       } else if (c instanceof ToAgent.Exec e) {
         agent.exec(e.command());
       } else if (c instanceof ToAgent.Kill) {

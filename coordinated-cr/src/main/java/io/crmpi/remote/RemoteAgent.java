@@ -101,8 +101,8 @@ public final class RemoteAgent implements NodeHandle {
   }
 
   @Override
-  public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
-    await(call(id -> new ToAgent.Restore(id, epochDir, epoch, image)), "restore epoch " + epoch);
+  public void restore(List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+    await(call(id -> new ToAgent.Restore(id, epochDirs, epoch, image)), "restore epoch " + epoch);
     running = true;
   }
 

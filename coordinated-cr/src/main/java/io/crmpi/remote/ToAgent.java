@@ -49,11 +49,14 @@ sealed interface ToAgent {
     }
   }
 
-  /** Restore the slot's tree from its image of an epoch. */
-  record Restore(long id, Path epochDir, long epoch, NodeImage image) implements Call {
+  /** Restore the slot's tree from its image of an epoch, read from the first of epochDirs where it is intact. */
+  record Restore(long id, List<Path> epochDirs, long epoch, NodeImage image) implements Call {
     public Restore {
       requireId(id);
-      Objects.requireNonNull(epochDir, "epochDir");
+      epochDirs = List.copyOf(epochDirs);
+      if (epochDirs.isEmpty()) {
+        throw new IllegalArgumentException("no epoch directory to restore from");
+      }
       Objects.requireNonNull(image, "image");
       if (epoch <= 0) {
         throw new IllegalArgumentException("epoch <= 0: " + epoch);

@@ -32,6 +32,30 @@ public interface CheckpointStore {
    */
   void commit(Manifest manifest) throws IOException;
 
+  /**
+   * Records that a committed epoch is now also durable at level (its
+   * manifest is replaced atomically). False when the epoch is no longer
+   * committed.
+   */
+  boolean addLevel(long epoch, StorageLevel level) throws IOException;
+
+  /**
+   * The directories that hold a committed epoch, fastest level first: its
+   * node-local directory (each node's part on that node), then its
+   * directory in this store.
+   */
+  default List<Path> levelDirs(Manifest manifest) {
+    List<Path> dirs = new java.util.ArrayList<>();
+    EpochLevels levels = manifest.levels();
+    if (levels.holds(StorageLevel.LOCAL)) {
+      dirs.add(Path.of(levels.localDir()));
+    }
+    if (levels.holds(StorageLevel.SHARED)) {
+      dirs.add(epochDir(manifest.epoch()));
+    }
+    return dirs;
+  }
+
   /** Deletes a begun, uncommitted epoch; no-op when it does not exist. */
   void abort(long epoch) throws IOException;
 

@@ -14,7 +14,7 @@ import java.util.function.LongConsumer;
  * SHA-256. Each problem is one line naming the file relative to the epoch
  * directory, e.g. {@code "nodes/local/image/pages-1.img: sha256 mismatch"}.
  */
-final class EpochVerifier {
+public final class EpochVerifier {
   private EpochVerifier() {}
 
   static List<String> verify(Path epochDir, Manifest manifest) throws IOException {
@@ -33,17 +33,50 @@ final class EpochVerifier {
       return problems;
     }
     for (NodeImage node : manifest.nodes()) {
-      if (images) {
-        checkTree(epochDir, node.imageDir(), node.files(), problems, bytesDone);
-      }
-      if (node.workdirDir() != null) {
-        checkTree(epochDir, node.workdirDir(), node.workdirFiles(), problems, bytesDone);
-      } else if (!node.workdirFiles().isEmpty()) {
-        problems.add("node " + node.node() + ": " + node.workdirFiles().size()
-            + " working-directory files listed but no workdirDir");
-      }
+      problems.addAll(verifyNode(epochDir, node, images, bytesDone));
     }
     return problems;
+  }
+
+  /**
+   * Checks one node's part of an epoch in epochDir (a copy at any storage
+   * level): its images (when images is true) and its working-directory
+   * snapshot. Empty when intact.
+   */
+  public static List<String> verifyNode(Path epochDir, NodeImage node, boolean images, LongConsumer bytesDone) {
+    List<String> problems = new ArrayList<>();
+    if (images) {
+      checkTree(epochDir, node.imageDir(), node.files(), problems, bytesDone);
+    }
+    if (node.workdirDir() != null) {
+      checkTree(epochDir, node.workdirDir(), node.workdirFiles(), problems, bytesDone);
+    } else if (!node.workdirFiles().isEmpty()) {
+      problems.add("node " + node.node() + ": " + node.workdirFiles().size()
+          + " working-directory files listed but no workdirDir");
+    }
+    return problems;
+  }
+
+  /**
+   * Whether every image file of node is in epochDir with its recorded size
+   * (a quick look: the digests are checked as the images are read).
+   */
+  public static boolean imagesPresent(Path epochDir, NodeImage node) {
+    Path base = epochDir.resolve(node.imageDir()).normalize();
+    if (!base.startsWith(epochDir.normalize())) {
+      return false;
+    }
+    for (FileDigest f : node.files()) {
+      Path file = base.resolve(f.path());
+      try {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) != f.size()) {
+          return false;
+        }
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void checkTree(

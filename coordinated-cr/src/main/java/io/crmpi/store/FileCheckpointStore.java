@@ -187,6 +187,14 @@ public final class FileCheckpointStore implements CheckpointStore {
     return verify(manifest, scope, bytes -> { });
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A node's part is intact when it verifies at one of the levels that
+   * hold the epoch, the node-local one first. A node-local copy that is not
+   * on this host (another node's) is checked where it is restored; an
+   * epoch held only there is not reported here.
+   */
   @Override
   public List<String> verify(Manifest manifest, Scope scope, java.util.function.LongConsumer bytesDone)
       throws IOException {
@@ -194,7 +202,49 @@ public final class FileCheckpointStore implements CheckpointStore {
       throw new IllegalArgumentException("manifest of job '" + manifest.job()
           + "' does not belong in the store of job '" + job + "'");
     }
-    return EpochVerifier.verify(epochDir(manifest.epoch()), manifest, scope == Scope.EVERYTHING, bytesDone);
+    EpochLevels levels = manifest.levels();
+    if (!levels.holds(StorageLevel.LOCAL)) {
+      return EpochVerifier.verify(epochDir(manifest.epoch()), manifest, scope == Scope.EVERYTHING, bytesDone);
+    }
+    List<String> problems = new ArrayList<>();
+    for (NodeImage node : manifest.nodes()) {
+      List<String> nodeProblems = new ArrayList<>();
+      boolean intact = false;
+      for (Path dir : levelDirs(manifest)) {
+        boolean shared = dir.equals(epochDir(manifest.epoch()));
+        if (!shared && !Files.isDirectory(dir.resolve(node.imageDir()), LinkOption.NOFOLLOW_LINKS)) {
+          continue; // not on this host: its node checks it
+        }
+        List<String> p = EpochVerifier.verifyNode(dir, node, scope == Scope.EVERYTHING, bytesDone);
+        if (p.isEmpty()) {
+          intact = true;
+          break;
+        }
+        String level = (shared ? StorageLevel.SHARED : StorageLevel.LOCAL).label();
+        p.forEach(line -> nodeProblems.add(level + " " + line));
+      }
+      if (!intact) {
+        problems.addAll(nodeProblems);
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Records that a committed epoch is now also durable at level: its
+   * manifest is replaced atomically by one that says so. False when the
+   * epoch is no longer committed (retention removed it meanwhile).
+   */
+  @Override
+  public synchronized boolean addLevel(long epoch, StorageLevel level) throws IOException {
+    Optional<Manifest> m = load(epoch);
+    if (m.isEmpty()) {
+      return false;
+    }
+    if (!m.get().levels().holds(level)) {
+      DurableFiles.writeAtomically(epochDir(epoch).resolve(MANIFEST), ManifestCodec.toJson(m.get().withLevel(level)));
+    }
+    return true;
   }
 
   /**

@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param trigger why the checkpoint was taken ("periodic", "manual", ...)
  * @param timings how long it took
  * @param nodes one image per node tree, at least one
+ * @param levels which storage levels hold the images (absent in manifests
+ *     written before the levels: the state directory only)
  */
 public record Manifest(
     int formatVersion,
@@ -28,7 +30,8 @@ public record Manifest(
     String engine,
     String trigger,
     Timings timings,
-    List<NodeImage> nodes) {
+    List<NodeImage> nodes,
+    EpochLevels levels) {
   public static final int FORMAT_VERSION = 2;
 
   public Manifest {
@@ -48,6 +51,18 @@ public record Manifest(
     if (nodes.isEmpty()) {
       throw new IllegalArgumentException("a manifest needs at least one node image");
     }
+    levels = levels == null ? EpochLevels.sharedOnly() : levels;
+  }
+
+  /** A manifest of an epoch written straight to the state directory. */
+  public Manifest(int formatVersion, String job, long epoch, Instant createdAt, String engine, String trigger,
+      Timings timings, List<NodeImage> nodes) {
+    this(formatVersion, job, epoch, createdAt, engine, trigger, timings, nodes, null);
+  }
+
+  /** The same manifest, its epoch now also held at level. */
+  public Manifest withLevel(StorageLevel level) {
+    return new Manifest(formatVersion, job, epoch, createdAt, engine, trigger, timings, nodes, levels.with(level));
   }
 
   public long totalBytes() {

@@ -125,6 +125,12 @@ final class FakeAgent implements AgentChannel {
       if (request instanceof AgentRequest.Persist p) {
         return persist(p);
       }
+      if (request instanceof AgentRequest.Flush f) {
+        return flush(f);
+      }
+      if (request instanceof AgentRequest.Prune p) {
+        return new AgentReply.Pruned(node, p.epoch(), io.crmpi.store.NodeLocalLevel.at(p.localJobDir()).prune(p.keep()));
+      }
       return new AgentReply.Prepared(node, request.epoch());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -155,6 +161,25 @@ final class FakeAgent implements AgentChannel {
     NodeImage image = new NodeImage(node, "nodes/" + node + "/image", files, null, null, List.of(),
         Map.of("stdout", "pipe:[1]"));
     return new AgentReply.Persisted(node, p.epoch(), image, 3);
+  }
+
+  /** Copies this node's part of the epoch from the node-local level to the state directory. */
+  private AgentReply flush(AgentRequest.Flush f) throws IOException {
+    Path from = f.localEpochDir().resolve("nodes").resolve(node);
+    Path to = f.sharedEpochDir().resolve("nodes").resolve(node);
+    long bytes = 0;
+    try (java.util.stream.Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          bytes += Files.size(p);
+        }
+      }
+    }
+    return new AgentReply.Flushed(node, f.epoch(), bytes, 0, 1);
   }
 
   private Path imageDir() {

@@ -31,7 +31,7 @@ class LifecycleWireFuzzTest {
         Map.of());
     List<byte[]> toAgent = new ArrayList<>();
     for (ToAgent m : List.of(new ToAgent.Assign(spec, "criu", 30_000, ""), new ToAgent.Ping(), new ToAgent.Bye(),
-        new ToAgent.Restore(2, Path.of("/state/e4"), 4, image), new ToAgent.Exec(3, List.of("/bin/sh", "-c", "x")),
+        new ToAgent.Restore(2, List.of(Path.of("/state/e4")), 4, image), new ToAgent.Exec(3, List.of("/bin/sh", "-c", "x")),
         new ToAgent.Send(8, new AgentRequest.Dump(4, Path.of("/state/e4"), null, 30_000)), new ToAgent.Kill(1))) {
       toAgent.add(Wire.TO_AGENT.encode(m));
     }

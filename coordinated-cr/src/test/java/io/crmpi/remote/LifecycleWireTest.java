@@ -42,7 +42,7 @@ class LifecycleWireTest {
   @Test
   void everyCoordinatorMessageRoundTrips() {
     List<ToAgent> all = List.of(new ToAgent.Assign(SPEC, "criu", 30_000, "dump:1"), new ToAgent.Ping(),
-        new ToAgent.Bye(), new ToAgent.Launch(1), new ToAgent.Restore(2, Path.of("/state/job/epochs/4"), 4, IMAGE),
+        new ToAgent.Bye(), new ToAgent.Launch(1), new ToAgent.Restore(2, List.of(Path.of("/local/e4"), Path.of("/state/job/epochs/4")), 4, IMAGE),
         new ToAgent.Exec(3, List.of("/bin/sh", "-c", "echo hi")), new ToAgent.Kill(4), new ToAgent.Fence(5),
         new ToAgent.Thaw(6), new ToAgent.CountProcesses(7),
         new ToAgent.Send(8, new AgentRequest.Dump(4, Path.of("/state/e4"), null, 30_000)),

@@ -95,7 +95,7 @@ class RemoteAgentTest {
     assertInstanceOf(AgentReply.Persisted.class, persisted);
     assertEquals(RecordingNode.IMAGE, ((AgentReply.Persisted) persisted).image());
     agent.fence();
-    agent.restore(Path.of("/state/epochs/3"), 3, RecordingNode.IMAGE, m -> { });
+    agent.restore(java.util.List.of(Path.of("/state/epochs/3")), 3, RecordingNode.IMAGE, m -> { });
     agent.thaw();
     assertEquals(7, agent.processes());
     agent.kill();
@@ -270,8 +270,8 @@ class RemoteAgentTest {
     }
 
     @Override
-    public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) {
-      calls.add("restore " + epoch + " " + epochDir + " " + image.imageDir());
+    public void restore(java.util.List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) {
+      calls.add("restore " + epoch + " " + epochDirs.get(0) + " " + image.imageDir());
     }
 
     @Override

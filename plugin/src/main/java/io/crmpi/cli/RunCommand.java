@@ -4,6 +4,7 @@ import io.crmpi.local.ExitCodes;
 import io.crmpi.local.JobDirectory;
 import io.crmpi.local.JobException;
 import io.crmpi.local.JobSpec;
+import io.crmpi.local.StorageSpec;
 import io.crmpi.local.LocalJob;
 import io.crmpi.policy.CheckpointPolicy;
 import io.crmpi.slurm.SlurmJob;
@@ -60,10 +61,57 @@ final class RunCommand implements Callable<Integer> {
       + " of it).")
   boolean stateInWorkdir;
 
+  @Option(names = "--local-dir", paramLabel = "DIR", defaultValue = "${env:CRMPI_LOCAL_DIR}",
+      description = "A directory on each node's local storage (a local SSD, or /dev/shm for small jobs): checkpoints"
+          + " are dumped there, the ranks frozen only for that, and flushed to the state directory while the job"
+          + " runs. The same path on every node; crmpi keeps its files in DIR/crmpi-UID/JOB. Default: the"
+          + " CRMPI_LOCAL_DIR variable, else none (every checkpoint goes to the state directory).")
+  Path localDir;
+
+  @Option(names = "--commit-at", paramLabel = "LEVEL", defaultValue = "local",
+      description = "With --local-dir: local (a checkpoint counts once every node's dump is durable on its local"
+          + " storage; the flush follows) or shared (once it is flushed to the state directory). Default:"
+          + " ${DEFAULT-VALUE}.")
+  String commitAt;
+
+  @Option(names = "--flush-every", paramLabel = "K", defaultValue = "1",
+      description = "With --local-dir: flush every K-th checkpoint to the state directory (a vacate's always)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int flushEvery;
+
+  @Option(names = "--local-keep", paramLabel = "N", defaultValue = "2",
+      description = "With --local-dir: checkpoints each node keeps on its local storage. Default: ${DEFAULT-VALUE}.")
+  int localKeep;
+
   @Mixin TimeoutOptions timeouts;
 
   @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The job's command, after --.")
   List<String> command;
+
+  /** The storage levels of the options; a clear error for a node-local directory that cannot work. */
+  private StorageSpec storage(Path wd) throws IOException {
+    if (localDir == null) {
+      if (!commitAt.equals("local") && !commitAt.equals("shared")) {
+        throw new IllegalArgumentException("unknown --commit-at '" + commitAt + "': use local or shared");
+      }
+      return StorageSpec.sharedOnly();
+    }
+    Path local = localDir.toAbsolutePath().normalize();
+    if (!Files.isDirectory(local)) {
+      throw new IllegalArgumentException("--local-dir " + local + " is not a directory on this node: create it (on"
+          + " every node of the job), or leave --local-dir out to write every checkpoint to the state directory");
+    }
+    if (inside(local, wd) || inside(wd, local)) {
+      throw new IllegalArgumentException("--local-dir " + local + " and the working directory " + wd + " overlap:"
+          + " a restore rolls the working directory back, so checkpoints must live elsewhere");
+    }
+    try {
+      io.crmpi.store.StorageLevel.of(commitAt);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown --commit-at '" + commitAt + "': use local or shared");
+    }
+    return new StorageSpec(local.toString(), commitAt, flushEvery, localKeep);
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -131,7 +179,7 @@ final class RunCommand implements Callable<Integer> {
     JobSpec spec;
     try {
       spec = new JobSpec(JobSpec.FORMAT_VERSION, jobName, command, wd.toString(), System.getenv(), interval,
-          keep, maxRestarts, engine, Instant.now(), keepAfterSuccess);
+          keep, maxRestarts, engine, Instant.now(), keepAfterSuccess, storage(wd));
     } catch (IllegalArgumentException e) {
       throw new JobException(e.getMessage(), ExitCodes.USAGE);
     }

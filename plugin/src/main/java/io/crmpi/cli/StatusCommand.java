@@ -58,11 +58,14 @@ final class StatusCommand implements Callable<Integer> {
     List<HistoryEntry> entries = new JobHistory(dir.history(), Clock.systemUTC(), dir.name()).read();
     List<StatusReport.Event> events = entries.stream()
         .map(e -> StatusReport.Event.of(e, kept.contains(e.epoch()))).filter(java.util.Objects::nonNull).toList();
+    String levels = committed.isEmpty() ? null : committed.get(committed.size() - 1).levels().describe();
+    Optional<Double> vacate = VacateEstimate.seconds(entries);
     if (json) {
       System.out.println(StatusReport.JSON.writeValueAsString(new StatusReport.Job(StatusReport.JOB_SCHEMA,
           spec.name(), stateName(dir, st), describe(dir, st), spec.command(), spec.workdir(), spec.policy(),
           spec.keep(), spec.maxRestarts(), st.map(JobState::restarts).orElse(0),
-          committed.isEmpty() ? null : committed.get(committed.size() - 1).epoch(), removed.orElse(null), events)));
+          committed.isEmpty() ? null : committed.get(committed.size() - 1).epoch(), removed.orElse(null), events,
+          levels, vacate.orElse(null))));
       return 0;
     }
     System.out.println("job:       " + spec.name());
@@ -72,8 +75,17 @@ final class StatusCommand implements Callable<Integer> {
     System.out.println("policy:    checkpoints " + spec.policy() + ", keep " + spec.keep() + ", max restarts "
         + spec.maxRestarts());
     System.out.println("restarts:  " + st.map(JobState::restarts).orElse(0));
+    if (spec.storage().localDir() != null) {
+      System.out.println("storage:   node-local " + spec.storage().localDir() + ", committed at the "
+          + io.crmpi.store.StorageLevel.of(spec.storage().commitAt()).label() + " level, flushed every "
+          + (spec.storage().flushEvery() == 1 ? "epoch" : spec.storage().flushEvery() + " epochs"));
+    }
     System.out.println("latest:    " + (committed.isEmpty() ? "no committed checkpoint"
-        : "epoch " + committed.get(committed.size() - 1).epoch()));
+        : "epoch " + committed.get(committed.size() - 1).epoch() + " (" + levels + ")"));
+    if (vacate.isPresent()) {
+      System.out.printf("vacate:    this job needs about %.0f s to vacate (its last checkpoint and flush); give it"
+          + " at least that much grace time%n", Math.ceil(vacate.get()));
+    }
     if (removed.isPresent()) {
       System.out.println("images:    removed (" + removed.get() + ")");
     }

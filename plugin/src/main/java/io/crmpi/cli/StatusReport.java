@@ -24,12 +24,12 @@ final class StatusReport {
   /** One job. */
   record Job(String schema, String job, String state, String stateDetail, List<String> command, String workdir,
       String policy, int keep, int maxRestarts, int restarts, Long latestEpoch, String imagesRemoved,
-      List<Event> events) {}
+      List<Event> events, String latestLevels, Double vacateSeconds) {}
 
   /**
    * One line of the job's history.
    *
-   * @param state committed, expired, aborted, skipped, restored or bad-restore
+   * @param state committed, expired, aborted, skipped, restored, bad-restore, flushed or flush-failed
    */
   record Event(long epoch, String state, Instant time, Long bytes, Long dumpMillis, Long frozenMillis,
       Long totalMillis, Integer nodes, String note) {
@@ -45,6 +45,10 @@ final class StatusReport {
         case "restore-failed" -> new Event(e.epoch(), "bad-restore", e.time(), null, null, null, null, null,
             e.detail());
         case "skipped" -> new Event(0, "skipped", e.time(), null, null, null, null, null, e.detail());
+        case "flushed" -> new Event(e.epoch(), "flushed", e.time(), e.bytes(), null, null, e.totalMillis(), null,
+            "copied to the state directory");
+        case "flush-failed" -> new Event(e.epoch(), "flush-failed", e.time(), null, null, null, null, null,
+            e.detail());
         default -> null;
       };
     }

@@ -56,6 +56,13 @@ public final class JobHistory implements CheckpointListener {
     }
   }
 
+  /** A flush of an epoch to the state directory ended ("flushed", or "flush-failed" with why). */
+  @Override
+  public void flushEnded(io.crmpi.coordinator.FlushOutcome o) {
+    append(new HistoryEntry(clock.instant(), o.ok() ? "flushed" : "flush-failed", o.epoch(), null, null,
+        o.problem(), o.bytes(), 0, 0, o.millis(), 0));
+  }
+
   public void restarted(long epoch, String detail) {
     restarted(epoch, detail, null);
   }

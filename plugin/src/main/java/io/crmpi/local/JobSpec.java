@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param createdAt when the job was first run
  * @param keepAfterSuccess whether the images stay once the job succeeded
  *     (by default they are removed then; the manifests and history stay)
+ * @param storage the storage levels (absent in specs of jobs run before
+ *     them: the state directory only)
  */
 public record JobSpec(
     int formatVersion,
@@ -33,7 +35,8 @@ public record JobSpec(
     int maxRestarts,
     String engine,
     Instant createdAt,
-    boolean keepAfterSuccess) {
+    boolean keepAfterSuccess,
+    StorageSpec storage) {
   public static final int FORMAT_VERSION = 1;
 
   public JobSpec {
@@ -56,6 +59,14 @@ public record JobSpec(
     }
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(createdAt, "createdAt");
+    storage = storage == null ? StorageSpec.sharedOnly() : storage;
+  }
+
+  /** A job whose checkpoints go straight to the state directory. */
+  public JobSpec(int formatVersion, String name, List<String> command, String workdir, Map<String, String> environment,
+      String policy, int keep, int maxRestarts, String engine, Instant createdAt, boolean keepAfterSuccess) {
+    this(formatVersion, name, command, workdir, environment, policy, keep, maxRestarts, engine, createdAt,
+        keepAfterSuccess, null);
   }
 
   /** Job names become directory and cgroup names: letters, digits, '.', '_', '-'. */

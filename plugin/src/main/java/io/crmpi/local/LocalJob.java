@@ -47,6 +47,9 @@ import java.util.logging.Logger;
  * the run for Slurm to requeue the job on healthy nodes.
  */
 public final class LocalJob {
+  /** How long every node may take to flush one epoch from its node-local directory to the state directory. */
+  static final Duration FLUSH_TIMEOUT = Duration.ofHours(1);
+
   private static final Logger LOG = Logger.getLogger(LocalJob.class.getName());
   static final String NODE = "local";
   /** The name of node slot i in a multi-node job. */
@@ -152,7 +155,8 @@ public final class LocalJob {
       }
       coordinator = new CheckpointCoordinator(
           new CoordinatorConfig(spec.name(), engine.name(), spec.keep(), settings.prepareTimeout(),
-              settings.dumpTimeout(), settings.persistTimeout()),
+              settings.dumpTimeout(), settings.persistTimeout(),
+              spec.storage().plan(spec.name(), io.crmpi.nativeio.Posix.uid(), FLUSH_TIMEOUT)),
           store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history, pins);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
@@ -215,7 +219,8 @@ public final class LocalJob {
     saveState("running");
     CheckpointPolicy policy = CheckpointPolicy.parse(spec.policy());
     try (PeriodicCheckpoints periodic = PeriodicCheckpoints.start(spec.name(), policy, this::periodic)) {
-      LOG.info("job " + spec.name() + ": checkpoints " + periodic.describe() + ", keeping " + spec.keep());
+      LOG.info("job " + spec.name() + ": checkpoints " + periodic.describe() + ", keeping " + spec.keep() + "; "
+          + spec.storage().plan(spec.name(), io.crmpi.nativeio.Posix.uid(), FLUSH_TIMEOUT).describe());
       while (true) {
         SlotExit slotExit;
         try {
@@ -427,6 +432,7 @@ public final class LocalJob {
     // A periodic epoch may still run: its commit after the removal would bring back a manifest whose files are
     // gone (and take away the marker). It ends first.
     coordinator.closeAndAwaitIdle();
+    coordinator.dropLocalCopies();
     try {
       long freed = store.removeImages("job " + spec.name() + " succeeded at " + clock.instant()
           + "; its images were removed (crmpi run --keep-after-success keeps them)");

@@ -75,9 +75,9 @@ final class NodeSlots implements AutoCloseable {
    * each tree with its TCP connections), thaw (the ranks run again
    * together). The first failure is thrown.
    */
-  void restoreAll(Path epochDir, long epoch, Map<String, NodeImage> images) throws IOException {
+  void restoreAll(List<Path> epochDirs, long epoch, Map<String, NodeImage> images) throws IOException {
     onEvery(NodeHandle::fence);
-    onEvery(n -> n.restore(epochDir, epoch, images.get(n.node()), msg -> LOG.info("job " + job + " epoch " + epoch
+    onEvery(n -> n.restore(epochDirs, epoch, images.get(n.node()), msg -> LOG.info("job " + job + " epoch " + epoch
         + ": " + msg)));
     onEvery(NodeHandle::thaw);
   }

@@ -116,7 +116,9 @@ final class RestoreSequence {
     }
     try {
       LOG.info("job " + job + " epoch " + epoch + ": restoring (" + why + ")");
-      nodes.restoreAll(store.epochDir(epoch), epoch, images);
+      LOG.info("job " + job + " epoch " + epoch + ": held at " + m.levels().describe() + "; each node reads the"
+          + " fastest level where its part is intact");
+      nodes.restoreAll(store.levelDirs(m), epoch, images);
       LOG.info("job " + job + " epoch " + epoch + ": every node tree is restored and runs again; watching it for "
           + Units.duration(probation.window()));
       if (probation.watch(nodes.all(), expected) instanceof RestoreProbation.Verdict.Broken broken) {

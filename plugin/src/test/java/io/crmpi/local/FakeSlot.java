@@ -40,7 +40,7 @@ abstract class FakeSlot implements NodeHandle {
   public void fence() throws IOException {}
 
   @Override
-  public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {}
+  public void restore(java.util.List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException {}
 
   @Override
   public void thaw() throws IOException {}

@@ -38,7 +38,7 @@ class NodeSlotsTest {
     }
 
     @Override
-    public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+    public void restore(java.util.List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException {
       step("restore");
     }
 
@@ -76,7 +76,7 @@ class NodeSlotsTest {
   void everySlotIsFencedBeforeAnyIsRestoredAndThawedOnlyOnceAllAreRestored() throws IOException {
     NodeSlots slots = new NodeSlots("job", List.of(new Slot("node0", ""), new Slot("node1", ""),
         new Slot("node2", "")));
-    slots.restoreAll(Path.of("/epochs/4"), 4, Map.of());
+    slots.restoreAll(java.util.List.of(Path.of("/epochs/4")), 4, Map.of());
     assertEquals(9, events.size(), events.toString());
     assertTrue(last(events, "fence") < first(events, "restore"), "a slot was restored before all were fenced: "
         + events);
@@ -86,7 +86,7 @@ class NodeSlotsTest {
   @Test
   void aSlotThatCannotBeFencedStopsTheRestoreBeforeAnyTreeComesBack() {
     NodeSlots slots = new NodeSlots("job", List.of(new Slot("node0", ""), new Slot("node1", "fence")));
-    IOException e = assertThrows(IOException.class, () -> slots.restoreAll(Path.of("/epochs/4"), 4, Map.of()));
+    IOException e = assertThrows(IOException.class, () -> slots.restoreAll(java.util.List.of(Path.of("/epochs/4")), 4, Map.of()));
     assertEquals("fence of node1 failed", e.getMessage());
     assertEquals(-1, last(events, "restore"), "a tree was restored although a slot could not be fenced: " + events);
   }
@@ -94,7 +94,7 @@ class NodeSlotsTest {
   @Test
   void aFailedRestoreThawsNothing() {
     NodeSlots slots = new NodeSlots("job", List.of(new Slot("node0", "restore"), new Slot("node1", "")));
-    IOException e = assertThrows(IOException.class, () -> slots.restoreAll(Path.of("/epochs/4"), 4, Map.of()));
+    IOException e = assertThrows(IOException.class, () -> slots.restoreAll(java.util.List.of(Path.of("/epochs/4")), 4, Map.of()));
     assertEquals("restore of node0 failed", e.getMessage());
     assertEquals(-1, last(events, "thaw"), "a tree ran although the restore failed: " + events);
   }

@@ -54,7 +54,7 @@ class RestoreSequenceTest {
     }
 
     @Override
-    public void restore(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+    public void restore(java.util.List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException {
       events.add("restore " + epoch);
       if (lostOnRestore) {
         lost = true; // the node dies under the restore

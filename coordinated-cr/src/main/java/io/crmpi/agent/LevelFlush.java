@@ -1,0 +1,134 @@
+package io.crmpi.agent;
+
+import io.crmpi.store.Digests;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+import java.util.function.LongConsumer;
+
+/**
+ * Copies one node's part of an epoch from the node-local level to the
+ * state directory, as the job's user, and makes it durable there: every
+ * file fsynced, then every directory bottom-up. A working-directory
+ * snapshot file that the node-local copy shares with the previous epoch
+ * (the same inode: the snapshot hard-linked it) is hard-linked to that
+ * epoch's flushed copy instead of copied again. A flush interrupted half
+ * way leaves files the epoch's manifest does not yet count at the shared
+ * level; a later flush of the same epoch replaces them.
+ */
+final class LevelFlush {
+  private final Path from;
+  private final Path to;
+  private final Path previousFrom;
+  private final Path previousTo;
+  private long copied;
+  private long linked;
+
+  private LevelFlush(Path from, Path to, Path previousFrom, Path previousTo) {
+    this.from = from;
+    this.to = to;
+    this.previousFrom = previousFrom;
+    this.previousTo = previousTo;
+  }
+
+  /** What one flush did. */
+  record Result(long copiedBytes, long linkedBytes) {}
+
+  /**
+   * Flushes nodeRel (e.g. "nodes/n1") of localEpoch into sharedEpoch;
+   * progress hears the bytes of every chunk copied.
+   */
+  static Result flush(Path localEpoch, Path sharedEpoch, Path previousLocal, Path previousShared, String nodeRel,
+      LongConsumer progress) throws IOException {
+    Objects.requireNonNull(nodeRel, "nodeRel");
+    Path from = localEpoch.resolve(nodeRel);
+    Path to = sharedEpoch.resolve(nodeRel);
+    if (!Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException("no node-local copy to flush: " + from + " is missing");
+    }
+    if (!Files.isDirectory(sharedEpoch, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException("the epoch's directory in the state directory is missing: " + sharedEpoch
+          + " (the epoch was removed meanwhile?)");
+    }
+    LevelFlush f = new LevelFlush(from, to,
+        previousLocal == null ? null : previousLocal.resolve(nodeRel),
+        previousShared == null ? null : previousShared.resolve(nodeRel));
+    f.copyTree(progress);
+    Digests.fsyncTree(to);
+    Digests.fsyncDirectory(to.getParent());
+    Digests.fsyncDirectory(sharedEpoch);
+    return new Result(f.copied, f.linked);
+  }
+
+  private void copyTree(LongConsumer progress) throws IOException {
+    Files.walkFileTree(from, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+        Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        if (!attrs.isRegularFile()) {
+          return FileVisitResult.CONTINUE; // crmpi writes regular files only
+        }
+        String rel = from.relativize(file).toString();
+        Path target = to.resolve(rel);
+        Files.deleteIfExists(target); // an earlier, interrupted flush of this epoch
+        if (!linkUnchanged(rel, attrs, target)) {
+          copyFile(file, target, progress);
+        }
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+  /** Links target to the previous epoch's flushed copy when the node-local file is that epoch's. */
+  private boolean linkUnchanged(String rel, BasicFileAttributes attrs, Path target) {
+    if (previousFrom == null || attrs.fileKey() == null) {
+      return false;
+    }
+    try {
+      BasicFileAttributes before = Files.readAttributes(previousFrom.resolve(rel), BasicFileAttributes.class,
+          LinkOption.NOFOLLOW_LINKS);
+      Path flushed = previousTo.resolve(rel);
+      BasicFileAttributes there = Files.readAttributes(flushed, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!attrs.fileKey().equals(before.fileKey()) || !there.isRegularFile() || there.size() != attrs.size()) {
+        return false;
+      }
+      Files.createLink(target, flushed);
+      linked += attrs.size();
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false; // copied instead
+    }
+  }
+
+  private void copyFile(Path source, Path target, LongConsumer progress) throws IOException {
+    // Created with the copy's mode (image files are 0600): never readable by others on the way.
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(source,
+        LinkOption.NOFOLLOW_LINKS);
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        FileChannel out = FileChannel.open(target, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode))) {
+      long size = in.size();
+      for (long pos = 0; pos < size; ) {
+        long n = in.transferTo(pos, Math.min(size - pos, 64L << 20), out);
+        if (n <= 0) {
+          throw new IOException("cannot copy " + source + " to " + target + ": short copy at byte " + pos);
+        }
+        pos += n;
+        copied += n;
+        progress.accept(n);
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.crmpi.coordinator;
+
+import io.crmpi.protocol.AgentChannel;
+import io.crmpi.protocol.AgentReply;
+import io.crmpi.protocol.AgentRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * The flushes of committed epochs from the node-local level to the state
+ * directory, one at a time on a thread of their own, while the job runs
+ * and checkpoints on. Only the newest epoch asked for is flushed: one that
+ * a newer request overtook before it started is skipped (the newer epoch
+ * holds the job's newest state). {@link #flushNow} flushes on the caller's
+ * behalf and waits (a vacate, and commits at the shared level).
+ */
+final class FlushQueue implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(FlushQueue.class.getName());
+  private final String job;
+  private final List<AgentChannel> agents;
+  private final Duration timeout;
+  private final Deadlines deadlines;
+  private final java.util.function.LongSupplier nanoTime;
+  private final ExecutorService thread;
+  private final AtomicLong wanted = new AtomicLong();
+  /** The last epoch flushed everywhere: its files are linked instead of copied where unchanged. */
+  private volatile Path[] lastFlushed;
+  private volatile FlushOutcome lastOutcome;
+
+  FlushQueue(String job, List<AgentChannel> agents, Duration timeout, Deadlines deadlines,
+      java.util.function.LongSupplier nanoTime) {
+    this.job = job;
+    this.agents = List.copyOf(agents);
+    this.timeout = timeout;
+    this.deadlines = deadlines;
+    this.nanoTime = nanoTime;
+    this.thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "crmpi-flush-" + job);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Flushes epoch in the background, unless a newer one is asked for first; done hears how it went. */
+  void request(long epoch, Path local, Path shared, Consumer<FlushOutcome> done) {
+    wanted.accumulateAndGet(epoch, Math::max);
+    thread.execute(() -> {
+      if (wanted.get() != epoch) {
+        LOG.fine(() -> "job " + job + " epoch " + epoch + ": flush skipped, a newer epoch is to be flushed");
+        return;
+      }
+      done.accept(flush(epoch, local, shared));
+    });
+  }
+
+  /** Flushes epoch once the flush running (if any) ended, and waits for it. */
+  FlushOutcome flushNow(long epoch, Path local, Path shared) {
+    wanted.accumulateAndGet(epoch, Math::max);
+    Future<FlushOutcome> f = thread.submit(() -> flush(epoch, local, shared));
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return FlushOutcome.failed(epoch, "interrupted");
+    } catch (ExecutionException e) {
+      return FlushOutcome.failed(epoch, String.valueOf(e.getCause()));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return FlushOutcome.failed(epoch, "the job is shutting down");
+    }
+  }
+
+  /** The newest flush's outcome, or null before the first. */
+  FlushOutcome last() {
+    return lastOutcome;
+  }
+
+  private FlushOutcome flush(long epoch, Path local, Path shared) {
+    long start = nanoTime.getAsLong();
+    Path[] previous = lastFlushed;
+    Broadcast.Phase phase = Broadcast.send(agents, a -> new AgentRequest.Flush(epoch, local, shared,
+        previous == null ? null : previous[0], previous == null ? null : previous[1]), timeout, deadlines);
+    FlushOutcome outcome;
+    if (phase.ok(AgentReply.Flushed.class)) {
+      long bytes = 0;
+      long linked = 0;
+      for (AgentReply r : phase.replies().values()) {
+        bytes += ((AgentReply.Flushed) r).bytes();
+        linked += ((AgentReply.Flushed) r).linkedBytes();
+      }
+      outcome = new FlushOutcome(epoch, bytes, linked, (nanoTime.getAsLong() - start) / 1_000_000, null);
+      lastFlushed = new Path[] {local, shared};
+    } else {
+      outcome = FlushOutcome.failed(epoch, phase.problem());
+    }
+    lastOutcome = outcome;
+    return outcome;
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+  }
+}

@@ -1,0 +1,49 @@
+package io.crmpi.local;
+
+import io.crmpi.coordinator.StoragePlan;
+import io.crmpi.store.NodeLocalLevel;
+import io.crmpi.store.StorageLevel;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The storage levels a job was run with ({@code crmpi run --local-dir
+ * --commit-at --flush-every --local-keep}), kept in its spec so that a
+ * restart uses the same.
+ *
+ * @param localDir the node-local directory (absolute; the same path on every
+ *     node), or null to write every checkpoint to the state directory
+ * @param commitAt "local" or "shared": the level an epoch must be durable at
+ *     to be committed
+ * @param flushEvery flush every k-th epoch to the state directory
+ * @param localKeep epochs each node keeps in its node-local directory
+ */
+public record StorageSpec(String localDir, String commitAt, int flushEvery, int localKeep) {
+  public StorageSpec {
+    if (localDir != null && !Path.of(localDir).isAbsolute()) {
+      throw new IllegalArgumentException("--local-dir must be an absolute path: " + localDir);
+    }
+    commitAt = commitAt == null ? "local" : commitAt;
+    StorageLevel.of(commitAt);
+    if (flushEvery < 1) {
+      throw new IllegalArgumentException("--flush-every must be at least 1: " + flushEvery);
+    }
+    if (localKeep < 1) {
+      throw new IllegalArgumentException("--local-keep must be at least 1: " + localKeep);
+    }
+  }
+
+  /** Every checkpoint straight to the state directory (jobs run before the levels). */
+  public static StorageSpec sharedOnly() {
+    return new StorageSpec(null, "shared", 1, 1);
+  }
+
+  /** The coordinator's plan for job, run by the user uid. */
+  public StoragePlan plan(String job, int uid, Duration flushTimeout) {
+    if (localDir == null) {
+      return StoragePlan.sharedOnly();
+    }
+    return new StoragePlan(NodeLocalLevel.of(Path.of(localDir), uid, job).jobDir(), StorageLevel.of(commitAt),
+        flushEvery, localKeep, flushTimeout);
+  }
+}
