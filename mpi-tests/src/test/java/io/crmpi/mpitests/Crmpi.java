@@ -218,6 +218,21 @@ final class Crmpi {
     }
   }
 
+  /** Waits until the job's history has count lines containing text. */
+  void awaitHistory(String job, String text, long count, Process crmpi) throws Exception {
+    Path h = jobDir(job).resolve("history.jsonl");
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!Files.exists(h) || Files.readAllLines(h).stream().filter(l -> l.contains(text)).count() < count) {
+      if (!crmpi.isAlive()) {
+        fail("crmpi ended (exit " + crmpi.exitValue() + ") before its history had " + count + " x " + text);
+      }
+      if (System.nanoTime() > deadline) {
+        fail("no " + count + " x " + text + " in the job's history within 2 minutes");
+      }
+      Thread.sleep(100);
+    }
+  }
+
   /** Waits until the job's history shows a restore. */
   void awaitRestored(String job, Process crmpi) throws Exception {
     Path h = jobDir(job).resolve("history.jsonl");

@@ -1,0 +1,82 @@
+package io.crmpi.mpitests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A job of crmpi-test1 with a node-local level (--local-dir on a tmpfs under
+ * /dev/shm, mode 1777 like /dev/shm itself): every checkpoint is dumped
+ * there and flushed to the state directory while the job runs.
+ *
+ * <ul>
+ *   <li>A rank is killed: the job is restored from the node-local copy.
+ *   <li>Every node-local copy is deleted (as a lost node takes them), then a
+ *       rank is killed: epochs held only there are skipped, and the job is
+ *       restored from the state directory's copy of the newest flushed epoch.
+ * </ul>
+ * Each time the output is byte-identical to an uninterrupted run's; the
+ * user's directory in the shared root is 0700, and once the job succeeded no
+ * node-local copy is left.
+ */
+class StorageLevelsTest extends UserJobTest {
+  private static final int RANKS = 4;
+  private static final String ITERS = "8000";
+  private static final Pattern RESTORED_FROM = Pattern.compile("node local: restoring from (\\S+)");
+
+  @Test
+  void restoresFromTheNodeLocalCopyAndFromTheStateDirectoryWhenItIsGone() throws Exception {
+    Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "crmpi-levels-");
+    Files.setPosixFilePermissions(shm, PosixFilePermissions.fromString("rwxrwxrwx"));
+    new ProcessBuilder("chmod", "1777", shm.toString()).inheritIO().start().waitFor();
+    try {
+      Crmpi c = userJob();
+      Process crmpi = c.start("run", daemonEnv(), List.of("run", "--name", "ring", "--interval", "1s", "--keep", "3",
+          "--local-dir", shm.toString(), "--max-restarts", "3", "--", "mpirun", "-np", Integer.toString(RANKS),
+          "--oversubscribe", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
+      c.awaitHistory("ring", "\"kind\":\"flushed\"", 1, crmpi);
+      Path userDir = Files.list(shm).findFirst().orElseThrow();
+      assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(userDir)));
+      assertEquals(OWNER, Files.getOwner(userDir).getName());
+
+      // 1. A rank dies: the node-local copy is used.
+      Crmpi.kill9(awaitUsersRanks(c, "ring", RANKS).get(1).pid());
+      c.awaitHistory("ring", "\"kind\":\"restart\"", 1, crmpi);
+      // 2. Every node-local copy goes, and a rank dies: the state directory's copy is used.
+      c.awaitHistory("ring", "\"kind\":\"flushed\"", 3, crmpi);
+      Path epochs = userDir.resolve("ring/epochs");
+      new ProcessBuilder("rm", "-rf", epochs.toString()).inheritIO().start().waitFor();
+      Crmpi.kill9(awaitUsersRanks(c, "ring", RANKS).get(2).pid());
+      Crmpi.Result r = c.await("run", crmpi);
+
+      assertEquals(0, r.exitCode(), r.describe());
+      List<String> restoredFrom = new java.util.ArrayList<>();
+      Matcher m = RESTORED_FROM.matcher(r.stderr());
+      while (m.find()) {
+        restoredFrom.add(m.group(1));
+      }
+      assertTrue(restoredFrom.size() >= 2, "two restores expected:\n" + r.describe());
+      assertTrue(restoredFrom.get(0).startsWith(epochs.toString()), "the first restore did not read the node-local"
+          + " copy: " + restoredFrom + "\n" + r.describe());
+      String last = restoredFrom.get(restoredFrom.size() - 1);
+      assertTrue(last.startsWith(c.jobDir("ring").resolve("checkpoints/epochs").toString()),
+          "the second restore did not read the state directory: " + restoredFrom + "\n" + r.describe());
+      assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
+          Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+      try (Stream<Path> left = Files.exists(epochs) ? Files.list(epochs) : Stream.empty()) {
+        assertEquals(List.of(), left.toList(), "node-local copies left after the job succeeded");
+      }
+    } finally {
+      new ProcessBuilder("rm", "-rf", shm.toString()).inheritIO().start().waitFor();
+    }
+  }
+}
