@@ -59,6 +59,8 @@ class StorageLevelsTest extends UserJobTest {
       Crmpi.Result r = c.await("run", crmpi);
 
       assertEquals(0, r.exitCode(), r.describe());
+      r.stderr().lines().filter(l -> l.contains("restor") || l.contains("flush") || l.contains("skipped"))
+          .forEach(System.out::println); // what the two restores did, in the test's report
       List<String> restoredFrom = new java.util.ArrayList<>();
       Matcher m = RESTORED_FROM.matcher(r.stderr());
       while (m.find()) {

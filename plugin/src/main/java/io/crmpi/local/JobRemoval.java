@@ -44,6 +44,7 @@ public final class JobRemoval {
           + "' (or the job's end) first, then remove it", ExitCodes.USAGE);
     }
     Path sockets = dir.socketDir();
+    Path local = localCopies(dir);
     Path tombstone = dir.dir().resolveSibling("." + dir.name() + ".removing-" + System.nanoTime());
     try {
       Files.move(dir.dir(), tombstone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
@@ -56,7 +57,25 @@ public final class JobRemoval {
       deleteTree(sockets, freed);
     }
     deleteTree(tombstone, freed);
+    // This node's node-local copies (other nodes' go with the job's success, or their node's cleanup).
+    if (local != null && ownedDirectory(local, me) && ownedDirectory(local.getParent(), me)) {
+      deleteTree(local, freed);
+    }
     return new Removed(dir.name(), freed[0]);
+  }
+
+  /** The job's directory at the node-local level on this node, or null when it has none. */
+  private static Path localCopies(JobDirectory dir) {
+    try {
+      StorageSpec storage = dir.readSpec().storage();
+      if (storage.localDir() == null) {
+        return null;
+      }
+      return io.crmpi.store.NodeLocalLevel.of(Path.of(storage.localDir()), io.crmpi.nativeio.Posix.uid(), dir.name())
+          .jobDir();
+    } catch (IOException | RuntimeException e) {
+      return null; // no readable spec: nothing known outside the job directory
+    }
   }
 
   /** A real directory (not a link) of this user's: the only kind removed outside the state directory. */
