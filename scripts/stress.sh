@@ -23,7 +23,8 @@
 #   -i ITERATIONS ring iterations (default 1500)
 #   -u USER       submit the jobs as this ordinary user (created when missing),
 #                 their node trees run by a crmpid that the script starts;
-#                 default: root, which runs CRIU itself
+#                 default crmpi-test1. "-u root" submits them as root, which
+#                 runs CRIU itself (no crmpid): the single-user installation
 #   -o FILE       also append the results table to FILE (e.g. docs/reliability.md)
 #
 # A run passes when the job COMPLETED, its ring.out is byte-identical to the
@@ -37,7 +38,7 @@ SCENARIOS=periodic,preempt,walltime,nodefail,control
 LAYOUTS=2,3
 ITER=1500
 OUT=""
-AS_USER=""
+AS_USER=crmpi-test1
 while getopts "s:l:i:u:o:" opt; do
   case $opt in
     s) SCENARIOS=$OPTARG ;;
@@ -49,13 +50,15 @@ while getopts "s:l:i:u:o:" opt; do
   esac
 done
 shift $((OPTIND - 1))
+[ "$AS_USER" != root ] || AS_USER=""
 N=${1:-}
 case "$N" in ''|*[!0-9]*) echo "stress: N (runs per scenario) must be a positive number" >&2; exit 2 ;; esac
 
 "$ROOT/scripts/setup.sh" >/dev/null
 make -s -C "$ROOT/mpi-tests/src/main/c" OUT="$ROOT/mpi-tests/target/bin"
 export CRMPI_SLURM_DIR=/tmp/crmpi-slurm-stress CRMPI_SLURM_CTLD_PORT=46817 CRMPI_SLURMD_PORT_BASE=46818
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Only root's own jobs (-u root) need Open MPI's consent to run as root.
+[ -n "$AS_USER" ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 CLUSTER="$ROOT/slurm-glue/scripts/slurm-cluster.sh"
 RING="$ROOT/mpi-tests/target/bin/ring"
 B="$ROOT/build/stress"
@@ -94,7 +97,12 @@ reference() {
   local r="$B/reference-$1-$2"
   if [ ! -f "$r/ring.out" ]; then
     mkdir -p "$r"
-    (cd "$r" && mpirun --oversubscribe -np "$1" "$RING" "$2" >/dev/null)
+    if [ -n "$AS_USER" ]; then
+      chown "$AS_USER:" "$r"
+      (cd "$r" && runuser -u "$AS_USER" -- mpirun --oversubscribe -np "$1" "$RING" "$2" >/dev/null)
+    else
+      (cd "$r" && mpirun --oversubscribe -np "$1" "$RING" "$2" >/dev/null)
+    fi
   fi
   echo "$r/ring.out"
 }

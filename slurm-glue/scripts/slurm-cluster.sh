@@ -279,8 +279,6 @@ EOF
 export SLURM_CONF=$SLURM_CONF_FILE
 export OMPI_MCA_btl_tcp_if_include=lo
 export OMPI_MCA_oob_tcp_if_include=lo
-export OMPI_ALLOW_RUN_AS_ROOT=1
-export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export CRMPI_JOB_BRIDGE=$BRIDGE
 EOF
 }

@@ -51,27 +51,29 @@ class SlurmPreemptionTest {
     Path base = SLURM.user().jobDir("it-walltime");
     // A 1-minute limit with SIGUSR1 55 s before it: every run of the job is vacated after about 5 s
     // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished. The
-    // signal leaves at least 25 s for the restore, its probation and the vacate's checkpoint.
+    // signal leaves at least 25 s for the restore, its probation and the vacate's checkpoint. A run gets a
+    // few seconds of work: 2500 iterations take three to five runs.
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@55"),
-        "--interval none", "8000");
+        "--interval none", "2500");
     CLUSTER.awaitCompleted(job, base, 600, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("vacated after its checkpoint") && log.contains("requeued by Slurm"), log);
-    assertArrayEquals(reference("8000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
   @Test
   void aVacateThatCannotCheckpointLeavesTheRequeuedJobThePreviousEpoch() throws Exception {
     Path base = SLURM.user().jobDir("it-failed-vacate");
-    // Epochs 1 and 2 may commit; every dump after them fails on purpose, so the vacate at preemption aborts,
+    // Epochs 1 and 2 may commit; every checkpoint after them fails on purpose (its ranks are never frozen:
+    // a failed dump would cost the job its frozen time every second), so the vacate at preemption aborts,
     // Slurm ends the job at the end of its grace time and requeues it, and it resumes from the newest of
     // them. (A dump of epoch 1 can also fail on its own: CRIU refuses a TCP connection Open MPI is still
     // setting up. The test waits for an injected failure, not for any.)
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
-        "export CRMPI_FAULTS=dump@3-"),
+        "export CRMPI_FAULTS=freeze@3-"),
         "--interval 1s --keep 5", "5000");
-    SlurmTestCluster.awaitHistory(base, job, "injected fault 'dump'", 1);
+    SlurmTestCluster.awaitHistory(base, job, "injected fault 'freeze'", 1);
     Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
     long newest = SlurmTestCluster.newestCommitted(history);
     assertTrue(newest >= 1 && newest <= 2, "committed epochs before the faults:\n" + Files.readString(history));
