@@ -218,6 +218,18 @@ final class Crmpi {
     }
   }
 
+  /**
+   * A new directory under /dev/shm with /dev/shm's own mode (1777): a
+   * node-local checkpoint root every user of the node shares. Delete it with
+   * {@link #deleteTree}.
+   */
+  static Path sharedTmpfsDir(String prefix) throws Exception {
+    Path dir = Files.createTempDirectory(Path.of("/dev/shm"), prefix);
+    Process chmod = new ProcessBuilder("chmod", "1777", dir.toString()).inheritIO().start();
+    assertTrue(chmod.waitFor() == 0, "chmod 1777 " + dir);
+    return dir;
+  }
+
   /** Waits until the job's history has count lines containing text. */
   void awaitHistory(String job, String text, long count, Process crmpi) throws Exception {
     Path h = jobDir(job).resolve("history.jsonl");

@@ -177,25 +177,48 @@ class SlurmMultiNodeTest {
     }).toList();
   }
 
-  /** Last: the killed node stays down for the rest of the class. */
+  /**
+   * Last: the killed node stays down for the rest of the class. The job has
+   * a node-local level (--local-dir, the same tmpfs path on every node), and
+   * the node's local storage is lost with it (all test nodes share this
+   * machine's /dev/shm, so the test deletes the node's part there): the lost
+   * slot is restored from the state directory's copy on another node, the
+   * surviving one from its node-local copy.
+   */
   @Test
   @Order(4)
   void aJobWhoseNodeDiesIsRequeuedAndRestoredOnTheRemainingNodes() throws Exception {
-    Path base = SLURM.user().jobDir("it-node-failure");
-    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "4000");
-    SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
-    Path out = base.resolve("job-" + job + ".out");
-    List<String> hosts = slotHosts(SlurmTestCluster.read(out));
-    CLUSTER.killNode(hosts.get(0));
-    CLUSTER.awaitCompleted(job, base, 420, true);
-    String log = SlurmTestCluster.read(out);
-    assertTrue(log.contains("(" + hosts.get(0) + ") lost"), "the node loss was not noticed:\n" + log);
-    assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
-    List<String> after = slotHosts(log);
-    assertTrue(after.size() >= 2, "node1 was not placed again:\n" + log);
-    assertNotEquals(hosts.get(0), after.get(after.size() - 1), "node1 was restored on the dead node");
-    assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
-        "ring.out differs from an uninterrupted run");
+    Path local = Crmpi.sharedTmpfsDir("crmpi-mn-");
+    try {
+      Path base = SLURM.user().jobDir("it-node-failure");
+      String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s --local-dir " + local, "4000");
+      SlurmTestCluster.awaitHistory(base, job, "\"flushed\"", 2);
+      Path out = base.resolve("job-" + job + ".out");
+      List<String> hosts = slotHosts(SlurmTestCluster.read(out));
+      CLUSTER.killNode(hosts.get(0));
+      try (Stream<Path> s = Files.walk(local)) {
+        for (Path lost : s.filter(p -> p.getFileName().toString().equals("node1") && p.getParent() != null
+            && p.getParent().getFileName().toString().equals("nodes")).toList()) {
+          Crmpi.deleteTree(lost);
+        }
+      }
+      CLUSTER.awaitCompleted(job, base, 420, true);
+      String log = SlurmTestCluster.read(out);
+      assertTrue(log.contains("(" + hosts.get(0) + ") lost"), "the node loss was not noticed:\n" + log);
+      assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
+      List<String> after = slotHosts(log);
+      assertTrue(after.size() >= 2, "node1 was not placed again:\n" + log);
+      assertNotEquals(hosts.get(0), after.get(after.size() - 1), "node1 was restored on the dead node");
+      String epochs = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/checkpoints/epochs").toString();
+      assertTrue(log.matches("(?s).*node node1: restoring from " + Pattern.quote(epochs) + ".*"),
+          "node1 was not restored from the state directory:\n" + log);
+      assertTrue(log.matches("(?s).*node node0: restoring from " + Pattern.quote(local.toString()) + ".*"),
+          "node0 was not restored from its node-local copy:\n" + log);
+      assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
+          "ring.out differs from an uninterrupted run");
+    } finally {
+      Crmpi.deleteTree(local);
+    }
   }
 
   /** The hosts slot node1 was placed on, in order, from the job's log. */

@@ -35,9 +35,7 @@ class StorageLevelsTest extends UserJobTest {
 
   @Test
   void restoresFromTheNodeLocalCopyAndFromTheStateDirectoryWhenItIsGone() throws Exception {
-    Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "crmpi-levels-");
-    Files.setPosixFilePermissions(shm, PosixFilePermissions.fromString("rwxrwxrwx"));
-    new ProcessBuilder("chmod", "1777", shm.toString()).inheritIO().start().waitFor();
+    Path shm = Crmpi.sharedTmpfsDir("crmpi-levels-");
     try {
       Crmpi c = userJob();
       Process crmpi = c.start("run", daemonEnv(), List.of("run", "--name", "ring", "--interval", "1s", "--keep", "3",
@@ -78,7 +76,7 @@ class StorageLevelsTest extends UserJobTest {
         assertEquals(List.of(), left.toList(), "node-local copies left after the job succeeded");
       }
     } finally {
-      new ProcessBuilder("rm", "-rf", shm.toString()).inheritIO().start().waitFor();
+      Crmpi.deleteTree(shm);
     }
   }
 }
