@@ -240,6 +240,10 @@ public final class LocalJob {
           exit = new TreeExit(1, false); // only the job's own command may end the job
         }
         if (vacating && exit.killedByCrmpi()) {
+          // The trees end at the vacate's commit; its flush to the state directory (with a node-local level)
+          // runs after that, under the lifecycle lock: the job leaves its nodes only once it is done.
+          lifecycle.lock();
+          lifecycle.unlock();
           long epoch = newestCommitted();
           // State and log first: the requeue makes Slurm end this process.
           int code = finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "vacated after its checkpoint at epoch "
