@@ -39,7 +39,7 @@ class SlurmMultiNodeTest {
   @Order(1)
   void periodicCheckpointsCoverEveryNodeAndTheOutputIsUnchanged() throws Exception {
     Path base = SLURM.user().jobDir("it-periodic");
-    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "3000");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "2500");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
     List<ProcessHandle> ranks = SlurmUserJobs.ranks();
     assertEquals(4, ranks.size(), "the job's 4 ranks: " + ranks);
@@ -66,7 +66,7 @@ class SlurmMultiNodeTest {
           && manifest.contains("crmpidSeal"), "epoch " + epoch.getFileName() + " lacks a node's sealed image: "
           + manifest);
     }
-    assertArrayEquals(SlurmPreemptionTest.reference("3000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
     // crmpi status takes the bare Slurm job id
     String status = SLURM.user().crmpi("status", "--state-dir", base.resolve("state").toString(), job);
@@ -89,7 +89,7 @@ class SlurmMultiNodeTest {
   @Order(2)
   void aJobNetworkCutNeverCommitsTheFailingJobAndTheJobResumes() throws Exception {
     Path base = SLURM.user().jobDir("it-network-cut");
-    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "4000");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "2500");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
     List<String> ports = bridgePorts(CLUSTER.exported("CRMPI_JOB_BRIDGE"));
@@ -114,7 +114,7 @@ class SlurmMultiNodeTest {
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("epoch " + newestBeforeKill + ": restored; the job continues"),
         "not restored from epoch " + newestBeforeKill + ", the newest before the rank died:\n" + log);
-    assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
@@ -146,7 +146,7 @@ class SlurmMultiNodeTest {
   @Order(3)
   void aNodeWhoseControlProcessesDieLeavesNothingRunningAndTheJobResumes() throws Exception {
     Path base = SLURM.user().jobDir("it-control-kill");
-    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "4000");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "2500");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path out = base.resolve("job-" + job + ".out");
     List<String> hosts = slotHosts(SlurmTestCluster.read(out));
@@ -162,7 +162,7 @@ class SlurmMultiNodeTest {
     CLUSTER.awaitCompleted(job, base, 420, true);
     String log = SlurmTestCluster.read(out);
     assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
-    assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
@@ -191,7 +191,7 @@ class SlurmMultiNodeTest {
     Path local = Crmpi.sharedTmpfsDir("crmpi-mn-");
     try {
       Path base = SLURM.user().jobDir("it-node-failure");
-      String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s --local-dir " + local, "4000");
+      String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s --local-dir " + local, "2500");
       SlurmTestCluster.awaitHistory(base, job, "\"flushed\"", 2);
       Path out = base.resolve("job-" + job + ".out");
       List<String> hosts = slotHosts(SlurmTestCluster.read(out));
@@ -214,7 +214,7 @@ class SlurmMultiNodeTest {
           "node1 was not restored from the state directory:\n" + log);
       assertTrue(log.matches("(?s).*node node0: restoring from " + Pattern.quote(local.toString()) + ".*"),
           "node0 was not restored from its node-local copy:\n" + log);
-      assertArrayEquals(SlurmPreemptionTest.reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
+      assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
           "ring.out differs from an uninterrupted run");
     } finally {
       Crmpi.deleteTree(local);

@@ -30,7 +30,7 @@ class SlurmPreemptionTest {
     Path base = SLURM.user().jobDir("it-preempt");
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5"),
         "--interval 2s",
-        "4000");
+        "2500");
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
     String high = CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "-o",
         base.resolve("high.out").toString(), "--wrap", "echo high ran");
@@ -42,7 +42,7 @@ class SlurmPreemptionTest {
     assertTrue(CLUSTER.slurm("scontrol", "show", "job", high).contains("JobState=COMPLETED"),
         "the preempting job did not run");
     assertEquals("high ran", SlurmTestCluster.read(base.resolve("high.out")).strip());
-    assertArrayEquals(reference("4000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
@@ -72,7 +72,7 @@ class SlurmPreemptionTest {
     // setting up. The test waits for an injected failure, not for any.)
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
         "export CRMPI_FAULTS=freeze@3-"),
-        "--interval 1s --keep 5", "5000");
+        "--interval 1s --keep 5", "2500");
     SlurmTestCluster.awaitHistory(base, job, "injected fault 'freeze'", 1);
     Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
     long newest = SlurmTestCluster.newestCommitted(history);
@@ -84,7 +84,7 @@ class SlurmPreemptionTest {
         "not resumed from epoch " + newest + ":\n" + log);
     assertTrue(!log.contains("the job is vacated") && !log.contains("vacated after its checkpoint"),
         "a vacate succeeded although every dump fails:\n" + log);
-    assertArrayEquals(reference("5000"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
