@@ -25,25 +25,50 @@ class SlurmPreemptionTest {
   private static final SlurmTestCluster CLUSTER = SLURM.cluster;
   private static final int NODES = 2;
 
+  /**
+   * The job has a node-local level: the vacate's epoch is flushed to the
+   * state directory before the job leaves its nodes, and the requeued job
+   * (on this machine's nodes, which share /dev/shm) restores every node from
+   * its node-local copy without reading the state directory's.
+   */
   @Test
   void aPreemptedJobIsCheckpointedRequeuedAndResumed() throws Exception {
-    Path base = SLURM.user().jobDir("it-preempt");
-    String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5"),
-        "--interval 2s",
-        "2500");
-    SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
-    String high = CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "-o",
-        base.resolve("high.out").toString(), "--wrap", "echo high ran");
-    CLUSTER.awaitCompleted(job, base, 420, true);
-    String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
-    assertTrue(log.contains("vacated after its checkpoint"), "no vacate checkpoint:\n" + log);
-    assertTrue(log.contains("requeued by Slurm"), "the requeued job did not resume:\n" + log);
-    assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), log);
-    assertTrue(CLUSTER.slurm("scontrol", "show", "job", high).contains("JobState=COMPLETED"),
-        "the preempting job did not run");
-    assertEquals("high ran", SlurmTestCluster.read(base.resolve("high.out")).strip());
-    assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
-        "ring.out differs from an uninterrupted run");
+    Path local = Crmpi.sharedTmpfsDir("crmpi-preempt-");
+    try {
+      Path base = SLURM.user().jobDir("it-preempt");
+      String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5"),
+          "--interval 2s --local-dir " + local,
+          "2500");
+      SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
+      String high = CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "-o",
+          base.resolve("high.out").toString(), "--wrap", "echo high ran");
+      CLUSTER.awaitCompleted(job, base, 420, true);
+      String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
+      assertTrue(log.contains("vacated after its checkpoint"), "no vacate checkpoint:\n" + log);
+      assertTrue(log.contains("requeued by Slurm"), "the requeued job did not resume:\n" + log);
+      assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), log);
+      java.util.regex.Matcher vacated = java.util.regex.Pattern.compile("vacated after its checkpoint at epoch (\\d+)")
+          .matcher(log);
+      assertTrue(vacated.find(), log);
+      String epoch = vacated.group(1);
+      assertTrue(log.contains("epoch " + epoch + ": vacate: flushing the epoch to the state directory")
+          && log.contains("epoch " + epoch + ": flushed to the state directory"),
+          "the vacate did not flush its epoch before the job left:\n" + log);
+      String manifest = Files.readString(base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job)
+          + "/checkpoints/epochs/" + String.format("%010d", Long.parseLong(epoch)) + "/manifest.json"));
+      assertTrue(manifest.contains("\"shared\""), "the vacate's epoch is not held in the state directory: " + manifest);
+      for (String node : List.of("node0", "node1")) {
+        assertTrue(log.matches("(?s).*node " + node + ": restoring from " + java.util.regex.Pattern.quote(local.toString())
+            + ".*"), node + " was not restored from its node-local copy:\n" + log);
+      }
+      assertTrue(CLUSTER.slurm("scontrol", "show", "job", high).contains("JobState=COMPLETED"),
+          "the preempting job did not run");
+      assertEquals("high ran", SlurmTestCluster.read(base.resolve("high.out")).strip());
+      assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+          "ring.out differs from an uninterrupted run");
+    } finally {
+      Crmpi.deleteTree(local);
+    }
   }
 
   @Test
