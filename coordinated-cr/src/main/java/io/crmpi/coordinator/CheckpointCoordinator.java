@@ -97,7 +97,7 @@ public final class CheckpointCoordinator {
 
   /** Takes a global checkpoint; the job keeps running. */
   public CheckpointOutcome checkpoint(String trigger) {
-    return run(trigger, false);
+    return run(trigger, false, true);
   }
 
   /**
@@ -106,7 +106,17 @@ public final class CheckpointCoordinator {
    * running: it is never ended without a checkpoint.
    */
   public CheckpointOutcome checkpointAndVacate(String trigger) {
-    return run(trigger, true);
+    return run(trigger, true, true);
+  }
+
+  /**
+   * Takes a global checkpoint and ends the job's node trees once it is
+   * committed, like a vacate, but without flushing it to the state
+   * directory: the job is suspended on its nodes and resumes there, from
+   * their node-local copies. When the epoch aborts, the job keeps running.
+   */
+  public CheckpointOutcome checkpointAndSuspend(String trigger) {
+    return run(trigger, true, false);
   }
 
   /** No epoch starts after this; one that runs finishes. A flush that runs is stopped. */
@@ -157,7 +167,7 @@ public final class CheckpointCoordinator {
     return failures.consecutive();
   }
 
-  private CheckpointOutcome run(String trigger, boolean vacate) {
+  private CheckpointOutcome run(String trigger, boolean vacate, boolean flush) {
     if (!running.tryLock()) {
       return report(new CheckpointOutcome.Skipped("a checkpoint of job " + config.job() + " is already running"));
     }
@@ -178,7 +188,8 @@ public final class CheckpointCoordinator {
       } catch (IOException e) {
         return report(failed(new CheckpointOutcome.Aborted(0, AbortReason.STORE_UNAVAILABLE, e.toString())));
       }
-      return report(runEpoch(new PendingCheckpoint(config.job(), epoch, trigger, nanoTime.getAsLong()), vacate));
+      return report(runEpoch(new PendingCheckpoint(config.job(), epoch, trigger, nanoTime.getAsLong()), vacate,
+          flush));
     } finally {
       running.unlock();
     }
@@ -215,7 +226,7 @@ public final class CheckpointCoordinator {
     return (bytes + (1 << 20) - 1) >> 20;
   }
 
-  private CheckpointOutcome runEpoch(PendingCheckpoint p, boolean vacate) {
+  private CheckpointOutcome runEpoch(PendingCheckpoint p, boolean vacate, boolean flush) {
     long epoch = p.epoch();
     Path shared = store.epochDir(epoch);
     Path dir = storage.hasLocal() ? storage.local().epochDir(epoch) : shared;
@@ -293,7 +304,9 @@ public final class CheckpointCoordinator {
         LOG.warning("job " + config.job() + " epoch " + epoch + ": vacate: " + end.problem());
       }
     }
-    manifest = flushAfterCommit(manifest, vacate);
+    if (flush) {
+      manifest = flushAfterCommit(manifest, vacate);
+    }
     try {
       Map<String, Long> pinned = pins.describe();
       faults.check(FaultPoint.RETENTION, epoch);

@@ -169,6 +169,17 @@ class StorageLevelsTest {
   }
 
   @Test
+  void aSuspendEndsTheTreesAfterTheCommitAndKeepsTheEpochNodeLocal() throws Exception {
+    coordinator(StorageLevel.LOCAL, 3, 1, 2);
+    Manifest m = committed(coordinator.checkpointAndSuspend("suspend"));
+    assertEquals(List.of(StorageLevel.LOCAL), m.levels().held());
+    assertEquals(List.of(), a.requestsOf(Flush.class));
+    assertTrue(a.requestsOf(AgentRequest.Resume.class).stream().anyMatch(AgentRequest.Resume::vacate),
+        "the trees were not ended");
+    assertTrue(Files.exists(local.epochDir(1)), "the node-local copy is kept for the resume");
+  }
+
+  @Test
   void flushEveryKthEpochFlushesOnlyThose() throws Exception {
     coordinator(StorageLevel.LOCAL, 5, 2, 5);
     for (int i = 0; i < 4; i++) {

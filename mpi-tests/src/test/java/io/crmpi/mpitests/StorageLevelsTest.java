@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
  * there and flushed to the state directory while the job runs.
  *
  * <ul>
+ *   <li>The job is suspended (checkpointed, its processes ended) and resumed:
+ *       it is restored from the node-local copy.
  *   <li>A rank is killed: the job is restored from the node-local copy.
  *   <li>Every node-local copy is deleted (as a lost node takes them), then a
  *       rank is killed: epochs held only there are skipped, and the job is
@@ -39,34 +41,50 @@ class StorageLevelsTest extends UserJobTest {
     try {
       Crmpi c = userJob();
       Process crmpi = c.start("run", daemonEnv(), List.of("run", "--name", "ring", "--interval", "1s", "--keep", "3",
-          "--local-dir", shm.toString(), "--max-restarts", "3", "--", "mpirun", "-np", Integer.toString(RANKS),
+          "--local-dir", shm.toString(), "--max-restarts", "5", "--", "mpirun", "-np", Integer.toString(RANKS),
           "--oversubscribe", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
       c.awaitHistory("ring", "\"kind\":\"flushed\"", 1, crmpi);
       Path userDir = Files.list(shm).findFirst().orElseThrow();
       assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(userDir)));
       assertEquals(OWNER, Files.getOwner(userDir).getName());
 
+      // 0. Suspended and resumed: the node-local copy is used.
+      Crmpi.Result suspend = c.run("suspend", daemonEnv(), List.of("suspend", "ring"));
+      assertEquals(0, suspend.exitCode(), suspend.describe());
+      assertTrue(suspend.stdout().contains("the job is suspended"), suspend.describe());
+      Crmpi.Result suspended = c.await("run", crmpi);
+      assertEquals(143, suspended.exitCode(), suspended.describe());
+      assertTrue(suspended.stderr().contains("suspended after its checkpoint"), suspended.describe());
+      assertEquals(List.of(), ProcessHandle.allProcesses().filter(p -> p.info().user().map(OWNER::equals)
+          .orElse(false) && UserJobTest.link(p.pid(), "cwd").equals(c.workdir.toString())).toList(),
+          "processes of the suspended job are left");
+      crmpi = c.start("resume", daemonEnv(), List.of("resume", "ring"));
+      c.awaitHistory("ring", "\"kind\":\"restart\"", 1, crmpi); // restored, and through its probation
+
       // 1. A rank dies: the node-local copy is used.
       Crmpi.kill9(awaitUsersRanks(c, "ring", RANKS).get(1).pid());
-      c.awaitHistory("ring", "\"kind\":\"restart\"", 1, crmpi);
+      c.awaitHistory("ring", "\"kind\":\"restart\"", 2, crmpi);
       // 2. Every node-local copy goes, and a rank dies: the state directory's copy is used.
       c.awaitHistory("ring", "\"kind\":\"flushed\"", 3, crmpi);
       Path epochs = userDir.resolve("ring/epochs");
       new ProcessBuilder("rm", "-rf", epochs.toString()).inheritIO().start().waitFor();
       Crmpi.kill9(awaitUsersRanks(c, "ring", RANKS).get(2).pid());
-      Crmpi.Result r = c.await("run", crmpi);
+      Crmpi.Result r = c.await("resume", crmpi);
 
       assertEquals(0, r.exitCode(), r.describe());
-      r.stderr().lines().filter(l -> l.contains("restor") || l.contains("flush") || l.contains("skipped"))
-          .forEach(System.out::println); // what the two restores did, in the test's report
+      String both = suspended.stderr() + r.stderr();
+      both.lines().filter(l -> l.contains("restor") || l.contains("flush") || l.contains("skipped"))
+          .forEach(System.out::println); // what the three restores did, in the test's report
       List<String> restoredFrom = new java.util.ArrayList<>();
       Matcher m = RESTORED_FROM.matcher(r.stderr());
       while (m.find()) {
         restoredFrom.add(m.group(1));
       }
-      assertTrue(restoredFrom.size() >= 2, "two restores expected:\n" + r.describe());
-      assertTrue(restoredFrom.get(0).startsWith(epochs.toString()), "the first restore did not read the node-local"
+      assertTrue(restoredFrom.size() >= 3, "three restores expected:\n" + r.describe());
+      assertTrue(restoredFrom.get(0).startsWith(epochs.toString()), "the resume did not read the node-local"
           + " copy: " + restoredFrom + "\n" + r.describe());
+      assertTrue(restoredFrom.get(1).startsWith(epochs.toString()), "the restore after the rank's death did not read"
+          + " the node-local copy: " + restoredFrom + "\n" + r.describe());
       String last = restoredFrom.get(restoredFrom.size() - 1);
       assertTrue(last.startsWith(c.jobDir("ring").resolve("checkpoints/epochs").toString()),
           "the second restore did not read the state directory: " + restoredFrom + "\n" + r.describe());

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "crmpi", mixinStandardHelpOptions = true, version = "crmpi 0.1.0",
     description = "Coordinated checkpoint/restart for MPI jobs (CRIU, Open MPI, Slurm).",
-    subcommands = {RunCommand.class, AgentCommand.class, DaemonCommand.class, RestartCommand.class, StatusCommand.class, CheckpointCommand.class, VacateCommand.class,
+    subcommands = {RunCommand.class, AgentCommand.class, DaemonCommand.class, RestartCommand.class, StatusCommand.class, CheckpointCommand.class, VacateCommand.class, SuspendCommand.class,
         ManifestCommand.class, ReportCommand.class, RmCommand.class, GcCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {

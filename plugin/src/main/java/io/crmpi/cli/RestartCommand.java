@@ -12,7 +12,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code crmpi restart}: resumes a job from its newest usable checkpoint after crmpi itself died. */
-@Command(name = "restart", description = "Resume a job from its newest checkpoint that verifies.")
+@Command(name = "restart", aliases = "resume", description = "Resume a job from its newest checkpoint that verifies"
+    + " (after crmpi died, a vacate or a suspend; 'resume' is the same command), each node from the fastest"
+    + " storage level that holds it.")
 final class RestartCommand implements Callable<Integer> {
   @Mixin StateDirOption state;
 

@@ -8,6 +8,13 @@ public sealed interface ControlCommand {
   /** Take a checkpoint and end the job ('crmpi restart' resumes it). */
   record Vacate() implements ControlCommand {}
 
+  /**
+   * Take a checkpoint and stop the job on this machine, keeping its
+   * node-local copy ('crmpi resume' restores it from there): its CPUs and
+   * memory are free meanwhile.
+   */
+  record Suspend() implements ControlCommand {}
+
   /** Is the job there? */
   record Ping() implements ControlCommand {}
 }

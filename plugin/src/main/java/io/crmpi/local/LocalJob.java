@@ -69,6 +69,8 @@ public final class LocalJob {
   private final CountDownLatch supervising = new CountDownLatch(1);
   private volatile boolean stopping;
   private volatile boolean vacating;
+  /** The vacate under way is a suspend: the job stops on this machine, and Slurm is not asked to requeue it. */
+  private volatile boolean suspending;
   /** Epochs retention keeps beyond --keep: the one restored from, the last before a failure streak. */
   private final EpochPins pins = new EpochPins();
   private FileCheckpointStore store;
@@ -245,6 +247,10 @@ public final class LocalJob {
           lifecycle.lock();
           lifecycle.unlock();
           long epoch = newestCommitted();
+          if (suspending) {
+            return finish(JobStatus.STOPPED, ExitCodes.STOPPED, -1, "suspended after its checkpoint at epoch " + epoch
+                + "; 'crmpi resume " + spec.name() + "' resumes it (from its node-local copy, if it has one)");
+          }
           // State and log first: the requeue makes Slurm end this process.
           int code = finish(JobStatus.STOPPED, ExitCodes.VACATED, -1, "vacated after its checkpoint at epoch "
               + epoch + "; 'crmpi restart " + spec.name() + "' resumes it");
@@ -360,7 +366,12 @@ public final class LocalJob {
     if (command instanceof ControlCommand.Ping) {
       return new ControlAnswer.Ok("job " + spec.name() + " is running");
     }
-    boolean vacate = command instanceof ControlCommand.Vacate;
+    boolean suspend = command instanceof ControlCommand.Suspend;
+    boolean vacate = command instanceof ControlCommand.Vacate || suspend;
+    if (suspend && System.getenv().containsKey("SLURM_JOB_ID")) {
+      return new ControlAnswer.Refused("job " + spec.name() + " is a Slurm job: its nodes go back to Slurm when it"
+          + " stops, so it cannot be suspended on them; 'crmpi vacate' checkpoints it and has Slurm requeue it");
+    }
     try {
       if (!lifecycle.tryLock(5, TimeUnit.MINUTES)) {
         return new ControlAnswer.Refused("job " + spec.name() + " is busy with a restart or another checkpoint");
@@ -376,16 +387,19 @@ public final class LocalJob {
       }
       if (vacate) {
         vacating = true;
+        suspending = suspend;
       }
-      CheckpointOutcome outcome = vacate ? coordinator.checkpointAndVacate("vacate")
-          : coordinator.checkpoint("manual");
+      CheckpointOutcome outcome = suspend ? coordinator.checkpointAndSuspend("suspend")
+          : vacate ? coordinator.checkpointAndVacate("vacate") : coordinator.checkpoint("manual");
       if (outcome instanceof CheckpointOutcome.Committed c) {
         Manifest m = c.manifest();
         return new ControlAnswer.Ok(String.format("job %s epoch %d committed: %s in %.2f s (frozen %.2f s)%s", spec.name(),
             m.epoch(), Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0,
-            m.timings().frozenMillis() / 1000.0, vacate ? "; the job is vacated" : ""));
+            m.timings().frozenMillis() / 1000.0, suspend ? "; the job is suspended" : vacate ? "; the job is vacated"
+            : ""));
       }
       vacating = false; // not vacated: the job runs on
+      suspending = false;
       if (outcome instanceof CheckpointOutcome.Aborted a) {
         return new ControlAnswer.Refused("job " + spec.name() + " " + a.describe());
       }
