@@ -28,14 +28,17 @@ final class LevelFlush {
   private final Path to;
   private final Path previousFrom;
   private final Path previousTo;
+  private final java.util.function.BooleanSupplier cancelled;
   private long copied;
   private long linked;
 
-  private LevelFlush(Path from, Path to, Path previousFrom, Path previousTo) {
+  private LevelFlush(Path from, Path to, Path previousFrom, Path previousTo,
+      java.util.function.BooleanSupplier cancelled) {
     this.from = from;
     this.to = to;
     this.previousFrom = previousFrom;
     this.previousTo = previousTo;
+    this.cancelled = cancelled;
   }
 
   /** What one flush did. */
@@ -47,6 +50,12 @@ final class LevelFlush {
    */
   static Result flush(Path localEpoch, Path sharedEpoch, Path previousLocal, Path previousShared, String nodeRel,
       LongConsumer progress) throws IOException {
+    return flush(localEpoch, sharedEpoch, previousLocal, previousShared, nodeRel, progress, () -> false);
+  }
+
+  /** As above; once cancelled says true, the flush stops at its next piece with an IOException. */
+  static Result flush(Path localEpoch, Path sharedEpoch, Path previousLocal, Path previousShared, String nodeRel,
+      LongConsumer progress, java.util.function.BooleanSupplier cancelled) throws IOException {
     Objects.requireNonNull(nodeRel, "nodeRel");
     Path from = localEpoch.resolve(nodeRel);
     Path to = sharedEpoch.resolve(nodeRel);
@@ -59,7 +68,7 @@ final class LevelFlush {
     }
     LevelFlush f = new LevelFlush(from, to,
         previousLocal == null ? null : previousLocal.resolve(nodeRel),
-        previousShared == null ? null : previousShared.resolve(nodeRel));
+        previousShared == null ? null : previousShared.resolve(nodeRel), cancelled);
     f.copyTree(progress);
     Digests.fsyncTree(to);
     Digests.fsyncDirectory(to.getParent());
@@ -121,7 +130,10 @@ final class LevelFlush {
             StandardOpenOption.WRITE), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode))) {
       long size = in.size();
       for (long pos = 0; pos < size; ) {
-        long n = in.transferTo(pos, Math.min(size - pos, 64L << 20), out);
+        if (cancelled.getAsBoolean()) {
+          throw new IOException("flush cancelled: the epoch's node-local copy is being removed");
+        }
+        long n = in.transferTo(pos, Math.min(size - pos, 16L << 20), out);
         if (n <= 0) {
           throw new IOException("cannot copy " + source + " to " + target + ": short copy at byte " + pos);
         }

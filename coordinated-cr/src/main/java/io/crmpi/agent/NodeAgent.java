@@ -53,6 +53,8 @@ public final class NodeAgent implements NodeHandle {
   private final ExecutorService flusher;
   /** The epoch being flushed (0: none): its node-local copy is not pruned meanwhile. */
   private volatile long flushing;
+  /** A flush of this epoch stops at its next piece: its node-local copy is to be removed. */
+  private volatile long cancelFlushOf;
   private final RankChannel ranks;
   private final java.time.Duration quiesceTimeout;
   private volatile NodeTree tree;
@@ -392,7 +394,7 @@ public final class NodeAgent implements NodeHandle {
       faults.check(FaultPoint.FLUSH, f.epoch());
       long[] done = {0};
       LevelFlush.Result r = LevelFlush.flush(f.localEpochDir(), f.sharedEpochDir(), f.previousLocal(),
-          f.previousShared(), "nodes/" + node(), n -> meter.at(done[0] += n, 0));
+          f.previousShared(), "nodes/" + node(), n -> meter.at(done[0] += n, 0), () -> cancelFlushOf == f.epoch());
       long ms = (nanoTime.getAsLong() - start) / 1_000_000;
       LOG.fine(() -> "job " + spec.job() + " epoch " + f.epoch() + ": node " + node() + " flushed "
           + r.copiedBytes() + " bytes (" + r.linkedBytes() + " linked) in " + ms + " ms");
@@ -405,8 +407,18 @@ public final class NodeAgent implements NodeHandle {
   private AgentReply prune(AgentRequest.Prune p) throws IOException {
     java.util.Set<Long> keep = new java.util.HashSet<>(p.keep());
     long busy = flushing;
-    if (busy > 0) {
-      keep.add(busy);
+    if (busy > 0 && !keep.contains(busy)) {
+      // A flush of a copy that goes (the job is over, or retention passed it) stops; the copy goes after it.
+      cancelFlushOf = busy;
+      try {
+        flusher.submit(() -> { }).get(60, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        keep.add(busy);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+          | java.util.concurrent.RejectedExecutionException e) {
+        keep.add(busy); // still flushing: kept, for the next prune
+      }
     }
     List<Long> removed = io.crmpi.store.NodeLocalLevel.at(p.localJobDir()).prune(keep);
     if (!removed.isEmpty()) {

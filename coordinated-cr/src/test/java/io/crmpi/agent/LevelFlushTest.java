@@ -62,6 +62,16 @@ class LevelFlushTest {
   }
 
   @Test
+  void aCancelledFlushStopsWithAnError() throws IOException {
+    Path local = root.resolve("local/6");
+    Path shared = Files.createDirectories(root.resolve("shared/6"));
+    write(local.resolve("nodes/n1/image/pages-1.img"), "pages", "rw-------");
+    IOException e = assertThrows(IOException.class,
+        () -> LevelFlush.flush(local, shared, null, null, "nodes/n1", n -> { }, () -> true));
+    assertTrue(e.getMessage().contains("flush cancelled"), e.getMessage());
+  }
+
+  @Test
   void aMissingNodeLocalCopyOrEpochDirectoryIsAClearError() throws IOException {
     Path shared = Files.createDirectories(root.resolve("shared/4"));
     IOException e = assertThrows(IOException.class,

@@ -91,7 +91,7 @@ class StorageLevelsTest extends UserJobTest {
       assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
           Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
       try (Stream<Path> left = Files.exists(epochs) ? Files.list(epochs) : Stream.empty()) {
-        assertEquals(List.of(), left.toList(), "node-local copies left after the job succeeded");
+        assertEquals(List.of(), left.toList(), "node-local copies left after the job succeeded:\n" + r.describe());
       }
     } finally {
       Crmpi.deleteTree(shm);
