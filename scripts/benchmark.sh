@@ -91,7 +91,8 @@ for MIB in "${SIZES[@]}"; do
   INIT=$(tree_init "$(pgrep -u "$BENCH_USER" -f "^$HALO 1000000" -n)")
   RAW="$B/raw-$MIB"; mkdir -p "$RAW"
   # shellcheck disable=SC2046
-  t0=$(now); "$CRMPI_CRIU" dump -t "$INIT" -D "$RAW" -o dump.log --leave-running --tcp-established \
+  # As crmpid runs it: with the prlimit shim, for hosts whose root lacks CAP_SYS_RESOURCE (docs/security.md).
+  t0=$(now); LD_PRELOAD="$ROOT/native/target/bin/libcrmpi-prlimit-compat.so" "$CRMPI_CRIU" dump -t "$INIT" -D "$RAW" -o dump.log --leave-running --tcp-established \
     --network-lock nftables --ghost-limit 268435456 $(external_args "$INIT" "$W"); t1=$(now)
   sync -f "$RAW"; t2=$(now)
   RAWDUMP=$(secs "$t0" "$t1"); RAWSYNC=$(secs "$t0" "$t2")
