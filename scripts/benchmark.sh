@@ -92,6 +92,12 @@ for MIB in "${SIZES[@]}"; do
   RAW="$B/raw-$MIB"; mkdir -p "$RAW"
   # shellcheck disable=SC2046
   # As crmpid runs it: with the prlimit shim, for hosts whose root lacks CAP_SYS_RESOURCE (docs/security.md).
+  # Once unmeasured first: CRIU's first run on a host probes the kernel for about 2 s (crmpid's CRIU has
+  # done that long before).
+  # shellcheck disable=SC2046
+  LD_PRELOAD="$ROOT/native/target/bin/libcrmpi-prlimit-compat.so" "$CRMPI_CRIU" dump -t "$INIT" -D "$RAW" -o dump.log \
+    --leave-running --tcp-established --network-lock nftables --ghost-limit 268435456 $(external_args "$INIT" "$W")
+  rm -rf "$RAW"; mkdir -p "$RAW"
   t0=$(now); LD_PRELOAD="$ROOT/native/target/bin/libcrmpi-prlimit-compat.so" "$CRMPI_CRIU" dump -t "$INIT" -D "$RAW" -o dump.log --leave-running --tcp-established \
     --network-lock nftables --ghost-limit 268435456 $(external_args "$INIT" "$W"); t1=$(now)
   sync -f "$RAW"; t2=$(now)

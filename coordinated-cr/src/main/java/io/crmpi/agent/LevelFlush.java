@@ -73,6 +73,7 @@ final class LevelFlush {
     Digests.fsyncTree(to);
     Digests.fsyncDirectory(to.getParent());
     Digests.fsyncDirectory(sharedEpoch);
+    f.dropFromPageCache();
     return new Result(f.copied, f.linked);
   }
 
@@ -98,6 +99,21 @@ final class LevelFlush {
         return FileVisitResult.CONTINUE;
       }
     });
+  }
+
+  /**
+   * Both copies leave the page cache once the copy is durable, as the images
+   * do after the persist: kept, they crowd out the ranks' memory and slow
+   * the next dump.
+   */
+  private void dropFromPageCache() throws IOException {
+    for (Path dir : new Path[] {from, to}) {
+      try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+        for (Path p : s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
+          io.crmpi.nativeio.Posix.dropFromPageCache(p);
+        }
+      }
+    }
   }
 
   /** Links target to the previous epoch's flushed copy when the node-local file is that epoch's. */
