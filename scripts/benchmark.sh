@@ -38,9 +38,10 @@ log() { echo "benchmark: $*" >&2; }
 # halo holds two N x N grids of doubles per rank: 16 MiB per rank is N=1024.
 edge_for() { awk -v m="$1" 'BEGIN { printf "%d", sqrt(m * 1048576 / 16) }'; }
 
-# Seconds between the "restoring" and "restored" lines of a job's log.
+# Seconds from the "verifying" line of a restore to "every node tree is restored and runs again" in a job's
+# log (the probation that follows, 5 s by default, is not part of the restore).
 restore_seconds() {
-  awk '/: verifying .* of checkpoint files/ { s = $1 } /: restored; the job continues/ { e = $1 }
+  awk '/: verifying .* of checkpoint files/ { s = $1 } /: every node tree is restored and runs again/ { e = $1 }
        END { gsub(/[TZ]/, " ", s); gsub(/[TZ]/, " ", e);
              split(s, a, " "); split(e, b, " "); split(a[2], x, ":"); split(b[2], y, ":");
              printf "%.2f", (y[1]*3600 + y[2]*60 + y[3]) - (x[1]*3600 + x[2]*60 + x[3]) }' "$1"
@@ -167,7 +168,10 @@ OUT="$ROOT/docs/benchmarks.md"
   echo "  *+ sync* adds the fsync of its images (the durable equivalent)."
   echo "- *dd*: \`dd if=/dev/zero bs=1M conv=fsync\` of the raw image's size: the disk's bound for writing it durably."
   echo "- *restore*: from the decision to restore (after a rank was killed with SIGKILL) to the restored tree running,"
-  echo "  including the verification of every image file's SHA-256 and the rollback of the working directory."
+  echo "  including the verification of every image file's SHA-256 and the rollback of the working directory (the"
+  echo "  probation after it, 5 s by default, is not counted)."
+  echo "- *raw criu dump*: CRIU run by hand as root on the user's tree, which lives in crmpid's namespaces; it"
+  echo "  spends about 2 s more than crmpid's own CRIU run on the same tree, whatever the image's size."
   echo
   echo "## With a node-local level (\`--local-dir\` on the same disk)"
   echo
@@ -190,7 +194,9 @@ OUT="$ROOT/docs/benchmarks.md"
   echo "The output of the run with checkpoints is $SAME to the one without crmpi."
   echo
   echo "What crmpid costs next to root's in-process CRIU: [benchmarks-crmpid.md](benchmarks-crmpid.md)"
-  echo "(\`scripts/benchmark-crmpid.sh\`)."
+  echo "(\`scripts/benchmark-crmpid.sh\`). What a working directory full of inputs costs at a checkpoint"
+  echo "(nothing: only the files the job writes are read): [benchmarks-workdir.md](benchmarks-workdir.md)"
+  echo "(\`scripts/benchmark-workdir.sh\`)."
   echo "Wall times include the JVM's start (about 0.5 s) and the container setup."
 } > "$OUT"
 cat "$OUT"
