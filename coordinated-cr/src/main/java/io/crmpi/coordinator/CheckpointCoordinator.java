@@ -59,9 +59,7 @@ public final class CheckpointCoordinator {
   private final ReentrantLock running = new ReentrantLock();
   private volatile boolean closed;
   private final StoragePlan storage;
-  /** Null without a node-local level. */
-  private final FlushQueue flushes;
-  private int commitsSinceFlush;
+  private final NodeLocalCopies local;
 
   public CheckpointCoordinator(CoordinatorConfig config, CheckpointStore store, List<AgentChannel> agents,
       Faults faults, Clock clock, LongSupplier nanoTime, CheckpointListener listener) {
@@ -91,8 +89,7 @@ public final class CheckpointCoordinator {
     this.nanoTime = nanoTime;
     this.listener = listener;
     this.storage = config.storage();
-    this.flushes = storage.hasLocal()
-        ? new FlushQueue(config.job(), this.agents, storage.flushTimeout(), deadlines, nanoTime) : null;
+    this.local = new NodeLocalCopies(config.job(), storage, store, this.agents, deadlines, nanoTime, listener);
   }
 
   /** Takes a global checkpoint; the job keeps running. */
@@ -122,9 +119,7 @@ public final class CheckpointCoordinator {
   /** No epoch starts after this; one that runs finishes. A flush that runs is stopped. */
   public void close() {
     closed = true;
-    if (flushes != null) {
-      flushes.close();
-    }
+    local.close();
   }
 
   /** Closes, and waits until an epoch that runs has ended (committed or aborted). */
@@ -132,9 +127,7 @@ public final class CheckpointCoordinator {
     closed = true;
     running.lock();
     running.unlock();
-    if (flushes != null) {
-      flushes.close();
-    }
+    local.close();
   }
 
   /**
@@ -142,25 +135,12 @@ public final class CheckpointCoordinator {
    * over: it succeeded). No-op without a node-local level.
    */
   public void dropLocalCopies() {
-    if (!storage.hasLocal()) {
-      return;
-    }
-    long epoch = 1;
-    try {
-      epoch = store.latest().map(Manifest::epoch).orElse(1L);
-    } catch (IOException e) {
-      // any positive epoch names the request in the agents' logs
-    }
-    long at = epoch;
-    Phase prune = broadcast(a -> new AgentRequest.Prune(at, storage.localJobDir(), java.util.Set.of()), RESUME_TIMEOUT);
-    if (!prune.ok(AgentReply.Pruned.class)) {
-      LOG.warning("job " + config.job() + ": could not remove every node-local copy: " + prune.problem());
-    }
+    local.dropAll();
   }
 
   /** The newest flush's outcome, if the job has a node-local level and flushed once. */
   public Optional<FlushOutcome> lastFlush() {
-    return flushes == null ? Optional.empty() : Optional.ofNullable(flushes.last());
+    return local.lastFlush();
   }
 
   public int consecutiveFailures() {
@@ -241,7 +221,7 @@ public final class CheckpointCoordinator {
 
     Path previous;
     try {
-      previous = store.latest().map(this::previousDir).orElse(null);
+      previous = store.latest().map(local::previousDir).orElse(null);
     } catch (IOException e) {
       previous = null;
     }
@@ -272,8 +252,7 @@ public final class CheckpointCoordinator {
 
     EpochLevels levels = storage.hasLocal() ? EpochLevels.local(dir) : EpochLevels.sharedOnly();
     if (storage.hasLocal() && storage.commitLevel() == StorageLevel.SHARED) {
-      FlushOutcome flushed = flushes.flushNow(epoch, dir, shared);
-      listener.flushEnded(flushed);
+      FlushOutcome flushed = local.flushBeforeCommit(epoch, dir, shared);
       if (!flushed.ok()) {
         return abort(p, AbortReason.FLUSH_FAILED, flushed.problem());
       }
@@ -305,13 +284,13 @@ public final class CheckpointCoordinator {
       }
     }
     if (flush) {
-      manifest = flushAfterCommit(manifest, vacate);
+      manifest = local.flushAfterCommit(manifest, vacate);
     }
     try {
       Map<String, Long> pinned = pins.describe();
       faults.check(FaultPoint.RETENTION, epoch);
       java.util.Set<Long> keepAlso = new java.util.TreeSet<>(pins.epochs());
-      newestShared().ifPresent(keepAlso::add);
+      local.newestShared().ifPresent(keepAlso::add);
       List<Long> removed = store.retain(config.keep(), keepAlso);
       if (!removed.isEmpty()) {
         LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": retention removed epochs " + removed
@@ -321,126 +300,8 @@ public final class CheckpointCoordinator {
     } catch (IOException e) {
       LOG.warning("job " + config.job() + " epoch " + epoch + ": retention failed: " + e);
     }
-    pruneLocal(epoch, keepAlsoAfterRetention());
+    local.prune(epoch, pins.epochs());
     return new CheckpointOutcome.Committed(manifest);
-  }
-
-  /** Where the next dump's working-directory snapshot links unchanged files from: the same level's copy. */
-  private Path previousDir(Manifest m) {
-    if (!storage.hasLocal()) {
-      return store.epochDir(m.epoch());
-    }
-    return m.levels().holds(StorageLevel.LOCAL) ? java.nio.file.Path.of(m.levels().localDir()) : null;
-  }
-
-  /**
-   * A committed epoch held only at the node-local level is flushed to the
-   * state directory: in the background (every flushEvery-th epoch), or now
-   * for a vacate, whose job leaves its nodes (their node-local copies with
-   * them). Returns the manifest as it stands afterwards.
-   */
-  private Manifest flushAfterCommit(Manifest manifest, boolean vacate) {
-    if (!storage.hasLocal() || manifest.levels().holds(StorageLevel.SHARED)) {
-      return manifest;
-    }
-    long epoch = manifest.epoch();
-    Path local = java.nio.file.Path.of(manifest.levels().localDir());
-    Path shared = store.epochDir(epoch);
-    commitsSinceFlush++;
-    if (vacate) {
-      LOG.info("job " + config.job() + " epoch " + epoch + ": vacate: flushing the epoch to the state directory"
-          + " before the job leaves its nodes");
-      FlushOutcome outcome = flushes.flushNow(epoch, local, shared);
-      Manifest after = recordFlush(outcome);
-      if (!outcome.ok()) {
-        LOG.severe("job " + config.job() + " epoch " + epoch + ": vacate: the flush to the state directory failed ("
-            + outcome.problem() + "); the epoch is only on the nodes' local storage, and a requeue to other nodes"
-            + " resumes from the newest epoch in the state directory");
-      }
-      return after == null ? manifest : after;
-    }
-    if (commitsSinceFlush >= storage.flushEvery()) {
-      commitsSinceFlush = 0;
-      flushes.request(epoch, local, shared, this::recordFlush);
-    }
-    return manifest;
-  }
-
-  /** Records a flush's end: the epoch's manifest gains the shared level. Returns the new manifest, or null. */
-  private Manifest recordFlush(FlushOutcome outcome) {
-    Manifest after = null;
-    if (outcome.ok()) {
-      try {
-        if (store.addLevel(outcome.epoch(), StorageLevel.SHARED)) {
-          after = store.get(outcome.epoch()).orElse(null);
-        }
-      } catch (IOException | RuntimeException e) {
-        outcome = FlushOutcome.failed(outcome.epoch(), "its manifest could not be updated: " + e);
-      }
-    }
-    FlushOutcome o = outcome;
-    if (o.ok()) {
-      long checkpointMillis = after == null ? 0 : after.timings().totalMillis();
-      LOG.info(String.format("job %s epoch %d: flushed to the state directory: %.1f MiB copied, %.1f MiB linked,"
-          + " in %.2f s; this job needs about %.0f s to vacate (checkpoint and flush: give it that much grace"
-          + " time)", config.job(), o.epoch(), o.bytes() / 1048576.0, o.linkedBytes() / 1048576.0,
-          o.millis() / 1000.0, Math.ceil((checkpointMillis + o.millis()) / 1000.0)));
-    } else {
-      LOG.warning("job " + config.job() + " epoch " + o.epoch() + ": flush to the state directory failed: "
-          + o.problem() + "; the epoch stays committed at the node-local level");
-    }
-    try {
-      listener.flushEnded(o);
-    } catch (RuntimeException e) {
-      LOG.warning("job " + config.job() + ": flush listener failed: " + e);
-    }
-    return after;
-  }
-
-  /** The newest committed epoch held in the state directory: retention keeps it whatever its count says. */
-  private Optional<Long> newestShared() {
-    if (!storage.hasLocal()) {
-      return Optional.empty();
-    }
-    try {
-      List<Manifest> all = store.committed();
-      for (int i = all.size() - 1; i >= 0; i--) {
-        if (all.get(i).levels().holds(StorageLevel.SHARED)) {
-          return Optional.of(all.get(i).epoch());
-        }
-      }
-    } catch (IOException e) {
-      LOG.warning("job " + config.job() + ": cannot list the committed epochs: " + e);
-    }
-    return Optional.empty();
-  }
-
-  /** The epochs whose node-local copies stay: the newest localKeep committed ones, and the pinned ones. */
-  private java.util.Set<Long> keepAlsoAfterRetention() {
-    java.util.Set<Long> keep = new java.util.TreeSet<>(pins.epochs());
-    try {
-      List<Manifest> all = store.committed();
-      for (int i = all.size() - 1, n = 0; i >= 0 && n < storage.localKeep(); i--) {
-        if (all.get(i).levels().holds(StorageLevel.LOCAL)) {
-          keep.add(all.get(i).epoch());
-          n++;
-        }
-      }
-    } catch (IOException e) {
-      return null; // keep everything this time
-    }
-    return keep;
-  }
-
-  /** Every node deletes the node-local copies not in keep (null: none this time). */
-  private void pruneLocal(long epoch, java.util.Set<Long> keep) {
-    if (!storage.hasLocal() || keep == null) {
-      return;
-    }
-    Phase prune = broadcast(a -> new AgentRequest.Prune(epoch, storage.localJobDir(), keep), RESUME_TIMEOUT);
-    if (!prune.ok(AgentReply.Pruned.class)) {
-      LOG.warning("job " + config.job() + " epoch " + epoch + ": removing old node-local copies: " + prune.problem());
-    }
   }
 
   /**
@@ -463,7 +324,7 @@ public final class CheckpointCoordinator {
     // The failed dump's node-local copy goes now (a full node-local disk would otherwise fail every
     // dump after it); not after a timeout, when an agent may not answer at all.
     if (!reason.beforeDump() && reason != AbortReason.DUMP_TIMEOUT && reason != AbortReason.PERSIST_TIMEOUT) {
-      pruneLocal(epoch, keepAlsoAfterRetention());
+      local.prune(epoch, pins.epochs());
     }
     return failed(new CheckpointOutcome.Aborted(epoch, reason, detail));
   }
