@@ -1,5 +1,8 @@
 package io.crmpi.agent;
 
+import io.crmpi.chunks.ChunkRecipe;
+import io.crmpi.chunks.ChunkStore;
+import io.crmpi.chunks.ChunkWriter;
 import io.crmpi.store.Digests;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -10,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.LongConsumer;
 
@@ -22,6 +26,11 @@ import java.util.function.LongConsumer;
  * epoch's flushed copy instead of copied again. A flush interrupted half
  * way leaves files the epoch's manifest does not yet count at the shared
  * level; a later flush of the same epoch replaces them.
+ *
+ * <p>With chunks, every image file of 64 KiB or more is stored as chunks
+ * (see {@link ChunkWriter}) instead of copied: only the chunks the node's
+ * previous flushed epoch does not hold are written, into one pack, and the
+ * file's recipe takes its place.
  */
 final class LevelFlush {
   private final Path from;
@@ -29,20 +38,34 @@ final class LevelFlush {
   private final Path previousFrom;
   private final Path previousTo;
   private final java.util.function.BooleanSupplier cancelled;
+  private final ChunkWriter chunks;
   private long copied;
   private long linked;
 
   private LevelFlush(Path from, Path to, Path previousFrom, Path previousTo,
-      java.util.function.BooleanSupplier cancelled) {
+      java.util.function.BooleanSupplier cancelled, ChunkWriter chunks) {
     this.from = from;
     this.to = to;
     this.previousFrom = previousFrom;
     this.previousTo = previousTo;
     this.cancelled = cancelled;
+    this.chunks = chunks;
   }
 
-  /** What one flush did. */
+  /** Image files smaller than this are copied as they are (CRIU's small images: cores, mappings). */
+  static final long CHUNKED_FROM = 64 << 10;
+
+  /**
+   * What one flush did: bytes written to the state directory, and bytes
+   * not written because they were there already (files linked, chunks
+   * reused).
+   */
   record Result(long copiedBytes, long linkedBytes) {}
+
+  /** How the images go to the state directory: as chunks (zstd at level, 0 for none), or as files. */
+  record Format(boolean chunks, int zstdLevel) {
+    static final Format FILES = new Format(false, 0);
+  }
 
   /**
    * Flushes nodeRel (e.g. "nodes/n1") of localEpoch into sharedEpoch;
@@ -50,12 +73,17 @@ final class LevelFlush {
    */
   static Result flush(Path localEpoch, Path sharedEpoch, Path previousLocal, Path previousShared, String nodeRel,
       LongConsumer progress) throws IOException {
-    return flush(localEpoch, sharedEpoch, previousLocal, previousShared, nodeRel, progress, () -> false);
+    return flush(localEpoch, sharedEpoch, previousLocal, previousShared, nodeRel, progress, () -> false,
+        Format.FILES, 0);
   }
 
-  /** As above; once cancelled says true, the flush stops at its next piece with an IOException. */
+  /**
+   * As above, in format, for epoch; once cancelled says true, the flush
+   * stops at its next piece with an IOException.
+   */
   static Result flush(Path localEpoch, Path sharedEpoch, Path previousLocal, Path previousShared, String nodeRel,
-      LongConsumer progress, java.util.function.BooleanSupplier cancelled) throws IOException {
+      LongConsumer progress, java.util.function.BooleanSupplier cancelled, Format format, long epoch)
+      throws IOException {
     Objects.requireNonNull(nodeRel, "nodeRel");
     Path from = localEpoch.resolve(nodeRel);
     Path to = sharedEpoch.resolve(nodeRel);
@@ -66,16 +94,46 @@ final class LevelFlush {
       throw new IOException("the epoch's directory in the state directory is missing: " + sharedEpoch
           + " (the epoch was removed meanwhile?)");
     }
-    LevelFlush f = new LevelFlush(from, to,
-        previousLocal == null ? null : previousLocal.resolve(nodeRel),
-        previousShared == null ? null : previousShared.resolve(nodeRel), cancelled);
-    f.copyTree(progress);
-    Digests.fsyncTree(to);
-    Digests.fsyncDirectory(to.getParent());
-    Digests.fsyncDirectory(sharedEpoch);
-    f.dropFromPageCache();
-    return new Result(f.copied, f.linked);
+    Path previousTo = previousShared == null ? null : previousShared.resolve(nodeRel);
+    try (ChunkWriter chunks = format.chunks() ? ChunkWriter.open(ChunkStore.ofEpochDir(sharedEpoch), epoch,
+        to.getFileName().toString(), previousRecipes(previousTo), format.zstdLevel()) : null) {
+      LevelFlush f = new LevelFlush(from, to, previousLocal == null ? null : previousLocal.resolve(nodeRel),
+          previousTo, cancelled, chunks);
+      f.copyTree(progress);
+      if (chunks != null) {
+        chunks.finish(); // the pack is durable before the manifest counts a recipe of it
+        f.copied += chunks.packBytes();
+        f.linked += chunks.reusedBytes();
+      }
+      Digests.fsyncTree(to);
+      Digests.fsyncDirectory(to.getParent());
+      Digests.fsyncDirectory(sharedEpoch);
+      f.dropFromPageCache();
+      return new Result(f.copied, f.linked);
+    }
   }
+
+  /** The recipes of the previous flushed epoch's images of this node (none when it has none or they are damaged). */
+  private static List<ChunkRecipe> previousRecipes(Path previousNodeDir) {
+    if (previousNodeDir == null) {
+      return List.of();
+    }
+    Path images = previousNodeDir.resolve("image");
+    List<ChunkRecipe> recipes = new java.util.ArrayList<>();
+    try (java.util.stream.Stream<Path> files = Files.walk(images)) {
+      for (Path p : files.filter(p -> p.getFileName().toString().endsWith(ChunkStore.RECIPE_SUFFIX)).toList()) {
+        try {
+          recipes.add(ChunkRecipe.decode(Files.readAllBytes(p)));
+        } catch (IOException e) {
+          // not reused: its chunks are written again
+        }
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return List.of();
+    }
+    return recipes;
+  }
+
 
   private void copyTree(LongConsumer progress) throws IOException {
     Files.walkFileTree(from, new SimpleFileVisitor<>() {
@@ -93,7 +151,10 @@ final class LevelFlush {
         String rel = from.relativize(file).toString();
         Path target = to.resolve(rel);
         Files.deleteIfExists(target); // an earlier, interrupted flush of this epoch
-        if (!linkUnchanged(rel, attrs, target)) {
+        Files.deleteIfExists(ChunkStore.recipeOf(target));
+        if (chunks != null && rel.startsWith("image/") && attrs.size() >= CHUNKED_FROM) {
+          storeAsChunks(file, target, progress);
+        } else if (!linkUnchanged(rel, attrs, target)) {
           copyFile(file, target, progress);
         }
         return FileVisitResult.CONTINUE;
@@ -135,6 +196,25 @@ final class LevelFlush {
     } catch (IOException | UnsupportedOperationException e) {
       return false; // copied instead
     }
+  }
+
+  private void storeAsChunks(Path source, Path target, LongConsumer progress) throws IOException {
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(source,
+        LinkOption.NOFOLLOW_LINKS);
+    ChunkRecipe recipe;
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      recipe = chunks.write(in, cancelled, progress);
+    }
+    byte[] bytes = recipe.encode();
+    try (FileChannel out = FileChannel.open(ChunkStore.recipeOf(target), java.util.Set.of(
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode))) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        out.write(b);
+      }
+    }
+    copied += bytes.length;
   }
 
   private void copyFile(Path source, Path target, LongConsumer progress) throws IOException {

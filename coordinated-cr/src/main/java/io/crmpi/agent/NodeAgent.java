@@ -123,7 +123,9 @@ public final class NodeAgent implements NodeHandle {
    * intact: every image file present with its size (the engine checks
    * their digests as it reads them) and the working-directory snapshot
    * verified. A restore that fails from one level is cleaned up (fenced)
-   * and tried from the next.
+   * and tried from the next. A copy whose images the flush stored as
+   * chunks is first put back together into the first (node-local) level's
+   * directory, each chunk checked on the way, and restored from there.
    */
   @Override
   public void restore(List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException {
@@ -140,9 +142,13 @@ public final class NodeAgent implements NodeHandle {
         failure = new IOException("node " + node() + ": " + problem);
         continue;
       }
-      log.accept("node " + node() + ": restoring from " + dir);
       try {
-        restoreFrom(dir, epoch, image, log);
+        Path images = dir;
+        if (io.crmpi.store.EpochVerifier.imagesChunked(dir, image)) {
+          images = rehydrate(epochDirs, i, epoch, image, log);
+        }
+        log.accept("node " + node() + ": restoring from " + dir);
+        restoreFrom(dir, images, epoch, image, log);
         return;
       } catch (IOException e) {
         if (next.isEmpty()) {
@@ -154,6 +160,29 @@ public final class NodeAgent implements NodeHandle {
       }
     }
     throw failure;
+  }
+
+  /**
+   * Puts the images of epochDirs[i], stored as chunks, back together in
+   * epochDirs[0] (the node-local level) and returns that directory.
+   */
+  private Path rehydrate(List<Path> epochDirs, int i, long epoch, NodeImage image, Consumer<String> log)
+      throws IOException {
+    if (i == 0) {
+      throw new IOException("its images in " + epochDirs.get(0) + " are stored as chunks, and the epoch has no"
+          + " node-local level to put them back together in");
+    }
+    Path into = epochDirs.get(0);
+    log.accept("node " + node() + ": putting its images back together from the chunks in " + epochDirs.get(i)
+        + " into " + into);
+    long[] done = {0};
+    try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + epoch + ": node " + node()
+        + " reassembling its images from chunks")) {
+      long total = image.files().stream().mapToLong(io.crmpi.store.FileDigest::size).sum();
+      Rehydration.rehydrate(epochDirs.get(i), into, image, io.crmpi.nativeio.Posix.uid(),
+          n -> meter.at(done[0] += n, total));
+    }
+    return into;
   }
 
   /** Why this node's part of the epoch in dir cannot be restored, or null when it can. */
@@ -169,7 +198,8 @@ public final class NodeAgent implements NodeHandle {
    * Rolls back the working-directory files the tree wrote, as the image
    * recorded them, and restores the node tree from the image.
    */
-  private void restoreFrom(Path epochDir, long epoch, NodeImage image, Consumer<String> log) throws IOException {
+  private void restoreFrom(Path epochDir, Path imagesDir, long epoch, NodeImage image, Consumer<String> log)
+      throws IOException {
     if (image.written() != null) {
       workdir.restore(image.written(), epochDir.resolve(image.workdirDir()), log);
     } else if (image.workdirDir() != null) {
@@ -182,7 +212,7 @@ public final class NodeAgent implements NodeHandle {
     NodeTree restored;
     try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + epoch + ": node " + node()
         + " restoring (reading and checking its image)")) {
-      restored = engine.restore(spec, epochDir.resolve(image.imageDir()), image, epoch, meter);
+      restored = engine.restore(spec, imagesDir.resolve(image.imageDir()), image, epoch, meter);
     }
     attach(restored);
   }
@@ -394,7 +424,8 @@ public final class NodeAgent implements NodeHandle {
       faults.check(FaultPoint.FLUSH, f.epoch());
       long[] done = {0};
       LevelFlush.Result r = LevelFlush.flush(f.localEpochDir(), f.sharedEpochDir(), f.previousLocal(),
-          f.previousShared(), "nodes/" + node(), n -> meter.at(done[0] += n, 0), () -> cancelFlushOf == f.epoch());
+          f.previousShared(), "nodes/" + node(), n -> meter.at(done[0] += n, 0), () -> cancelFlushOf == f.epoch(),
+          new LevelFlush.Format(f.chunks(), f.zstdLevel()), f.epoch());
       long ms = (nanoTime.getAsLong() - start) / 1_000_000;
       LOG.fine(() -> "job " + spec.job() + " epoch " + f.epoch() + ": node " + node() + " flushed "
           + r.copiedBytes() + " bytes (" + r.linkedBytes() + " linked) in " + ms + " ms");

@@ -27,6 +27,7 @@ final class FlushQueue implements AutoCloseable {
   private final String job;
   private final List<AgentChannel> agents;
   private final Duration timeout;
+  private final StoragePlan storage;
   private final Deadlines deadlines;
   private final java.util.function.LongSupplier nanoTime;
   private final ExecutorService thread;
@@ -35,11 +36,12 @@ final class FlushQueue implements AutoCloseable {
   private volatile Path[] lastFlushed;
   private volatile FlushOutcome lastOutcome;
 
-  FlushQueue(String job, List<AgentChannel> agents, Duration timeout, Deadlines deadlines,
+  FlushQueue(String job, List<AgentChannel> agents, StoragePlan storage, Deadlines deadlines,
       java.util.function.LongSupplier nanoTime) {
     this.job = job;
     this.agents = List.copyOf(agents);
-    this.timeout = timeout;
+    this.storage = storage;
+    this.timeout = storage.flushTimeout();
     this.deadlines = deadlines;
     this.nanoTime = nanoTime;
     this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -86,7 +88,8 @@ final class FlushQueue implements AutoCloseable {
     long start = nanoTime.getAsLong();
     Path[] previous = lastFlushed;
     Broadcast.Phase phase = Broadcast.send(agents, a -> new AgentRequest.Flush(epoch, local, shared,
-        previous == null ? null : previous[0], previous == null ? null : previous[1]), timeout, deadlines);
+        previous == null ? null : previous[0], previous == null ? null : previous[1], storage.chunks(),
+        storage.zstdLevel()), timeout, deadlines);
     FlushOutcome outcome;
     if (phase.ok(AgentReply.Flushed.class)) {
       long bytes = 0;

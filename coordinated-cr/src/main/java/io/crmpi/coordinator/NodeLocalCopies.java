@@ -47,7 +47,7 @@ final class NodeLocalCopies implements AutoCloseable {
     this.agents = List.copyOf(agents);
     this.deadlines = deadlines;
     this.listener = listener;
-    this.flushes = storage.hasLocal() ? new FlushQueue(job, this.agents, storage.flushTimeout(), deadlines, nanoTime)
+    this.flushes = storage.hasLocal() ? new FlushQueue(job, this.agents, storage, deadlines, nanoTime)
         : null;
   }
 
@@ -114,7 +114,8 @@ final class NodeLocalCopies implements AutoCloseable {
     FlushOutcome o = outcome;
     if (o.ok()) {
       long checkpointMillis = after == null ? 0 : after.timings().totalMillis();
-      LOG.info(String.format("job %s epoch %d: flushed to the state directory: %.1f MiB copied, %.1f MiB linked,"
+      LOG.info(String.format("job %s epoch %d: flushed to the state directory: %.1f MiB written, %.1f MiB already"
+          + " there (unchanged files and chunks),"
           + " in %.2f s; this job needs about %.0f s to vacate (checkpoint and flush: give it that much grace"
           + " time)", job, o.epoch(), o.bytes() / 1048576.0, o.linkedBytes() / 1048576.0,
           o.millis() / 1000.0, Math.ceil((checkpointMillis + o.millis()) / 1000.0)));

@@ -22,10 +22,15 @@ import java.util.Objects;
  *     epoch (a vacate's epoch always)
  * @param localKeep committed epochs each node keeps at the node-local level
  * @param flushTimeout how long every node may take to flush one epoch
+ * @param chunks flush the images as deduplicated chunks (else as files)
+ * @param zstdLevel with chunks: zstd's level where compression pays (0: none)
  */
 public record StoragePlan(Path localJobDir, StorageLevel commitLevel, int flushEvery, int localKeep,
-    Duration flushTimeout) {
+    Duration flushTimeout, boolean chunks, int zstdLevel) {
   public StoragePlan {
+    if (zstdLevel < 0 || zstdLevel > 19) {
+      throw new IllegalArgumentException("zstdLevel must be 0 (off) to 19: " + zstdLevel);
+    }
     Objects.requireNonNull(commitLevel, "commitLevel");
     if (localJobDir == null && commitLevel == StorageLevel.LOCAL) {
       throw new IllegalArgumentException("committing at the node-local level needs a node-local directory");
@@ -44,7 +49,7 @@ public record StoragePlan(Path localJobDir, StorageLevel commitLevel, int flushE
 
   /** Every dump straight to the state directory. */
   public static StoragePlan sharedOnly() {
-    return new StoragePlan(null, StorageLevel.SHARED, 1, 1, Duration.ofHours(1));
+    return new StoragePlan(null, StorageLevel.SHARED, 1, 1, Duration.ofHours(1), false, 0);
   }
 
   public boolean hasLocal() {
@@ -63,6 +68,7 @@ public record StoragePlan(Path localJobDir, StorageLevel commitLevel, int flushE
     }
     return "dumped to " + localJobDir + " (node-local, " + localKeep + " kept per node), committed at the "
         + commitLevel.label() + " level, flushed to the state directory"
-        + (flushEvery == 1 ? "" : " every " + flushEvery + " epochs");
+        + (flushEvery == 1 ? "" : " every " + flushEvery + " epochs")
+        + (chunks ? " as deduplicated chunks" + (zstdLevel > 0 ? " (zstd " + zstdLevel + ")" : "") : "");
   }
 }

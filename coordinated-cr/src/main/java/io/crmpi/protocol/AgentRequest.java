@@ -74,11 +74,19 @@ public sealed interface AgentRequest {
    *     null: a working-directory snapshot file it shares with this epoch (a
    *     hard link) is linked to its flushed copy instead of copied again
    * @param previousShared the state directory's copy of that epoch, or null
+   * @param chunks store the image files as chunks in the job's chunk store
+   *     (only the chunks that previousShared does not hold are written), not
+   *     as files
+   * @param zstdLevel with chunks: compress them with zstd at this level, where
+   *     it pays (0: never)
    */
-  record Flush(long epoch, Path localEpochDir, Path sharedEpochDir, Path previousLocal, Path previousShared)
-      implements AgentRequest {
+  record Flush(long epoch, Path localEpochDir, Path sharedEpochDir, Path previousLocal, Path previousShared,
+      boolean chunks, int zstdLevel) implements AgentRequest {
     public Flush {
       requirePositive(epoch);
+      if (zstdLevel < 0 || zstdLevel > 19) {
+        throw new IllegalArgumentException("zstdLevel must be 0 (off) to 19: " + zstdLevel);
+      }
       Objects.requireNonNull(localEpochDir, "localEpochDir");
       Objects.requireNonNull(sharedEpochDir, "sharedEpochDir");
       if ((previousLocal == null) != (previousShared == null)) {

@@ -1,5 +1,7 @@
 package io.crmpi.store;
 
+import io.crmpi.chunks.ChunkRecipe;
+import io.crmpi.chunks.ChunkStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,6 +15,8 @@ import java.util.function.LongConsumer;
  * listed must exist, be a regular file, and have the recorded size and
  * SHA-256. Each problem is one line naming the file relative to the epoch
  * directory, e.g. {@code "nodes/local/image/pages-1.img: sha256 mismatch"}.
+ * A file the flush stored as chunks (see {@link ChunkStore}) is checked as
+ * the file its chunks put together, each chunk against its id on the way.
  */
 public final class EpochVerifier {
   private EpochVerifier() {}
@@ -69,7 +73,10 @@ public final class EpochVerifier {
     for (FileDigest f : node.files()) {
       Path file = base.resolve(f.path());
       try {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) != f.size()) {
+        ChunkRecipe recipe = ChunkStore.recipeFor(file);
+        long size = recipe != null ? recipe.size()
+            : Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? Files.size(file) : -1;
+        if (size != f.size()) {
           return false;
         }
       } catch (IOException e) {
@@ -77,6 +84,19 @@ public final class EpochVerifier {
       }
     }
     return true;
+  }
+
+  /** Whether any image file of node in epochDir is stored as chunks (and must be put together to be read). */
+  public static boolean imagesChunked(Path epochDir, NodeImage node) {
+    Path base = epochDir.resolve(node.imageDir());
+    for (FileDigest f : node.files()) {
+      Path file = base.resolve(f.path());
+      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+          && Files.exists(ChunkStore.recipeOf(file), LinkOption.NOFOLLOW_LINKS)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void checkTree(
@@ -96,10 +116,53 @@ public final class EpochVerifier {
     }
   }
 
+  /** What is wrong with the file file's recipe puts together, or null when it matches. */
+  private static String checkChunked(Path base, Path file, FileDigest expected) {
+    try {
+      ChunkRecipe recipe = ChunkStore.recipeFor(file);
+      if (recipe.size() != expected.size()) {
+        return "size " + recipe.size() + " in its chunk recipe, manifest says " + expected.size();
+      }
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      ChunkStore.ofEpochDir(epochDirOf(base)).reassemble(recipe, new java.nio.channels.WritableByteChannel() {
+        @Override
+        public int write(java.nio.ByteBuffer b) {
+          int n = b.remaining();
+          sha.update(b);
+          return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+          return true;
+        }
+
+        @Override
+        public void close() { }
+      }, n -> { });
+      String actual = java.util.HexFormat.of().formatHex(sha.digest());
+      return actual.equals(expected.sha256()) ? null : "sha256 mismatch (as put together from its chunks)";
+    } catch (IOException | IllegalArgumentException | java.security.NoSuchAlgorithmException e) {
+      return "cannot be put together from its chunks: " + e.getMessage();
+    }
+  }
+
+  /** The epoch directory an image directory (EPOCH/nodes/NODE/image) is in. */
+  private static Path epochDirOf(Path imageDir) {
+    for (Path p = imageDir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
+      Path parent = p.getParent();
+      if (parent != null && parent.getFileName() != null && parent.getFileName().toString().equals("epochs")) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException(imageDir + " is not inside a job's epochs directory");
+  }
+
   /** What is wrong with file, or null when it matches. */
   private static String check(Path base, Path file, FileDigest expected) {
     if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-      return "missing";
+      return Files.exists(ChunkStore.recipeOf(file), LinkOption.NOFOLLOW_LINKS)
+          ? checkChunked(base, file, expected) : "missing";
     }
     if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
       return "not a regular file";

@@ -1,5 +1,7 @@
 package io.crmpi.store;
 
+import io.crmpi.chunks.ChunkStore;
+import io.crmpi.chunks.ChunkSweep;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -263,11 +265,18 @@ public final class FileCheckpointStore implements CheckpointStore {
     List<Long> ids = epochIds();
     List<Long> committed = new ArrayList<>();
     List<Long> pending = new ArrayList<>();
+    long newestShared = 0;
     for (long epoch : ids) {
       if (!Files.exists(epochDir(epoch).resolve(MANIFEST), LinkOption.NOFOLLOW_LINKS)) {
         pending.add(epoch);
-      } else if (load(epoch).isPresent()) {
-        committed.add(epoch);
+      } else {
+        Optional<Manifest> m = load(epoch);
+        if (m.isPresent()) {
+          committed.add(epoch);
+          if (m.get().levels().holds(StorageLevel.SHARED)) {
+            newestShared = epoch;
+          }
+        }
       }
     }
     if (committed.isEmpty()) {
@@ -286,7 +295,19 @@ public final class FileCheckpointStore implements CheckpointStore {
     if (!removed.isEmpty()) {
       Digests.fsyncDirectory(epochs);
     }
+    sweepChunks(newestShared);
     return removed;
+  }
+
+  /** Removes the chunk packs no epoch refers to any more (see {@link ChunkSweep}). */
+  private void sweepChunks(long newestShared) throws IOException {
+    ChunkSweep.Result r = ChunkSweep.sweep(ChunkStore.of(root), epochs, newestShared);
+    if (r.skipped() != null) {
+      LOG.log(Level.WARNING, "job " + job + ": chunk packs not swept: " + r.skipped());
+    } else if (r.packsRemoved() > 0) {
+      LOG.log(Level.DEBUG, () -> "job " + job + ": removed " + r.packsRemoved() + " chunk packs no epoch uses ("
+          + r.bytesFreed() + " bytes)");
+    }
   }
 
   /**
@@ -307,6 +328,11 @@ public final class FileCheckpointStore implements CheckpointStore {
           DurableFiles.deleteTree(p);
         }
       }
+    }
+    Path chunks = root.resolve("chunks");
+    if (Files.isDirectory(chunks, LinkOption.NOFOLLOW_LINKS)) {
+      freed += DurableFiles.bytesFreedByDeleting(chunks);
+      DurableFiles.deleteTree(chunks);
     }
     Digests.fsyncDirectory(epochs);
     return freed;

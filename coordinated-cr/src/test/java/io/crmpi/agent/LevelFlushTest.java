@@ -67,7 +67,8 @@ class LevelFlushTest {
     Path shared = Files.createDirectories(root.resolve("shared/6"));
     write(local.resolve("nodes/n1/image/pages-1.img"), "pages", "rw-------");
     IOException e = assertThrows(IOException.class,
-        () -> LevelFlush.flush(local, shared, null, null, "nodes/n1", n -> { }, () -> true));
+        () -> LevelFlush.flush(local, shared, null, null, "nodes/n1", n -> { }, () -> true, LevelFlush.Format.FILES,
+            6));
     assertTrue(e.getMessage().contains("flush cancelled"), e.getMessage());
   }
 

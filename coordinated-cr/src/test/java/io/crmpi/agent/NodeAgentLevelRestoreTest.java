@@ -103,4 +103,52 @@ class NodeAgentLevelRestoreTest {
     assertEquals("node node0: image files missing or of the wrong size", e.getMessage());
     verify(engine, never()).restore(any(), any(), any(), anyLong(), any());
   }
+
+  /** The state directory's copy stored as chunks by a flush, the node-local copy gone; returns the image's bytes. */
+  private byte[] chunkedSharedCopyOnly() throws IOException {
+    byte[] pages = new byte[600 * 1024];
+    new java.util.Random(4).nextBytes(pages);
+    Files.write(local.resolve("nodes/node0/image/pages-1.img"), pages);
+    Files.writeString(local.resolve("nodes/node0/image/core-1.img"), "core");
+    image = new NodeImage("node0", "nodes/node0/image", Digests.digestTree(local.resolve("nodes/node0/image")),
+        null, null, List.of(), Map.of());
+    io.crmpi.store.DurableFiles.deleteTree(shared.resolve("nodes"));
+    LevelFlush.flush(local, shared, null, null, "nodes/node0", n -> { }, () -> false,
+        new LevelFlush.Format(true, 1), 4);
+    assertTrue(Files.exists(shared.resolve("nodes/node0/image/pages-1.img.crmpi-chunks")));
+    assertTrue(Files.exists(shared.resolve("nodes/node0/image/core-1.img")), "small images are copied as they are");
+    io.crmpi.store.DurableFiles.deleteTree(local.resolve("nodes"));
+    return pages;
+  }
+
+  @Test
+  void imagesStoredAsChunksArePutBackTogetherAtTheNodeLocalLevelAndRestoredFromThere() throws Exception {
+    byte[] pages = chunkedSharedCopyOnly();
+    when(engine.restore(any(), any(), any(), anyLong(), any())).thenReturn(tree);
+    agent.restore(List.of(local, shared), 4, image, log::add);
+    verify(engine).restore(any(), eq(local.resolve("nodes/node0/image")), eq(image), eq(4L), any());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(pages,
+        Files.readAllBytes(local.resolve("nodes/node0/image/pages-1.img")));
+    assertEquals("core", Files.readString(local.resolve("nodes/node0/image/core-1.img")));
+    assertTrue(log.stream().anyMatch(l -> l.contains("back together from the chunks in " + shared)), log.toString());
+  }
+
+  @Test
+  void aDamagedChunkFailsTheRestoreBeforeAnythingIsRestoredAndLeavesNoHalfCopy() throws Exception {
+    chunkedSharedCopyOnly();
+    Path packs = root.resolve("state/chunks/packs");
+    Path pack;
+    try (var s = Files.list(packs)) {
+      pack = s.findFirst().orElseThrow();
+    }
+    byte[] b = Files.readAllBytes(pack);
+    b[b.length / 2] ^= 0x40;
+    Files.write(pack, b);
+    IOException e = assertThrows(IOException.class, () -> agent.restore(List.of(local, shared), 4, image, log::add));
+    assertTrue(e.getMessage().contains("SHA-256") || e.getMessage().contains("decompress"), e.getMessage());
+    verify(engine, never()).restore(any(), any(), any(), anyLong(), any());
+    try (var s = Files.list(local.resolve("nodes/node0"))) {
+      assertEquals(List.of(), s.toList(), "no half-built image directory is left");
+    }
+  }
 }

@@ -65,7 +65,7 @@ class StorageLevelsTest {
   }
 
   CheckpointCoordinator coordinator(StorageLevel commitAt, int keep, int flushEvery, int localKeep) {
-    StoragePlan plan = new StoragePlan(local.jobDir(), commitAt, flushEvery, localKeep, SHORT);
+    StoragePlan plan = new StoragePlan(local.jobDir(), commitAt, flushEvery, localKeep, SHORT, true, 1);
     coordinator = new CheckpointCoordinator(new CoordinatorConfig(JOB, "criu", keep, SHORT, SHORT, SHORT, plan),
         store, List.of(b, a), Faults.none(), Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC),
         System::nanoTime, new CheckpointListener() {

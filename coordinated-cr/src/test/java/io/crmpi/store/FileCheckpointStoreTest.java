@@ -158,4 +158,59 @@ class FileCheckpointStoreTest extends CheckpointStoreContractTest {
   void openRefusesABlankJob() {
     assertThrows(IllegalArgumentException.class, () -> FileCheckpointStore.open(storage, " "));
   }
+
+  /** Commits an epoch whose one image file the flush stored as chunks; returns the file's bytes. */
+  private byte[] commitChunkedEpoch(long seed) throws Exception {
+    long epoch = store.beginEpoch();
+    byte[] pages = new byte[300 * 1024];
+    new java.util.Random(seed).nextBytes(pages);
+    io.crmpi.chunks.ChunkRecipe recipe;
+    try (io.crmpi.chunks.ChunkWriter w = io.crmpi.chunks.ChunkWriter.open(io.crmpi.chunks.ChunkStore.of(storage),
+        epoch, "local", List.of(), 1)) {
+      recipe = w.write(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(pages)), () -> false,
+          n -> { });
+      w.finish();
+    }
+    Path file = store.epochDir(epoch).resolve(IMAGE_DIR).resolve("pages-1.img");
+    Files.createDirectories(file.getParent());
+    Files.write(io.crmpi.chunks.ChunkStore.recipeOf(file), recipe.encode());
+    String sha = java.util.HexFormat.of().formatHex(
+        java.security.MessageDigest.getInstance("SHA-256").digest(pages));
+    store.commit(manifest(epoch, List.of(new FileDigest("pages-1.img", pages.length, sha)), List.of()));
+    return pages;
+  }
+
+  private List<Path> packs() throws IOException {
+    try (java.util.stream.Stream<Path> s = Files.list(storage.resolve("chunks/packs"))) {
+      return s.sorted().toList();
+    }
+  }
+
+  @Test
+  void anImageStoredAsChunksIsVerifiedAsTheFileTheyPutTogether() throws Exception {
+    commitChunkedEpoch(1);
+    Manifest m = store.latest().orElseThrow();
+    assertEquals(List.of(), store.verify(m, CheckpointStore.Scope.EVERYTHING));
+    Path pack = packs().get(0);
+    byte[] b = Files.readAllBytes(pack);
+    b[100] ^= 1;
+    Files.write(pack, b);
+    List<String> problems = store.verify(m, CheckpointStore.Scope.EVERYTHING);
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith(IMAGE_DIR + "/pages-1.img: cannot be put together from its chunks")
+        && problems.get(0).contains("SHA-256"), problems.get(0));
+  }
+
+  @Test
+  void retentionRemovesThePacksOfTheEpochsItRemoves() throws Exception {
+    commitChunkedEpoch(2);
+    commitChunkedEpoch(3);
+    List<Path> before = packs();
+    assertEquals(2, before.size());
+    store.retain(1);
+    assertEquals(List.of(before.get(1)), packs(), "the removed epoch's pack is gone, the kept one's stays");
+    assertEquals(List.of(), store.verify(store.latest().orElseThrow(), CheckpointStore.Scope.EVERYTHING));
+    ((FileCheckpointStore) store).removeImages("job done");
+    assertFalse(Files.exists(storage.resolve("chunks")), "removing the images removes the chunks");
+  }
 }

@@ -24,8 +24,11 @@ import org.junit.jupiter.api.Test;
  *   <li>A rank is killed: the job is restored from the node-local copy.
  *   <li>Every node-local copy is deleted (as a lost node takes them), then a
  *       rank is killed: epochs held only there are skipped, and the job is
- *       restored from the state directory's copy of the newest flushed epoch.
+ *       restored from the state directory's copy of the newest flushed epoch,
+ *       whose images the flush stored as deduplicated chunks: they are put
+ *       back together at the node-local level and restored from there.
  * </ul>
+ * Later flushes reuse chunks of the ones before.
  * Each time the output is byte-identical to an uninterrupted run's; the
  * user's directory in the shared root is 0700, and once the job succeeded no
  * node-local copy is left.
@@ -33,6 +36,8 @@ import org.junit.jupiter.api.Test;
 class StorageLevelsTest extends UserJobTest {
   private static final int RANKS = 4;
   private static final String ITERS = "8000";
+  private static final Pattern FLUSHED = Pattern.compile(
+      "flushed to the state directory: ([0-9.]+) MiB written, ([0-9.]+) MiB already");
   private static final Pattern RESTORED_FROM = Pattern.compile("node local: restoring from (\\S+)");
 
   @Test
@@ -88,6 +93,15 @@ class StorageLevelsTest extends UserJobTest {
       String last = restoredFrom.get(restoredFrom.size() - 1);
       assertTrue(last.startsWith(c.jobDir("ring").resolve("checkpoints/epochs").toString()),
           "the second restore did not read the state directory: " + restoredFrom + "\n" + r.describe());
+      assertTrue(r.stderr().contains("putting its images back together from the chunks in "
+          + c.jobDir("ring").resolve("checkpoints/epochs")), "the state directory's copy was not read from its"
+          + " chunks:\n" + r.describe());
+      Matcher flushed = FLUSHED.matcher(both);
+      double reused = 0;
+      while (flushed.find()) {
+        reused = Math.max(reused, Double.parseDouble(flushed.group(2)));
+      }
+      assertTrue(reused > 0, "no flush reused a chunk of the one before:\n" + r.describe());
       assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
           Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
       try (Stream<Path> left = Files.exists(epochs) ? Files.list(epochs) : Stream.empty()) {

@@ -83,6 +83,18 @@ final class RunCommand implements Callable<Integer> {
       description = "With --local-dir: checkpoints each node keeps on its local storage. Default: ${DEFAULT-VALUE}.")
   int localKeep;
 
+  @Option(names = "--flush-format", paramLabel = "FORMAT", defaultValue = "chunks",
+      description = "With --local-dir: how the flush stores checkpoints in the state directory: chunks (each"
+          + " checkpoint writes only the memory pages that changed since the last flushed one, compressed where"
+          + " that pays) or files (every checkpoint whole, as CRIU wrote it). Default: ${DEFAULT-VALUE}.")
+  String flushFormat;
+
+  @Option(names = "--zstd-level", paramLabel = "N", defaultValue = "1",
+      description = "With --flush-format chunks: zstd's compression level, 1 (fastest) to 19; 0 stores chunks"
+          + " uncompressed. A chunk is stored compressed only when that saves an eighth of it. Default:"
+          + " ${DEFAULT-VALUE}.")
+  int zstdLevel;
+
   @Mixin TimeoutOptions timeouts;
 
   @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The job's command, after --.")
@@ -110,7 +122,7 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("unknown --commit-at '" + commitAt + "': use local or shared");
     }
-    return new StorageSpec(local.toString(), commitAt, flushEvery, localKeep);
+    return new StorageSpec(local.toString(), commitAt, flushEvery, localKeep, flushFormat, zstdLevel);
   }
 
   @Override

@@ -17,9 +17,24 @@ import java.time.Duration;
  *     to be committed
  * @param flushEvery flush every k-th epoch to the state directory
  * @param localKeep epochs each node keeps in its node-local directory
+ * @param flushFormat "chunks" (deduplicated, compressed where it pays) or
+ *     "files": how the flush stores the images in the state directory (null,
+ *     in the specs of jobs run before chunks: files)
+ * @param zstdLevel with chunks: zstd's level (0: no compression)
  */
-public record StorageSpec(String localDir, String commitAt, int flushEvery, int localKeep) {
+public record StorageSpec(String localDir, String commitAt, int flushEvery, int localKeep, String flushFormat,
+    int zstdLevel) {
+  public static final String CHUNKS = "chunks";
+  public static final String FILES = "files";
+
   public StorageSpec {
+    flushFormat = flushFormat == null ? FILES : flushFormat;
+    if (!flushFormat.equals(CHUNKS) && !flushFormat.equals(FILES)) {
+      throw new IllegalArgumentException("unknown --flush-format '" + flushFormat + "': use chunks or files");
+    }
+    if (zstdLevel < 0 || zstdLevel > 19) {
+      throw new IllegalArgumentException("--zstd-level must be 0 (no compression) to 19: " + zstdLevel);
+    }
     if (localDir != null && !Path.of(localDir).isAbsolute()) {
       throw new IllegalArgumentException("--local-dir must be an absolute path: " + localDir);
     }
@@ -35,7 +50,7 @@ public record StorageSpec(String localDir, String commitAt, int flushEvery, int 
 
   /** Every checkpoint straight to the state directory (jobs run before the levels). */
   public static StorageSpec sharedOnly() {
-    return new StorageSpec(null, "shared", 1, 1);
+    return new StorageSpec(null, "shared", 1, 1, FILES, 0);
   }
 
   /** The coordinator's plan for job, run by the user uid. */
@@ -44,6 +59,6 @@ public record StorageSpec(String localDir, String commitAt, int flushEvery, int 
       return StoragePlan.sharedOnly();
     }
     return new StoragePlan(NodeLocalLevel.of(Path.of(localDir), uid, job).jobDir(), StorageLevel.of(commitAt),
-        flushEvery, localKeep, flushTimeout);
+        flushEvery, localKeep, flushTimeout, flushFormat.equals(CHUNKS), zstdLevel);
   }
 }

@@ -1,0 +1,77 @@
+package io.crmpi.agent;
+
+import io.crmpi.chunks.ChunkRecipe;
+import io.crmpi.chunks.ChunkStore;
+import io.crmpi.store.DurableFiles;
+import io.crmpi.store.FileDigest;
+import io.crmpi.store.NodeImage;
+import io.crmpi.store.NodeLocalLevel;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.function.LongConsumer;
+
+/**
+ * Puts a node's images back together from the state directory's chunks
+ * into the node-local level, as the job's user, so that crmpid restores
+ * plain files as it always does (and checks them against its seal). Each
+ * chunk is checked against its id as it is read; a file whose chunk is
+ * damaged fails here, before anything is restored. The images are built in
+ * a directory of their own and renamed into place whole, replacing what
+ * the node-local level held for the epoch (a short or damaged copy).
+ */
+final class Rehydration {
+  private Rehydration() {}
+
+  /**
+   * Writes node's image files of the epoch in from (the state directory's
+   * copy, chunks and plain files) to the same place under into (the
+   * epoch's directory at the node-local level); progress hears the bytes.
+   */
+  static void rehydrate(Path from, Path into, NodeImage image, int uid, LongConsumer progress) throws IOException {
+    Path epochs = into.getParent();
+    if (epochs == null || epochs.getParent() == null) {
+      throw new IOException("not a node-local epoch directory: " + into);
+    }
+    NodeLocalLevel.at(epochs.getParent()).prepare(uid);
+    Path target = into.resolve(image.imageDir()).normalize();
+    if (!target.startsWith(into.normalize())) {
+      throw new IOException("image directory " + image.imageDir() + " is outside the epoch directory");
+    }
+    Files.createDirectories(target.getParent());
+    Path building = Files.createTempDirectory(target.getParent(), ".rehydrating-",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    try {
+      ChunkStore store = ChunkStore.ofEpochDir(from);
+      Path source = from.resolve(image.imageDir());
+      for (FileDigest f : image.files()) {
+        Path out = building.resolve(f.path());
+        Files.createDirectories(out.getParent());
+        Path in = source.resolve(f.path());
+        ChunkRecipe recipe = ChunkStore.recipeFor(in);
+        if (recipe == null) {
+          Files.copy(in, out, LinkOption.NOFOLLOW_LINKS);
+          progress.accept(f.size());
+          continue;
+        }
+        try (FileChannel ch = FileChannel.open(out, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+          store.reassemble(recipe, ch, progress);
+        }
+      }
+      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        DurableFiles.deleteTree(target);
+      }
+      Files.move(building, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      DurableFiles.deleteTree(building);
+      throw e;
+    }
+  }
+}

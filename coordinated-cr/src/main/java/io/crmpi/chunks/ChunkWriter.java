@@ -1,0 +1,159 @@
+package io.crmpi.chunks;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
+
+/**
+ * Stores one node's image files of one epoch as chunks: a chunk the
+ * node's previous flushed epoch already stored is referred to where it is,
+ * every other chunk is appended (compressed where that pays) to one new
+ * pack file, fsynced once by {@link #finish}. A pack the previous epoch
+ * used less than half of is retiring: its chunks are written again, so
+ * that once the older epochs are gone the pack is too, and a long job's
+ * store does not fill with packs kept alive by a few chunks each.
+ */
+public final class ChunkWriter implements AutoCloseable {
+  private final ChunkStore store;
+  private final long epoch;
+  private final String node;
+  private final Map<ChunkId, ChunkRef> known;
+  private final Compression compression;
+  private String packName;
+  private FileChannel pack;
+  private long packBytes;
+  private long newBytes;
+  private long reusedBytes;
+
+  private ChunkWriter(ChunkStore store, long epoch, String node, Map<ChunkId, ChunkRef> known, int level) {
+    this.store = store;
+    this.epoch = epoch;
+    this.node = node;
+    this.known = known;
+    this.compression = Compression.atLevel(level);
+  }
+
+  /**
+   * A writer for node's part of epoch, reusing the chunks of the recipes
+   * of previousRecipes (that node's recipes in the previous flushed epoch;
+   * empty for none); level is zstd's (0: no compression).
+   */
+  public static ChunkWriter open(ChunkStore store, long epoch, String node, List<ChunkRecipe> previousRecipes,
+      int level) {
+    return new ChunkWriter(store, epoch, node, reusable(store, previousRecipes), level);
+  }
+
+  private static Map<ChunkId, ChunkRef> reusable(ChunkStore store, List<ChunkRecipe> previous) {
+    Map<ChunkId, ChunkRef> byId = new HashMap<>();
+    for (ChunkRecipe r : previous) {
+      for (ChunkRef c : r.chunks()) {
+        byId.putIfAbsent(c.id(), c);
+      }
+    }
+    Map<String, Long> used = new HashMap<>();
+    byId.values().forEach(c -> used.merge(c.pack(), (long) c.storedLength(), Long::sum));
+    Map<String, Boolean> keep = new HashMap<>();
+    for (Map.Entry<String, Long> e : used.entrySet()) {
+      try {
+        long size = Files.size(store.packs().resolve(e.getKey()));
+        keep.put(e.getKey(), e.getValue() * 2 >= size);
+      } catch (IOException gone) {
+        keep.put(e.getKey(), false); // written again rather than referred to
+      }
+    }
+    byId.values().removeIf(c -> !keep.get(c.pack()));
+    return byId;
+  }
+
+  /** Reads in to its end and returns its recipe; cancelled is asked between chunks. */
+  public ChunkRecipe write(ReadableByteChannel in, BooleanSupplier cancelled, LongConsumer progress)
+      throws IOException {
+    List<ChunkRef> refs = new java.util.ArrayList<>();
+    long[] size = {0};
+    PageChunker.split(in, (buf, len) -> {
+      if (cancelled.getAsBoolean()) {
+        throw new IOException("flush cancelled: the epoch's node-local copy is being removed");
+      }
+      ChunkId id = ChunkId.of(buf, 0, len);
+      ChunkRef ref = known.get(id);
+      if (ref == null) {
+        ref = append(id, buf, len);
+        known.put(id, ref);
+      } else {
+        reusedBytes += len;
+      }
+      refs.add(ref);
+      size[0] += len;
+      progress.accept(len);
+    });
+    return new ChunkRecipe(size[0], refs);
+  }
+
+  private ChunkRef append(ChunkId id, byte[] buf, int len) throws IOException {
+    if (pack == null) {
+      Files.createDirectories(store.packs(), PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rwx------")));
+      packName = PackName.next(epoch, node);
+      pack = FileChannel.open(store.packs().resolve(packName), java.util.Set.of(StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
+    int stored = compression.compress(buf, len);
+    ByteBuffer b = stored < 0 ? ByteBuffer.wrap(buf, 0, len) : ByteBuffer.wrap(compression.output(), 0, stored);
+    int n = b.remaining();
+    long offset = packBytes;
+    while (b.hasRemaining()) {
+      pack.write(b);
+    }
+    packBytes += n;
+    newBytes += len;
+    return new ChunkRef(id, packName, offset, n, len, stored >= 0);
+  }
+
+  /** Makes the new pack durable (its data, then its directory entry); before any recipe refers to it. */
+  public void finish() throws IOException {
+    if (pack != null) {
+      pack.force(true);
+      pack.close();
+      pack = null;
+      ChunkStore.fsyncDirectory(store.packs());
+      io.crmpi.nativeio.Posix.dropFromPageCache(store.packs().resolve(packName)); // as the flushed copies
+    }
+  }
+
+  /** Bytes written to the new pack (after compression). */
+  public long packBytes() {
+    return packBytes;
+  }
+
+  /** Uncompressed bytes of the chunks that were new. */
+  public long newBytes() {
+    return newBytes;
+  }
+
+  /** Bytes of the chunks referred to where an earlier flush stored them. */
+  public long reusedBytes() {
+    return reusedBytes;
+  }
+
+  /** Closes an unfinished pack; it is left for the sweep (no recipe refers to it yet). */
+  @Override
+  public void close() throws IOException {
+    compression.close();
+    if (pack != null) {
+      pack.close();
+      pack = null;
+    }
+  }
+}

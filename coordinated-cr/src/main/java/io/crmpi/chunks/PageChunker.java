@@ -1,0 +1,66 @@
+package io.crmpi.chunks;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.util.zip.CRC32C;
+
+/**
+ * Cuts a file into content-defined chunks of whole pages. A chunk ends
+ * after a page whose CRC32C has its low three bits zero (one page in eight,
+ * so chunks average about 32 KiB), or at 64 pages, or at the end of the
+ * file. Because a cut depends only on the page before it, a CRIU page image
+ * in which a mapping grew or a page appeared (everything after it shifted
+ * by whole pages) still cuts where it did, and only the chunks around the
+ * change are new. An all-zero page is not a cut (its CRC32C is 0x98f94189),
+ * so a zeroed region becomes 64-page chunks that all share one id.
+ */
+public final class PageChunker {
+  public static final int PAGE = 4096;
+  static final int MAX_PAGES = 64;
+  static final int MAX_BYTES = MAX_PAGES * PAGE;
+  private static final int CUT_MASK = 0x7;
+
+  /** Hears each chunk: its bytes are buf[0, len), valid only during the call. */
+  @FunctionalInterface
+  public interface Sink {
+    void chunk(byte[] buf, int len) throws IOException;
+  }
+
+  private PageChunker() {}
+
+  /** Reads in to its end and hands every chunk to sink, in order. */
+  public static void split(ReadableByteChannel in, Sink sink) throws IOException {
+    byte[] buf = new byte[MAX_BYTES];
+    ByteBuffer bb = ByteBuffer.wrap(buf);
+    CRC32C crc = new CRC32C();
+    int len = 0;
+    while (true) {
+      int pageStart = len;
+      bb.limit(pageStart + PAGE).position(pageStart);
+      boolean eof = false;
+      while (bb.hasRemaining()) {
+        if (in.read(bb) < 0) {
+          eof = true;
+          break;
+        }
+      }
+      len = bb.position();
+      int pageLen = len - pageStart;
+      if (pageLen == PAGE) {
+        crc.reset();
+        crc.update(buf, pageStart, PAGE);
+        if ((crc.getValue() & CUT_MASK) == 0 || len == MAX_BYTES) {
+          sink.chunk(buf, len);
+          len = 0;
+        }
+      }
+      if (eof) {
+        if (len > 0) {
+          sink.chunk(buf, len);
+        }
+        return;
+      }
+    }
+  }
+}
