@@ -79,6 +79,13 @@ final class FlushQueue implements AutoCloseable {
     }
   }
 
+  /** Takes local and shared as the epoch flushed last (from an earlier run of the job), if none is yet. */
+  void flushedBefore(Path local, Path shared) {
+    if (lastFlushed == null) {
+      lastFlushed = new Path[] {local, shared};
+    }
+  }
+
   /** The newest flush's outcome, or null before the first. */
   FlushOutcome last() {
     return lastOutcome;

@@ -49,6 +49,28 @@ final class NodeLocalCopies implements AutoCloseable {
     this.listener = listener;
     this.flushes = storage.hasLocal() ? new FlushQueue(job, this.agents, storage, deadlines, nanoTime)
         : null;
+    if (flushes != null) {
+      seedFromStore();
+    }
+  }
+
+  /**
+   * After a restart the first flush builds on the newest epoch the state
+   * directory already holds (its chunks are reused), not on nothing.
+   */
+  private void seedFromStore() {
+    try {
+      List<Manifest> committed = store.committed();
+      for (int i = committed.size() - 1; i >= 0; i--) {
+        Manifest m = committed.get(i);
+        if (m.levels().holds(StorageLevel.SHARED) && m.levels().localDir() != null) {
+          flushes.flushedBefore(Path.of(m.levels().localDir()), store.epochDir(m.epoch()));
+          return;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.fine(() -> "job " + job + ": no earlier flushed epoch to build on: " + e);
+    }
   }
 
   /** Where the next dump's working-directory snapshot links unchanged files from: the same level's copy. */

@@ -120,6 +120,30 @@ class StorageLevelsTest {
   }
 
   @Test
+  void aRestartedJobsFirstFlushBuildsOnTheNewestEpochTheStateDirectoryHolds() throws Exception {
+    coordinator(StorageLevel.LOCAL, 3, 1, 2);
+    committed(coordinator.checkpoint("periodic"));
+    awaitLevel(1, StorageLevel.SHARED);
+    coordinator.close();
+    FakeAgent again = new FakeAgent("node-a");
+    FakeAgent bAgain = new FakeAgent("node-b");
+    coordinator = new CheckpointCoordinator(new CoordinatorConfig(JOB, "criu", 3, SHORT, SHORT, SHORT,
+        new StoragePlan(local.jobDir(), StorageLevel.LOCAL, 1, 2, SHORT, true, 1)), store, List.of(bAgain, again),
+        Faults.none(), Clock.systemUTC(), System::nanoTime, new CheckpointListener() {
+          @Override
+          public void epochEnded(CheckpointOutcome outcome) {}
+        });
+    committed(coordinator.checkpoint("periodic"));
+    awaitLevel(2, StorageLevel.SHARED);
+    Flush f = again.requestsOf(Flush.class).get(0);
+    assertEquals(2, f.epoch());
+    assertEquals(store.epochDir(1), f.previousShared(), "its chunks are reused, not written again");
+    assertEquals(local.epochDir(1), f.previousLocal());
+    assertTrue(f.chunks());
+    assertEquals(1, f.zstdLevel());
+  }
+
+  @Test
   void anEpochCommittedAtTheNodeLocalLevelIsRestoredFromItFirst() throws Exception {
     coordinator(StorageLevel.LOCAL, 3, 1, 2);
     Manifest m = committed(coordinator.checkpoint("periodic"));
