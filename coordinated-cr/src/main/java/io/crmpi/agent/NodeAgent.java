@@ -421,11 +421,11 @@ public final class NodeAgent implements NodeHandle {
     flushing = f.epoch();
     try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + f.epoch() + ": node "
         + node() + " flushing to the state directory")) {
-      faults.check(FaultPoint.FLUSH, f.epoch());
       long[] done = {0};
       LevelFlush.Result r = LevelFlush.flush(f.localEpochDir(), f.sharedEpochDir(), f.previousLocal(),
           f.previousShared(), "nodes/" + node(), n -> meter.at(done[0] += n, 0), () -> cancelFlushOf == f.epoch(),
           new LevelFlush.Format(f.chunks(), f.zstdLevel()), f.epoch());
+      faults.check(FaultPoint.FLUSH, f.epoch()); // written, not yet counted: the worst moment to fail
       long ms = (nanoTime.getAsLong() - start) / 1_000_000;
       LOG.fine(() -> "job " + spec.job() + " epoch " + f.epoch() + ": node " + node() + " flushed "
           + r.copiedBytes() + " bytes (" + r.linkedBytes() + " linked) in " + ms + " ms");

@@ -35,6 +35,8 @@ final class FlushQueue implements AutoCloseable {
   /** The last epoch flushed everywhere: its files are linked instead of copied where unchanged. */
   private volatile Path[] lastFlushed;
   private volatile FlushOutcome lastOutcome;
+  /** Set when the job ends: a background flush that fails from then on was stopped, not broken. */
+  private volatile boolean closed;
 
   FlushQueue(String job, List<AgentChannel> agents, StoragePlan storage, Deadlines deadlines,
       java.util.function.LongSupplier nanoTime) {
@@ -59,7 +61,12 @@ final class FlushQueue implements AutoCloseable {
         LOG.fine(() -> "job " + job + " epoch " + epoch + ": flush skipped, a newer epoch is to be flushed");
         return;
       }
-      done.accept(flush(epoch, local, shared));
+      FlushOutcome outcome = flush(epoch, local, shared);
+      if (closed && !outcome.ok()) {
+        LOG.fine(() -> "job " + job + " epoch " + epoch + ": flush stopped, the job is ending");
+        return;
+      }
+      done.accept(outcome);
     });
   }
 
@@ -116,6 +123,7 @@ final class FlushQueue implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     thread.shutdownNow();
   }
 }

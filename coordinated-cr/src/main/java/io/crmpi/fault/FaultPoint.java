@@ -33,7 +33,11 @@ public enum FaultPoint {
   VERIFY("verify"),
   /** The agent fails to restore its tree from the epoch (after the working directory's rollback). */
   RESTORE("restore"),
-  /** The agent fails to flush its node-local copy of a committed epoch to the state directory. */
+  /**
+   * The agent's flush of a committed epoch to the state directory fails
+   * after it wrote everything (files, chunk pack, recipes), before it
+   * answers: the manifest does not count the copy.
+   */
   FLUSH("flush");
 
   private final String key;

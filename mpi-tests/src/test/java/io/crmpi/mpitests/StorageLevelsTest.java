@@ -2,6 +2,7 @@ package io.crmpi.mpitests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -110,5 +111,68 @@ class StorageLevelsTest extends UserJobTest {
     } finally {
       Crmpi.deleteTree(shm);
     }
+  }
+
+  /**
+   * crmpi is killed (SIGKILL) in the middle of a flush, after its chunk
+   * pack and recipes are written and before the manifest counts them. The
+   * restarted job resumes from its newest committed epoch and ends with the
+   * right output, and the chunk store keeps no pack that no checkpoint uses
+   * (the sweep after later retentions took the dead flush's pack).
+   */
+  @Test
+  void aCrashInTheMiddleOfAFlushCostsNoCheckpointAndLeavesNoDeadPack() throws Exception {
+    Path shm = Crmpi.sharedTmpfsDir("crmpi-levels-");
+    try {
+      Crmpi c = userJob();
+      Process crmpi = c.start("run", daemonEnv("CRMPI_FAULTS", "flush@3:kill"), List.of("run", "--name", "ring",
+          "--interval", "1s", "--keep", "2", "--local-dir", shm.toString(), "--keep-after-success",
+          "--max-restarts", "2", "--", "mpirun", "-np", Integer.toString(RANKS), "--oversubscribe",
+          Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
+      Crmpi.Result killed = c.await("run", crmpi);
+      assertTrue(killed.stderr().contains("injected fault 'flush' at epoch 3: SIGKILL"), killed.describe());
+      Path checkpoints = c.jobDir("ring").resolve("checkpoints");
+      String manifest3 = Files.readString(checkpoints.resolve("epochs/0000000003/manifest.json"));
+      assertFalse(manifest3.contains("\"shared\""), "the killed flush was counted: " + manifest3);
+      assertTrue(Files.exists(checkpoints.resolve("epochs/0000000003/nodes/local/image")), "nothing was flushed");
+
+      Crmpi.Result again = c.run("restart", daemonEnv(), List.of("restart", "ring"));
+      assertEquals(0, again.exitCode(), again.describe());
+      Matcher restored = Pattern.compile("epoch (\\d+): restored; ").matcher(again.stderr());
+      assertTrue(restored.find() && Long.parseLong(restored.group(1)) >= 3,
+          "not resumed from epoch 3 or a later one:\n" + again.describe());
+      assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
+          Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+
+      // Every pack left is named by a recipe of an epoch still kept (or is of the newest flushed epoch or later).
+      java.util.Set<String> named = new java.util.HashSet<>();
+      try (Stream<Path> files = Files.walk(checkpoints.resolve("epochs"))) {
+        for (Path recipe : files.filter(p -> p.toString().endsWith(".crmpi-chunks")).toList()) {
+          named.addAll(io.crmpi.chunks.ChunkRecipe.decode(Files.readAllBytes(recipe)).packs());
+        }
+      }
+      assertFalse(named.isEmpty(), "no recipe kept: the flushes did not store chunks");
+      try (Stream<Path> packs = Files.list(checkpoints.resolve("chunks/packs"))) {
+        List<String> dead = packs.map(p -> p.getFileName().toString()).filter(p -> !named.contains(p))
+            .filter(p -> !p.startsWith(newestFlushedPrefix(checkpoints))).toList();
+        assertEquals(List.of(), dead, "packs no checkpoint uses were left");
+      }
+    } finally {
+      Crmpi.deleteTree(shm);
+    }
+  }
+
+  /** The pack-name prefix (ten-digit epoch) of the newest epoch whose manifest holds the shared level. */
+  private static String newestFlushedPrefix(Path checkpoints) throws Exception {
+    String newest = "9999999999";
+    try (Stream<Path> epochs = Files.list(checkpoints.resolve("epochs"))) {
+      for (Path e : epochs.sorted().toList()) {
+        Path m = e.resolve("manifest.json");
+        if (Files.exists(m) && Files.readString(m).contains("\"shared\"")) {
+          newest = e.getFileName().toString();
+        }
+      }
+    }
+    return newest;
   }
 }
