@@ -20,11 +20,17 @@ import java.util.function.LongConsumer;
  * node's previous flushed epoch already stored is referred to where it is,
  * every other chunk is appended (compressed where that pays) to one new
  * pack file, fsynced once by {@link #finish}. A pack the previous epoch
- * used less than half of is retiring: its chunks are written again, so
- * that once the older epochs are gone the pack is too, and a long job's
- * store does not fill with packs kept alive by a few chunks each.
+ * used less than half of is retiring: its live chunks are written again,
+ * emptiest pack first, at most {@value #REWRITE_SHARE} of the image per
+ * flush (so no flush pays for all of them at once), and once the older
+ * epochs are gone the pack is too: a long job's store does not fill with
+ * packs kept alive by a few chunks each.
  */
 public final class ChunkWriter implements AutoCloseable {
+  /** A pack less used than this by the previous epoch is retiring. */
+  static final double RETIRE_BELOW = 0.5;
+  /** At most this share of the image is written again per flush to empty retiring packs. */
+  static final double REWRITE_SHARE = 0.05;
   private final ChunkStore store;
   private final long epoch;
   private final String node;
@@ -56,23 +62,37 @@ public final class ChunkWriter implements AutoCloseable {
 
   private static Map<ChunkId, ChunkRef> reusable(ChunkStore store, List<ChunkRecipe> previous) {
     Map<ChunkId, ChunkRef> byId = new HashMap<>();
+    long image = 0;
     for (ChunkRecipe r : previous) {
+      image += r.size();
       for (ChunkRef c : r.chunks()) {
         byId.putIfAbsent(c.id(), c);
       }
     }
-    Map<String, Long> used = new HashMap<>();
-    byId.values().forEach(c -> used.merge(c.pack(), (long) c.storedLength(), Long::sum));
-    Map<String, Boolean> keep = new HashMap<>();
-    for (Map.Entry<String, Long> e : used.entrySet()) {
+    Map<String, List<ChunkRef>> byPack = new HashMap<>();
+    byId.values().forEach(c -> byPack.computeIfAbsent(c.pack(), p -> new java.util.ArrayList<>()).add(c));
+    Map<String, Double> liveShare = new HashMap<>();
+    for (Map.Entry<String, List<ChunkRef>> e : byPack.entrySet()) {
+      long used = e.getValue().stream().mapToLong(ChunkRef::storedLength).sum();
       try {
-        long size = Files.size(store.packs().resolve(e.getKey()));
-        keep.put(e.getKey(), e.getValue() * 2 >= size);
+        liveShare.put(e.getKey(), (double) used / Math.max(1, Files.size(store.packs().resolve(e.getKey()))));
       } catch (IOException gone) {
-        keep.put(e.getKey(), false); // written again rather than referred to
+        e.getValue().forEach(c -> byId.remove(c.id())); // written again rather than referred to
       }
     }
-    byId.values().removeIf(c -> !keep.get(c.pack()));
+    // The live chunks of the emptiest packs (under half used) move to the new pack, a few each flush.
+    long budget = (long) (image * REWRITE_SHARE);
+    List<String> retiring = liveShare.entrySet().stream().filter(e -> e.getValue() < RETIRE_BELOW)
+        .sorted(Map.Entry.comparingByValue()).map(Map.Entry::getKey).toList();
+    for (String pack : retiring) {
+      for (ChunkRef c : byPack.get(pack)) {
+        if (budget < c.rawLength()) {
+          return byId;
+        }
+        byId.remove(c.id());
+        budget -= c.rawLength();
+      }
+    }
     return byId;
   }
 

@@ -7,19 +7,23 @@ import java.util.zip.CRC32C;
 
 /**
  * Cuts a file into content-defined chunks of whole pages. A chunk ends
- * after a page whose CRC32C has its low three bits zero (one page in eight,
- * so chunks average about 32 KiB), or at 64 pages, or at the end of the
- * file. Because a cut depends only on the page before it, a CRIU page image
- * in which a mapping grew or a page appeared (everything after it shifted
- * by whole pages) still cuts where it did, and only the chunks around the
- * change are new. An all-zero page is not a cut (its CRC32C is 0x98f94189),
- * so a zeroed region becomes 64-page chunks that all share one id.
+ * after a page whose CRC32C has its low bit zero (one page in two, so
+ * chunks average about 8 KiB), or at 16 pages, or at the end of the file.
+ * Because a cut depends only on the page before it, a CRIU page image in
+ * which a mapping grew or a page appeared (everything after it shifted by
+ * whole pages) still cuts where it did, and only the chunks around the
+ * change are new. Chunks are small because a job that changes single pages
+ * all over its memory makes every chunk holding one of them new: with 3% of
+ * the pages changed at random, 8 KiB chunks write about 14% of the image,
+ * 32 KiB ones 39% (docs/benchmark-chunks.md). An all-zero page is not a cut
+ * (its CRC32C is 0x98f94189), so a zeroed region becomes 16-page chunks
+ * that all share one id.
  */
 public final class PageChunker {
   public static final int PAGE = 4096;
-  static final int MAX_PAGES = 64;
+  static final int MAX_PAGES = 16;
   static final int MAX_BYTES = MAX_PAGES * PAGE;
-  private static final int CUT_MASK = 0x7;
+  private static final int CUT_MASK = 0x1;
 
   /** Hears each chunk: its bytes are buf[0, len), valid only during the call. */
   @FunctionalInterface
