@@ -212,6 +212,8 @@ class SlurmMultiNodeTest {
       String epochs = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/checkpoints/epochs").toString();
       assertTrue(log.matches("(?s).*node node1: restoring from " + Pattern.quote(epochs) + ".*"),
           "node1 was not restored from the state directory:\n" + log);
+      assertTrue(log.contains("node node1: putting its images back together from the chunks in " + epochs),
+          "node1's images were not put together from the state directory's chunks:\n" + log);
       assertTrue(log.matches("(?s).*node node0: restoring from " + Pattern.quote(local.toString()) + ".*"),
           "node0 was not restored from its node-local copy:\n" + log);
       assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
