@@ -32,9 +32,10 @@ public final class CriuDiagnosis {
   static final List<Known> KNOWN = List.of(
       new Known("no-space", Pattern.compile("(No space left on device|Disk quota exceeded)$"
           + "|Unable to spice data|Error flushing image|Img trimmed"),
-          "the state directory ran out of space (or quota) while CRIU wrote the images",
-          "free space there or give the job a --state-dir with room; the job runs on, and its last committed"
-              + " checkpoint is intact"),
+          "the disk CRIU wrote the images to (the state directory, or the node-local directory of --local-dir)"
+              + " ran out of space (or quota)",
+          "free space there, or give the job a --state-dir or --local-dir with room; the job runs on, and its last"
+              + " committed checkpoint is intact"),
       new Known("device-mapping", Pattern.compile("Can't handle non-regular mapping on (\\d+)'s map ([0-9a-f]+)"
           + "|Unsupported mapping found|handle_device_vma plugin failed"),
           "a process of the job has a device mapped into its memory (a GPU, an InfiniBand/RDMA adapter, or a"
@@ -107,4 +108,29 @@ public final class CriuDiagnosis {
     String why = explain(lines).map(d -> ": " + d).orElse("");
     return why + io.crmpi.nativeio.Criu.errorLines(log);
   }
+
+  /**
+   * As {@link #report(Path)} for a dump into imagesDir; when the log names
+   * no known failure and the disk of imagesDir is full (CRIU's log, written
+   * there too, may then be cut short), that is the diagnosis.
+   */
+  public static String report(Path log, Path imagesDir) {
+    String r = report(log);
+    if (r.startsWith(": ")) {
+      return r;
+    }
+    try {
+      if (Files.getFileStore(imagesDir).getUsableSpace() < FULL_BELOW) {
+        Known noSpace = KNOWN.get(0);
+        return ": " + noSpace.cause() + " (" + Files.getFileStore(imagesDir).getUsableSpace() + " bytes left); "
+            + noSpace.fix() + " (docs/troubleshooting.md#" + noSpace.anchor() + ")" + r;
+      }
+    } catch (IOException | RuntimeException e) {
+      // no better diagnosis
+    }
+    return r;
+  }
+
+  /** A disk with less room than this is full for a dump (a page image needs more). */
+  static final long FULL_BELOW = 1 << 20;
 }

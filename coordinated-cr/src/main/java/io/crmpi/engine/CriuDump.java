@@ -80,7 +80,7 @@ final class CriuDump {
     }
     if (p.exitValue() != 0) {
       throw new IOException("criu dump of pid " + r.pid() + " failed (exit " + p.exitValue() + ")"
-          + CriuDiagnosis.report(log));
+          + CriuDiagnosis.report(log, r.imagesDir()));
     }
   }
 

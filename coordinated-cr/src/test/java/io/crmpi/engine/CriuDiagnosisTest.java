@@ -24,9 +24,9 @@ class CriuDiagnosisTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
       "no-space | (00.512345) Error (criu/page-xfer.c:263): page-xfer: Unable to spice data: No space left on device"
-          + " | the state directory ran out of space",
+          + " | (the state directory, or the node-local directory of --local-dir) ran out of space",
       "no-space | (00.512345) Error (criu/protobuf.c:157): Can't write 4096 bytes: Disk quota exceeded"
-          + " | the state directory ran out of space",
+          + " | (the state directory, or the node-local directory of --local-dir) ran out of space",
       "device-mapping | (00.041234) Error (criu/proc_parse.c:663): Can't handle non-regular mapping on 4242's map"
           + " 7f3a2c000000 | has a device mapped into its memory",
       "unsupported-file | (00.041234) Error (criu/files-ext.c:94): Can't dump file 7 of that type [600] (anon"

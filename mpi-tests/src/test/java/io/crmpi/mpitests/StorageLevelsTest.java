@@ -163,6 +163,47 @@ class StorageLevelsTest extends UserJobTest {
     }
   }
 
+  /**
+   * The node-local disk fills up (a file of someone else's takes the last
+   * byte of a 64 MiB tmpfs) while the job runs: the checkpoints that hit
+   * the full disk abort, the job keeps running, and once there is room
+   * again the next checkpoints commit; the output is byte-identical.
+   */
+  @Test
+  void aFullNodeLocalDiskCostsOnlyTheCheckpointsThatHitIt() throws Exception {
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "crmpi-enospc-");
+    assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64m,mode=1777", "crmpi-enospc",
+        dir.toString()).inheritIO().start().waitFor(), "mount a 64 MiB tmpfs on " + dir);
+    try {
+      Crmpi c = userJob();
+      Process crmpi = c.start("run", daemonEnv(), List.of("run", "--name", "ring", "--interval", "1s", "--keep", "2",
+          "--local-dir", dir.toString(), "--local-keep", "1", "--", "mpirun", "-np", Integer.toString(RANKS),
+          "--oversubscribe", Crmpi.MPI_BIN.resolve("ring").toString(), ITERS));
+      c.awaitHistory("ring", "\"kind\":\"committed\"", 2, crmpi);
+      Path filler = dir.resolve("filler");
+      new ProcessBuilder("dd", "if=/dev/zero", "of=" + filler, "bs=1M").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(); // ends with ENOSPC: the disk is full
+      c.awaitHistory("ring", "\"kind\":\"aborted\"", 1, crmpi);
+      long committed = Files.readAllLines(c.jobDir("ring").resolve("history.jsonl")).stream()
+          .filter(l -> l.contains("\"kind\":\"committed\"")).count();
+      Files.delete(filler);
+      c.awaitHistory("ring", "\"kind\":\"committed\"", committed + 2, crmpi);
+      Crmpi.Result r = c.await("run", crmpi);
+      assertEquals(0, r.exitCode(), r.describe());
+      String history = Files.readString(c.jobDir("ring").resolve("history.jsonl"));
+      history.lines().filter(l -> l.contains("\"aborted\"")).limit(2).forEach(System.out::println);
+      for (String aborted : history.lines().filter(l -> l.contains("\"aborted\"")).toList()) {
+        assertTrue(aborted.contains("DUMP_FAILED") || aborted.contains("PERSIST_FAILED"), aborted);
+      }
+      assertTrue(history.contains("ran out of space"), "no abort says the disk is full:\n" + history);
+      assertArrayEquals(Crmpi.reference(RANKS, "ring", "ring.out", ITERS),
+          Files.readAllBytes(c.workdir.resolve("ring.out")), "ring.out differs from an uninterrupted run");
+    } finally {
+      new ProcessBuilder("umount", dir.toString()).inheritIO().start().waitFor();
+      Files.deleteIfExists(dir);
+    }
+  }
+
   /** The pack-name prefix (ten-digit epoch) of the newest epoch whose manifest holds the shared level. */
   private static String newestFlushedPrefix(Path checkpoints) throws Exception {
     String newest = "9999999999";
