@@ -178,19 +178,24 @@ final class TreeService {
     TreePlacement.requireSessionDirectory(caller, r.spec());
     LaunchSpec placed = placement.place(caller, r.spec());
     Path staged;
+    long total = r.files().stream().mapToLong(FileDigest::size).sum();
+    long start = System.nanoTime();
     try {
-      long total = r.files().stream().mapToLong(FileDigest::size).sum();
       long[] read = {0};
       staged = ImageStaging.stage(r.imageDir(), r.files(), stateDir.resolve("staging"), caller.uid(),
           placed.runtimeDir().getFileName().toString(), n -> progress.at(read[0] += n, total));
     } catch (IOException e) {
       throw new IOException("refusing to restore epoch " + r.epoch() + " of " + id + ": " + e.getMessage(), e);
     }
+    long stagedAt = System.nanoTime();
     LocalTree tree;
     openPort(placed);
     try {
       NodeImage image = new NodeImage(id.node(), "image", r.files(), null, null, List.of(), r.attributes());
       tree = (LocalTree) engine.restore(placed, staged, image, r.epoch());
+      LOG.info(String.format("crmpid: %s: %s epoch %d: image of %d MiB staged and checked in %d ms, restored by"
+          + " CRIU in %d ms", caller, id, r.epoch(), total >> 20, (stagedAt - start) / 1_000_000,
+          (System.nanoTime() - stagedAt) / 1_000_000));
     } catch (IOException | RuntimeException e) {
       closePort(placed);
       throw e;
