@@ -78,7 +78,10 @@ final class StatusCommand implements Callable<Integer> {
     if (spec.storage().localDir() != null) {
       System.out.println("storage:   node-local " + spec.storage().localDir() + ", committed at the "
           + io.crmpi.store.StorageLevel.of(spec.storage().commitAt()).label() + " level, flushed every "
-          + (spec.storage().flushEvery() == 1 ? "epoch" : spec.storage().flushEvery() + " epochs"));
+          + (spec.storage().flushEvery() == 1 ? "epoch" : spec.storage().flushEvery() + " epochs")
+          + (spec.storage().flushFormat().equals(io.crmpi.local.StorageSpec.CHUNKS)
+              ? " as deduplicated chunks" + (spec.storage().zstdLevel() > 0 ? " (zstd " + spec.storage().zstdLevel()
+                  + ")" : "") : " as whole files"));
     }
     System.out.println("latest:    " + (committed.isEmpty() ? "no committed checkpoint"
         : "epoch " + committed.get(committed.size() - 1).epoch() + " (" + levels + ")"));
