@@ -145,7 +145,8 @@ public final class NodeAgent implements NodeHandle {
       try {
         Path images = dir;
         if (io.crmpi.store.EpochVerifier.imagesChunked(dir, image)) {
-          images = rehydrate(epochDirs, i, epoch, image, log);
+          images = Rehydration.intoFastestLevel(epochDirs, i, image, node(), progress.open("job " + spec.job()
+              + " epoch " + epoch + ": node " + node() + " reassembling its images from chunks"), log);
         }
         log.accept("node " + node() + ": restoring from " + dir);
         restoreFrom(dir, images, epoch, image, log);
@@ -160,29 +161,6 @@ public final class NodeAgent implements NodeHandle {
       }
     }
     throw failure;
-  }
-
-  /**
-   * Puts the images of epochDirs[i], stored as chunks, back together in
-   * epochDirs[0] (the node-local level) and returns that directory.
-   */
-  private Path rehydrate(List<Path> epochDirs, int i, long epoch, NodeImage image, Consumer<String> log)
-      throws IOException {
-    if (i == 0) {
-      throw new IOException("its images in " + epochDirs.get(0) + " are stored as chunks, and the epoch has no"
-          + " node-local level to put them back together in");
-    }
-    Path into = epochDirs.get(0);
-    log.accept("node " + node() + ": putting its images back together from the chunks in " + epochDirs.get(i)
-        + " into " + into);
-    long[] done = {0};
-    try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + epoch + ": node " + node()
-        + " reassembling its images from chunks")) {
-      long total = image.files().stream().mapToLong(io.crmpi.store.FileDigest::size).sum();
-      Rehydration.rehydrate(epochDirs.get(i), into, image, io.crmpi.nativeio.Posix.uid(),
-          n -> meter.at(done[0] += n, total));
-    }
-    return into;
   }
 
   /** Why this node's part of the epoch in dir cannot be restored, or null when it can. */

@@ -2,6 +2,7 @@ package io.crmpi.agent;
 
 import io.crmpi.chunks.ChunkRecipe;
 import io.crmpi.chunks.ChunkStore;
+import io.crmpi.engine.ProgressDisplay;
 import io.crmpi.store.DurableFiles;
 import io.crmpi.store.FileDigest;
 import io.crmpi.store.NodeImage;
@@ -14,7 +15,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -28,6 +31,28 @@ import java.util.function.LongConsumer;
  */
 final class Rehydration {
   private Rehydration() {}
+
+  /**
+   * Puts the images of epochDirs[i], stored as chunks, back together in
+   * epochDirs[0] (the node-local level, fastest first) and returns that
+   * directory; meter shows the progress and is closed.
+   */
+  static Path intoFastestLevel(List<Path> epochDirs, int i, NodeImage image, String node,
+      ProgressDisplay.Meter meter, Consumer<String> log) throws IOException {
+    try (meter) {
+      if (i == 0) {
+        throw new IOException("its images in " + epochDirs.get(0) + " are stored as chunks, and the epoch has no"
+            + " node-local level to put them back together in");
+      }
+      Path into = epochDirs.get(0);
+      log.accept("node " + node + ": putting its images back together from the chunks in " + epochDirs.get(i)
+          + " into " + into);
+      long total = image.files().stream().mapToLong(FileDigest::size).sum();
+      long[] done = {0};
+      rehydrate(epochDirs.get(i), into, image, io.crmpi.nativeio.Posix.uid(), n -> meter.at(done[0] += n, total));
+      return into;
+    }
+  }
 
   /**
    * Writes node's image files of the epoch in from (the state directory's
