@@ -206,14 +206,19 @@ final class LevelFlush {
       recipe = chunks.write(in, cancelled, progress);
     }
     byte[] bytes = recipe.encode();
-    try (FileChannel out = FileChannel.open(ChunkStore.recipeOf(target), java.util.Set.of(
-        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode))) {
+    // Written aside and renamed: the sweep reads every recipe, and must never meet half of one.
+    Path recipePath = ChunkStore.recipeOf(target);
+    Path aside = recipePath.resolveSibling(recipePath.getFileName() + ".tmp");
+    Files.deleteIfExists(aside);
+    try (FileChannel out = FileChannel.open(aside, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode))) {
       java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
       while (b.hasRemaining()) {
         out.write(b);
       }
+      out.force(true);
     }
+    Files.move(aside, recipePath, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     copied += bytes.length;
   }
 

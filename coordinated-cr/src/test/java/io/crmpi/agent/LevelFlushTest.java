@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,5 +83,44 @@ class LevelFlushTest {
     e = assertThrows(IOException.class,
         () -> LevelFlush.flush(root.resolve("local/5"), root.resolve("shared/5"), null, null, "nodes/n1", n -> { }));
     assertTrue(e.getMessage().contains("removed meanwhile"), e.getMessage());
+  }
+
+  @Test
+  void withChunksLargeImagesBecomeRecipesAndTheNextFlushWritesOnlyWhatChanged() throws IOException {
+    Path local1 = root.resolve("job/local/epochs/0000000001");
+    Path shared1 = Files.createDirectories(root.resolve("job/state/epochs/0000000001"));
+    byte[] pages = new byte[1 << 20];
+    new java.util.Random(3).nextBytes(pages);
+    Files.createDirectories(local1.resolve("nodes/n1/image"));
+    Files.write(local1.resolve("nodes/n1/image/pages-1.img"), pages);
+    write(local1.resolve("nodes/n1/image/core-1.img"), "core", "rw-------");
+    LevelFlush.Format chunks = new LevelFlush.Format(true, 1);
+    LevelFlush.Result first = LevelFlush.flush(local1, shared1, null, null, "nodes/n1", n -> { }, () -> false,
+        chunks, 1);
+    Path image1 = shared1.resolve("nodes/n1/image");
+    assertTrue(Files.exists(image1.resolve("pages-1.img.crmpi-chunks")));
+    assertTrue(!Files.exists(image1.resolve("pages-1.img")), "a large image is stored as chunks, not copied");
+    assertEquals("core", Files.readString(image1.resolve("core-1.img")), "a small image is copied as it is");
+    try (java.util.stream.Stream<Path> left = Files.list(image1)) {
+      assertEquals(List.of(), left.filter(p -> p.toString().endsWith(".tmp")).toList());
+    }
+    assertTrue(first.copiedBytes() >= pages.length, "random pages do not compress: " + first.copiedBytes());
+
+    Path local2 = root.resolve("job/local/epochs/0000000002");
+    Path shared2 = Files.createDirectories(root.resolve("job/state/epochs/0000000002"));
+    Files.createDirectories(local2.resolve("nodes/n1/image"));
+    System.arraycopy(new byte[8192], 0, pages, 40960, 8192); // two pages change
+    Files.write(local2.resolve("nodes/n1/image/pages-1.img"), pages);
+    write(local2.resolve("nodes/n1/image/core-1.img"), "core", "rw-------");
+    LevelFlush.Result second = LevelFlush.flush(local2, shared2, local1, shared1, "nodes/n1", n -> { },
+        () -> false, chunks, 2);
+    assertTrue(second.copiedBytes() < pages.length / 10, "wrote " + second.copiedBytes());
+    assertTrue(second.linkedBytes() > pages.length * 8 / 10, "reused " + second.linkedBytes());
+    io.crmpi.chunks.ChunkRecipe r = io.crmpi.chunks.ChunkStore.recipeFor(
+        shared2.resolve("nodes/n1/image/pages-1.img"));
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    io.crmpi.chunks.ChunkStore.ofEpochDir(shared2).reassemble(r, java.nio.channels.Channels.newChannel(out),
+        n -> { });
+    org.junit.jupiter.api.Assertions.assertArrayEquals(pages, out.toByteArray());
   }
 }
