@@ -27,7 +27,10 @@ import java.util.function.LongConsumer;
  * chunk is checked against its id as it is read; a file whose chunk is
  * damaged fails here, before anything is restored. The images are built in
  * a directory of their own and renamed into place whole, replacing what
- * the node-local level held for the epoch (a short or damaged copy).
+ * the node-local level held for the epoch (a short or damaged copy). When
+ * the node-local level cannot take them (full, or missing on a node the
+ * job was requeued to), they are put together beside the chunks, in the
+ * epoch's directory in the state directory, rather than not at all.
  */
 final class Rehydration {
   private Rehydration() {}
@@ -44,15 +47,35 @@ final class Rehydration {
         throw new IOException("its images in " + epochDirs.get(0) + " are stored as chunks, and the epoch has no"
             + " node-local level to put them back together in");
       }
+      Path from = epochDirs.get(i);
       Path into = epochDirs.get(0);
-      log.accept("node " + node + ": putting its images back together from the chunks in " + epochDirs.get(i)
+      log.accept("node " + node + ": putting its images back together from the chunks in " + from
           + " into " + into);
       long total = image.files().stream().mapToLong(FileDigest::size).sum();
       long[] done = {0};
-      rehydrate(epochDirs.get(i), into, image, io.crmpi.nativeio.Posix.uid(), n -> meter.at(done[0] += n, total));
-      return into;
+      try {
+        rehydrate(from, into, image, io.crmpi.nativeio.Posix.uid(), n -> meter.at(done[0] += n, total));
+        return into;
+      } catch (ChunkStore.ChunkException damaged) {
+        throw damaged; // damaged wherever it is put together
+      } catch (IOException e) {
+        // No room, or no node-local directory on this node (a requeue to nodes set up otherwise).
+        Path aside = from.resolve(ASIDE);
+        log.accept("node " + node + ": cannot put its images together at the node-local level (" + e.getMessage()
+            + "); putting them together in " + aside + " instead");
+        done[0] = 0;
+        build(from, aside, image, n -> meter.at(done[0] += n, total));
+        return aside;
+      }
     }
   }
+
+  /**
+   * Where in the state directory's epoch directory the images are put
+   * together when the node-local level cannot take them (removed with the
+   * epoch).
+   */
+  static final String ASIDE = "reassembled";
 
   /**
    * Writes node's image files of the epoch in from (the state directory's
@@ -65,6 +88,12 @@ final class Rehydration {
       throw new IOException("not a node-local epoch directory: " + into);
     }
     NodeLocalLevel.at(epochs.getParent()).prepare(uid);
+    build(from, into, image, progress);
+  }
+
+  /** Puts the images together under into (made the owner's only), replacing what is there. */
+  private static void build(Path from, Path into, NodeImage image, LongConsumer progress) throws IOException {
+    Files.createDirectories(into, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path target = into.resolve(image.imageDir()).normalize();
     if (!target.startsWith(into.normalize())) {
       throw new IOException("image directory " + image.imageDir() + " is outside the epoch directory");

@@ -151,4 +151,20 @@ class NodeAgentLevelRestoreTest {
       assertEquals(List.of(), s.toList(), "no half-built image directory is left");
     }
   }
+
+  @Test
+  void whenTheNodeLocalLevelCannotTakeThemTheImagesArePutTogetherBesideTheChunks() throws Exception {
+    byte[] pages = chunkedSharedCopyOnly();
+    io.crmpi.store.DurableFiles.deleteTree(root.resolve("local"));
+    Files.createDirectories(root.resolve("local"));
+    Files.writeString(root.resolve("local/epochs"), "not a directory: no node-local level on this node");
+    when(engine.restore(any(), any(), any(), anyLong(), any())).thenReturn(tree);
+    agent.restore(List.of(local, shared), 4, image, log::add);
+    Path aside = shared.resolve(Rehydration.ASIDE);
+    verify(engine).restore(any(), eq(aside.resolve("nodes/node0/image")), eq(image), eq(4L), any());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(pages,
+        Files.readAllBytes(aside.resolve("nodes/node0/image/pages-1.img")));
+    assertTrue(log.stream().anyMatch(l -> l.contains("cannot put its images together at the node-local level")),
+        log.toString());
+  }
 }
