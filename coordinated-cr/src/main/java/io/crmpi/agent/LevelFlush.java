@@ -136,6 +136,7 @@ final class LevelFlush {
 
 
   private void copyTree(LongConsumer progress) throws IOException {
+    List<Path[]> chunked = new java.util.ArrayList<>();
     Files.walkFileTree(from, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
@@ -153,13 +154,67 @@ final class LevelFlush {
         Files.deleteIfExists(target); // an earlier, interrupted flush of this epoch
         Files.deleteIfExists(ChunkStore.recipeOf(target));
         if (chunks != null && rel.startsWith("image/") && attrs.size() >= CHUNKED_FROM) {
-          storeAsChunks(file, target, progress);
+          chunked.add(new Path[] {file, target});
         } else if (!linkUnchanged(rel, attrs, target)) {
           copyFile(file, target, progress);
         }
         return FileVisitResult.CONTINUE;
       }
     });
+    storeAllAsChunks(chunked, progress);
+  }
+
+  /** Files hashed and compressed at once at most (each rank's pages are a file of their own). */
+  private static final int MAX_THREADS = 4;
+
+  /**
+   * Stores the files as chunks, several at a time: hashing and compressing
+   * the whole image on one thread made a flush take three times as long as
+   * copying it.
+   */
+  private void storeAllAsChunks(List<Path[]> files, LongConsumer progress) throws IOException {
+    if (files.isEmpty()) {
+      return;
+    }
+    int threads = Math.max(1, Math.min(MAX_THREADS, Math.min(files.size(),
+        Runtime.getRuntime().availableProcessors())));
+    Object lock = new Object();
+    LongConsumer counted = n -> {
+      synchronized (lock) {
+        progress.accept(n);
+      }
+    };
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "crmpi-flush-chunks");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<java.util.concurrent.Future<Long>> tasks = new java.util.ArrayList<>();
+      for (Path[] f : files) {
+        tasks.add(pool.submit(() -> storeAsChunks(f[0], f[1], counted)));
+      }
+      for (java.util.concurrent.Future<Long> t : tasks) {
+        try {
+          copied += t.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof IOException io) {
+            throw io;
+          }
+          throw new IOException("flush failed: " + e.getCause(), e.getCause());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("flush interrupted");
+    } finally {
+      pool.shutdownNow();
+      try {
+        pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES); // nothing writes after the flush ends
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -198,7 +253,8 @@ final class LevelFlush {
     }
   }
 
-  private void storeAsChunks(Path source, Path target, LongConsumer progress) throws IOException {
+  /** Stores one file as chunks and writes its recipe; returns the recipe's bytes. */
+  private long storeAsChunks(Path source, Path target, LongConsumer progress) throws IOException {
     java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(source,
         LinkOption.NOFOLLOW_LINKS);
     ChunkRecipe recipe;
@@ -219,7 +275,7 @@ final class LevelFlush {
       out.force(true);
     }
     Files.move(aside, recipePath, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    copied += bytes.length;
+    return bytes.length;
   }
 
   private void copyFile(Path source, Path target, LongConsumer progress) throws IOException {

@@ -35,7 +35,9 @@ public final class ChunkWriter implements AutoCloseable {
   private final long epoch;
   private final String node;
   private final Map<ChunkId, ChunkRef> known;
-  private final Compression compression;
+  private final int level;
+  /** Guards the pack and the counters: several files may be written at once, each on its own thread. */
+  private final Object packLock = new Object();
   private String packName;
   private FileChannel pack;
   private long packBytes;
@@ -46,8 +48,9 @@ public final class ChunkWriter implements AutoCloseable {
     this.store = store;
     this.epoch = epoch;
     this.node = node;
-    this.known = known;
-    this.compression = Compression.atLevel(level);
+    this.known = new java.util.concurrent.ConcurrentHashMap<>(known);
+    this.level = level;
+    Compression.atLevel(level).close(); // a bad level fails here, not in the middle of a flush
   }
 
   /**
@@ -96,31 +99,63 @@ public final class ChunkWriter implements AutoCloseable {
     return byId;
   }
 
-  /** Reads in to its end and returns its recipe; cancelled is asked between chunks. */
+  /**
+   * Reads in to its end and returns its recipe; cancelled is asked between
+   * chunks. Several files may be written at once from different threads
+   * (their chunks are hashed and compressed in parallel, and appended to
+   * the one pack in turn); progress must then be safe to call from them.
+   */
   public ChunkRecipe write(ReadableByteChannel in, BooleanSupplier cancelled, LongConsumer progress)
       throws IOException {
     List<ChunkRef> refs = new java.util.ArrayList<>();
     long[] size = {0};
-    PageChunker.split(in, (buf, len) -> {
-      if (cancelled.getAsBoolean()) {
-        throw new IOException("flush cancelled: the epoch's node-local copy is being removed");
-      }
-      ChunkId id = ChunkId.of(buf, 0, len);
-      ChunkRef ref = known.get(id);
-      if (ref == null) {
-        ref = append(id, buf, len);
-        known.put(id, ref);
-      } else {
-        reusedBytes += len;
-      }
-      refs.add(ref);
-      size[0] += len;
-      progress.accept(len);
-    });
+    try (Compression compression = Compression.atLevel(level)) {
+      PageChunker.split(in, (buf, len) -> {
+        if (cancelled.getAsBoolean()) {
+          throw new IOException("flush cancelled: the epoch's node-local copy is being removed");
+        }
+        ChunkId id = ChunkId.of(buf, 0, len);
+        ChunkRef ref = known.get(id);
+        if (ref == null) {
+          int stored = compression.compress(buf, len);
+          ref = stored < 0 ? append(id, buf, len, len, false) : append(id, compression.output(), stored, len, true);
+        } else {
+          synchronized (packLock) {
+            reusedBytes += len;
+          }
+        }
+        refs.add(ref);
+        size[0] += len;
+        progress.accept(len);
+      });
+    }
     return new ChunkRecipe(size[0], refs);
   }
 
-  private ChunkRef append(ChunkId id, byte[] buf, int len) throws IOException {
+  /** Appends stored[0, storedLength) as chunk id, unless another thread stored it meanwhile. */
+  private ChunkRef append(ChunkId id, byte[] stored, int storedLength, int rawLength, boolean compressed)
+      throws IOException {
+    synchronized (packLock) {
+      ChunkRef there = known.get(id);
+      if (there != null) {
+        reusedBytes += rawLength;
+        return there;
+      }
+      openPack();
+      ByteBuffer b = ByteBuffer.wrap(stored, 0, storedLength);
+      long offset = packBytes;
+      while (b.hasRemaining()) {
+        pack.write(b);
+      }
+      packBytes += storedLength;
+      newBytes += rawLength;
+      ChunkRef ref = new ChunkRef(id, packName, offset, storedLength, rawLength, compressed);
+      known.put(id, ref);
+      return ref;
+    }
+  }
+
+  private void openPack() throws IOException {
     if (pack == null) {
       Files.createDirectories(store.packs(), PosixFilePermissions.asFileAttribute(
           PosixFilePermissions.fromString("rwx------")));
@@ -129,20 +164,16 @@ public final class ChunkWriter implements AutoCloseable {
           StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
-    int stored = compression.compress(buf, len);
-    ByteBuffer b = stored < 0 ? ByteBuffer.wrap(buf, 0, len) : ByteBuffer.wrap(compression.output(), 0, stored);
-    int n = b.remaining();
-    long offset = packBytes;
-    while (b.hasRemaining()) {
-      pack.write(b);
-    }
-    packBytes += n;
-    newBytes += len;
-    return new ChunkRef(id, packName, offset, n, len, stored >= 0);
   }
 
   /** Makes the new pack durable (its data, then its directory entry); before any recipe refers to it. */
   public void finish() throws IOException {
+    synchronized (packLock) {
+      finishPack();
+    }
+  }
+
+  private void finishPack() throws IOException {
     if (pack != null) {
       pack.force(true);
       pack.close();
@@ -154,26 +185,33 @@ public final class ChunkWriter implements AutoCloseable {
 
   /** Bytes written to the new pack (after compression). */
   public long packBytes() {
-    return packBytes;
+    synchronized (packLock) {
+      return packBytes;
+    }
   }
 
   /** Uncompressed bytes of the chunks that were new. */
   public long newBytes() {
-    return newBytes;
+    synchronized (packLock) {
+      return newBytes;
+    }
   }
 
   /** Bytes of the chunks referred to where an earlier flush stored them. */
   public long reusedBytes() {
-    return reusedBytes;
+    synchronized (packLock) {
+      return reusedBytes;
+    }
   }
 
   /** Closes an unfinished pack; it is left for the sweep (no recipe refers to it yet). */
   @Override
   public void close() throws IOException {
-    compression.close();
-    if (pack != null) {
-      pack.close();
-      pack = null;
+    synchronized (packLock) {
+      if (pack != null) {
+        pack.close();
+        pack = null;
+      }
     }
   }
 }

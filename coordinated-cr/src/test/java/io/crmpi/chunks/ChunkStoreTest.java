@@ -139,6 +139,39 @@ class ChunkStoreTest {
   }
 
   @Test
+  void severalFilesWrittenAtOnceShareOnePackAndAChunkIsStoredOnce() throws Exception {
+    byte[] a = random(2 * 1024 * 1024, 20);
+    byte[] b = random(2 * 1024 * 1024, 21);
+    List<ChunkRecipe> recipes;
+    long newBytes;
+    try (ChunkWriter w = writer(1, List.of(), 0)) {
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<ChunkRecipe>> f = new java.util.ArrayList<>();
+        for (byte[] data : List.of(a, b, a, b)) {
+          f.add(pool.submit(() -> write(w, data)));
+        }
+        recipes = new java.util.ArrayList<>();
+        for (var x : f) {
+          recipes.add(x.get());
+        }
+      } finally {
+        pool.shutdown();
+      }
+      w.finish();
+      newBytes = w.newBytes();
+      assertEquals(newBytes, w.packBytes());
+      assertEquals(2L * a.length, w.newBytes() + 0, "each distinct chunk stored once");
+      assertEquals(2L * a.length, w.reusedBytes(), "the second copy of each file reused every chunk");
+    }
+    assertArrayEquals(a, reassemble(recipes.get(0)));
+    assertArrayEquals(b, reassemble(recipes.get(1)));
+    assertArrayEquals(a, reassemble(recipes.get(2)));
+    assertArrayEquals(b, reassemble(recipes.get(3)));
+    assertEquals(1, recipes.stream().flatMap(r -> r.packs().stream()).distinct().count(), "one pack per flush");
+  }
+
+  @Test
   void aDamagedChunkIsCaughtBeforeItsBytesAreUsed() throws IOException {
     byte[] data = random(1024 * 1024, 6);
     ChunkRecipe r;
