@@ -164,56 +164,21 @@ final class LevelFlush {
     storeAllAsChunks(chunked, progress);
   }
 
-  /** Files hashed and compressed at once at most (each rank's pages are a file of their own). */
-  private static final int MAX_THREADS = 4;
-
   /**
    * Stores the files as chunks, several at a time: hashing and compressing
    * the whole image on one thread made a flush take three times as long as
    * copying it.
    */
   private void storeAllAsChunks(List<Path[]> files, LongConsumer progress) throws IOException {
-    if (files.isEmpty()) {
-      return;
-    }
-    int threads = Math.max(1, Math.min(MAX_THREADS, Math.min(files.size(),
-        Runtime.getRuntime().availableProcessors())));
     Object lock = new Object();
     LongConsumer counted = n -> {
       synchronized (lock) {
         progress.accept(n);
       }
     };
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "crmpi-flush-chunks");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      List<java.util.concurrent.Future<Long>> tasks = new java.util.ArrayList<>();
-      for (Path[] f : files) {
-        tasks.add(pool.submit(() -> storeAsChunks(f[0], f[1], counted)));
-      }
-      for (java.util.concurrent.Future<Long> t : tasks) {
-        try {
-          copied += t.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (e.getCause() instanceof IOException io) {
-            throw io;
-          }
-          throw new IOException("flush failed: " + e.getCause(), e.getCause());
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("flush interrupted");
-    } finally {
-      pool.shutdownNow();
-      try {
-        pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES); // nothing writes after the flush ends
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    for (long recipeBytes : io.crmpi.store.ParallelFiles.map(files, "crmpi-flush-chunks",
+        f -> storeAsChunks(f[0], f[1], counted))) {
+      copied += recipeBytes;
     }
   }
 

@@ -95,56 +95,22 @@ final class ImageStaging {
    */
   private static void stageAll(Path dir, Path staged, List<FileDigest> files, java.util.function.LongConsumer read)
       throws IOException {
-    int threads = Math.max(1, Math.min(MAX_THREADS, Math.min(files.size(),
-        Runtime.getRuntime().availableProcessors())));
     Object lock = new Object();
     java.util.function.LongConsumer counted = n -> {
       synchronized (lock) {
         read.accept(n);
       }
     };
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "crmpid-staging");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      List<java.util.concurrent.Future<Void>> tasks = new java.util.ArrayList<>();
-      for (FileDigest f : files.stream().sorted(Comparator.comparingLong(FileDigest::size).reversed()).toList()) {
-        tasks.add(pool.submit(() -> {
+    io.crmpi.store.ParallelFiles.map(files.stream().sorted(Comparator.comparingLong(FileDigest::size).reversed())
+        .toList(), "crmpid-staging", f -> {
           MessageDigest sha = sha256();
           byte[] buf = new byte[BUFFER];
           if (!link(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf, counted)) {
             copy(dir.resolve(f.path()), staged.resolve(f.path()), f, sha, buf, counted);
           }
           return null;
-        }));
-      }
-      for (java.util.concurrent.Future<Void> t : tasks) {
-        try {
-          t.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (e.getCause() instanceof IOException io) {
-            throw io;
-          }
-          throw new IOException("staging failed: " + e.getCause(), e.getCause());
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while staging the image");
-    } finally {
-      pool.shutdownNow();
-      try {
-        pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES); // nothing writes into staged after this
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+        });
   }
-
-  /** Files staged at once at most. */
-  private static final int MAX_THREADS = 4;
 
   /**
    * Stages a file by a hard link made root's, when the file systems and
