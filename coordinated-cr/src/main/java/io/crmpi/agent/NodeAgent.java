@@ -295,8 +295,44 @@ public final class NodeAgent implements NodeHandle {
     return t;
   }
 
+  /** How long a prepare that failed waits to learn whether the tree was ending meanwhile. */
+  private static final long ENDING_GRACE_MILLIS = 2000;
+
+  /**
+   * Quiesces and freezes the tree. A tree that ended on its own, before or
+   * during the prepare (the job is finishing: its cgroup and its ranks go
+   * away under the freeze), is answered as such, not as a failure.
+   */
   private AgentReply prepare(AgentRequest.Prepare p) throws IOException {
-    NodeTree t = liveTree(p.epoch());
+    NodeTree t = tree;
+    if (t != null && !t.isAlive()) {
+      return new AgentReply.TreeEnded(node(), p.epoch());
+    }
+    try {
+      return prepare(p, liveTree(p.epoch()));
+    } catch (IOException | RuntimeException e) {
+      if (t != null && endedWithin(t, ENDING_GRACE_MILLIS)) {
+        LOG.fine(() -> "job " + spec.job() + " epoch " + p.epoch() + ": node " + node()
+            + ": the tree ended during the prepare (" + e.getMessage() + ")");
+        return new AgentReply.TreeEnded(node(), p.epoch());
+      }
+      throw e;
+    }
+  }
+
+  private static boolean endedWithin(NodeTree t, long millis) {
+    try {
+      t.exit().get(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !t.isAlive();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return !t.isAlive();
+    }
+  }
+
+  private AgentReply prepare(AgentRequest.Prepare p, NodeTree t) throws IOException {
     faults.check(FaultPoint.PREPARE, p.epoch(), t::initPid);
     if (engine.needsRanks() && (ranks == null || !ranks.hasRanks())) {
       throw new IOException("the " + engine.name() + " engine needs ranks that carry libcrmpi, and none has"
@@ -450,6 +486,10 @@ public final class NodeAgent implements NodeHandle {
       t.kill();
       return new AgentReply.Resumed(node(), r.epoch());
     }
+    if (!t.isAlive()) {
+      quiescedEpoch = 0; // a tree that ended has nothing to thaw, and its ranks are gone
+      return new AgentReply.Resumed(node(), r.epoch());
+    }
     try {
       faults.check(FaultPoint.RESUME, r.epoch(), t::initPid);
       engine.thaw(t);
@@ -458,6 +498,10 @@ public final class NodeAgent implements NodeHandle {
         quiescedEpoch = 0;
       }
     } catch (IOException | RuntimeException e) {
+      if (endedWithin(t, ENDING_GRACE_MILLIS)) {
+        quiescedEpoch = 0; // it ended on its own meanwhile: nothing is left frozen
+        return new AgentReply.Resumed(node(), r.epoch());
+      }
       // A tree left frozen would hang the job for good: killed, it restarts from its last committed checkpoint.
       LOG.severe("job " + spec.job() + " epoch " + r.epoch() + ": node " + node() + " cannot resume its tree ("
           + e.getMessage() + "); killing it, so that the job restarts from its last committed checkpoint");

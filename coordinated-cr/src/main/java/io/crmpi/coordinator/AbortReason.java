@@ -14,14 +14,21 @@ public enum AbortReason {
   PERSIST_TIMEOUT("a node did not make its image durable in time", false),
   FLUSH_FAILED("a node could not copy its image to the state directory (the epoch's required level)", false),
   COMMIT_FAILED("the manifest could not be written", false),
-  SHUTDOWN("crmpi was shutting down", true);
+  SHUTDOWN("crmpi was shutting down", true),
+  TREE_ENDED("a node's tree ended on its own before the checkpoint (the job is finishing)", true, false);
 
   private final String message;
   private final boolean beforeDump;
+  private final boolean failure;
 
   AbortReason(String message, boolean beforeDump) {
+    this(message, beforeDump, true);
+  }
+
+  AbortReason(String message, boolean beforeDump, boolean failure) {
     this.message = message;
     this.beforeDump = beforeDump;
+    this.failure = failure;
   }
 
   public String message() {
@@ -31,5 +38,13 @@ public enum AbortReason {
   /** True when the epoch ended before any image was written. */
   public boolean beforeDump() {
     return beforeDump;
+  }
+
+  /**
+   * False for an epoch called off because the job is ending: it is logged
+   * as information and does not count towards the failures in a row.
+   */
+  public boolean isFailure() {
+    return failure;
   }
 }

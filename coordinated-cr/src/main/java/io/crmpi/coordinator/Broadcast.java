@@ -24,11 +24,24 @@ final class Broadcast {
       return problems.isEmpty() && replies.values().stream().allMatch(expected::isInstance);
     }
 
+    /**
+     * True when a node answered that its tree had already ended and every
+     * other node did what was asked: the job is finishing, nothing failed.
+     */
+    boolean onlyTreesEnded(Class<? extends AgentReply> expected) {
+      return problems.isEmpty() && replies.values().stream().anyMatch(AgentReply.TreeEnded.class::isInstance)
+          && replies.values().stream().allMatch(r -> r instanceof AgentReply.TreeEnded || expected.isInstance(r));
+    }
+
     String problem() {
       List<String> all = new ArrayList<>(problems);
       replies.values().stream()
           .filter(r -> r instanceof AgentReply.Failed)
           .map(r -> r.node() + ": " + ((AgentReply.Failed) r).message())
+          .forEach(all::add);
+      replies.values().stream()
+          .filter(r -> r instanceof AgentReply.TreeEnded)
+          .map(r -> r.node() + ": its tree has ended")
           .forEach(all::add);
       return String.join("; ", all);
     }

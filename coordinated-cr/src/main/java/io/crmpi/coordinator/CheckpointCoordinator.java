@@ -214,6 +214,9 @@ public final class CheckpointCoordinator {
 
     Phase prepare = broadcast(a -> new AgentRequest.Prepare(epoch), config.prepareTimeout());
     if (!prepare.ok(AgentReply.Prepared.class)) {
+      if (prepare.onlyTreesEnded(AgentReply.Prepared.class)) {
+        return abort(p, AbortReason.TREE_ENDED, prepare.problem());
+      }
       return abort(p, prepare.timedOut() ? AbortReason.PREPARE_TIMEOUT : AbortReason.PREPARE_FAILED,
           prepare.problem());
     }
@@ -310,7 +313,11 @@ public final class CheckpointCoordinator {
    */
   private CheckpointOutcome abort(PendingCheckpoint p, AbortReason reason, String detail) {
     long epoch = p.epoch();
-    LOG.warning("job " + config.job() + " epoch " + epoch + ": aborting: " + reason + ": " + detail);
+    if (reason.isFailure()) {
+      LOG.warning("job " + config.job() + " epoch " + epoch + ": aborting: " + reason + ": " + detail);
+    } else {
+      LOG.info("job " + config.job() + " epoch " + epoch + ": calling it off: " + reason + ": " + detail);
+    }
     Phase resume = broadcast(a -> AgentRequest.Resume.proceed(epoch), RESUME_TIMEOUT);
     if (!resume.ok(AgentReply.Resumed.class)) {
       LOG.severe("job " + config.job() + " epoch " + epoch + ": could not resume every node after the abort: "
@@ -326,7 +333,8 @@ public final class CheckpointCoordinator {
     if (!reason.beforeDump() && reason != AbortReason.DUMP_TIMEOUT && reason != AbortReason.PERSIST_TIMEOUT) {
       local.prune(epoch, pins.epochs());
     }
-    return failed(new CheckpointOutcome.Aborted(epoch, reason, detail));
+    CheckpointOutcome.Aborted aborted = new CheckpointOutcome.Aborted(epoch, reason, detail);
+    return reason.isFailure() ? failed(aborted) : aborted;
   }
 
   private CheckpointOutcome failed(CheckpointOutcome.Aborted aborted) {

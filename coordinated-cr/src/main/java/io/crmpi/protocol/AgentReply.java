@@ -63,6 +63,16 @@ public sealed interface AgentReply {
     }
   }
 
+  /**
+   * The node's tree ended on its own before it could be prepared (the job
+   * is finishing): the epoch is called off without counting as a failure.
+   */
+  record TreeEnded(String node, long epoch) implements AgentReply {
+    public TreeEnded {
+      Objects.requireNonNull(node, "node");
+    }
+  }
+
   /** The tree runs again (or was ended, for a vacate). */
   record Resumed(String node, long epoch) implements AgentReply {
     public Resumed {

@@ -77,4 +77,32 @@ class NodeAgentResumeTest {
     exit.complete(new TreeExit(143, true));
     assertEquals(List.of(new TreeExit(143, true)), exits, "crmpi's own stop must stay a stop");
   }
+
+  @Test
+  void aTreeThatEndsUnderTheFreezeIsReportedAsEndedAndNotKilledOnResume() throws Exception {
+    NodeAgent a = agent("");
+    doThrow(new IOException("crmpid: /sys/fs/cgroup/crmpi.job-7.node0/cgroup.freeze")).when(engine).freeze(tree);
+    exit.complete(new TreeExit(0, false)); // the job's own end, under the freeze
+    when(tree.isAlive()).thenReturn(true, false);
+    assertInstanceOf(AgentReply.TreeEnded.class, a.handle(new AgentRequest.Prepare(5)));
+    assertInstanceOf(AgentReply.Resumed.class, a.handle(AgentRequest.Resume.proceed(5)));
+    verify(engine, never()).thaw(tree);
+    verify(tree, never()).kill();
+  }
+
+  @Test
+  void aTreeThatHasAlreadyEndedIsNotFrozen() throws Exception {
+    NodeAgent a = agent("");
+    when(tree.isAlive()).thenReturn(false);
+    assertInstanceOf(AgentReply.TreeEnded.class, a.handle(new AgentRequest.Prepare(5)));
+    verify(engine, never()).freeze(tree);
+  }
+
+  @Test
+  void aFreezeThatFailsOnALiveTreeIsAFailure() throws Exception {
+    NodeAgent a = agent("");
+    doThrow(new IOException("cannot write cgroup.freeze")).when(engine).freeze(tree);
+    AgentReply r = a.handle(new AgentRequest.Prepare(5));
+    assertEquals("cannot write cgroup.freeze", assertInstanceOf(AgentReply.Failed.class, r).message());
+  }
 }

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class FakeAgent implements AgentChannel {
   /** How the agent answers one kind of request. */
-  enum Answer { SUCCEED, FAIL, THROW, HANG, HOLD }
+  enum Answer { SUCCEED, FAIL, THROW, HANG, HOLD, ENDED }
 
   private final String node;
   private final List<AgentRequest> requests = new CopyOnWriteArrayList<>();
@@ -106,6 +106,7 @@ final class FakeAgent implements AgentChannel {
           "injected failure of " + request.getClass().getSimpleName()));
       case THROW -> CompletableFuture.failedFuture(new IOException("connection to " + node + " lost"));
       case HANG -> new CompletableFuture<>();
+      case ENDED -> CompletableFuture.completedFuture(new AgentReply.TreeEnded(node, request.epoch()));
       case HOLD -> {
         CompletableFuture<AgentReply> reply = new CompletableFuture<>();
         held.add(new Held(request, reply));

@@ -57,6 +57,7 @@ class LifecycleWireTest {
     List<FromAgent> all = List.of(new FromAgent.Done(1),
         new FromAgent.Replied(2, new AgentReply.Persisted("node1", 4, IMAGE, 12)),
         new FromAgent.Replied(3, new AgentReply.Failed("node1", 4, "criu dump failed")),
+        new FromAgent.Replied(3, new AgentReply.TreeEnded("node1", 5)),
         new FromAgent.Counted(4, 17), new FromAgent.CallFailed(5, "no tree"),
         new FromAgent.Exited(new TreeExit(137, false)), new FromAgent.Log("restoring"), new FromAgent.Pong());
     for (FromAgent m : all) {
