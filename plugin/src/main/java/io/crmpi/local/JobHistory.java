@@ -48,7 +48,11 @@ public final class JobHistory implements CheckpointListener {
     } else if (outcome instanceof CheckpointOutcome.Aborted a) {
       append(new HistoryEntry(clock.instant(), "aborted", a.epoch(), null, a.reason().name(), a.detail(),
           0, 0, 0, 0, 0));
-      LOG.warning("job " + job + " " + a.describe());
+      if (a.reason().isFailure()) {
+        LOG.warning("job " + job + " " + a.describe());
+      } else {
+        LOG.info("job " + job + " " + a.describe()); // the job is ending: nothing went wrong
+      }
     } else if (outcome instanceof CheckpointOutcome.Skipped s) {
       // Recorded (a full state directory shows in status and report), not only logged.
       append(new HistoryEntry(clock.instant(), "skipped", 0, null, null, s.why(), 0, 0, 0, 0, 0));
