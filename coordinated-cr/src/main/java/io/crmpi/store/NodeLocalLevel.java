@@ -24,11 +24,19 @@ import java.util.stream.Stream;
  * second account on the node must not read, plant or replace anything of
  * the job there.
  *
+ * <p>With partner copies, the node also holds another node's part of
+ * some epochs, at {@code ROOT/crmpi-UID/JOB/partners/NODE/<epoch>/} (what
+ * that node had at {@code epochs/<epoch>/nodes/NODE/}).
+ *
  * <p>Only the epoch directories crmpi wrote are ever deleted (names of
- * exactly 10 digits under the job's own directory).
+ * exactly 10 digits under the job's own directory, and the partial copies
+ * a broken transfer left, named {@code .<epoch>.partial-*}).
  */
 public final class NodeLocalLevel {
   private static final Pattern EPOCH_NAME = Pattern.compile("\\d{10}");
+  private static final Pattern PARTIAL_NAME = Pattern.compile("\\.(\\d{10})\\.partial-[A-Za-z0-9]+");
+  /** A node name, as slots are named: it becomes a path component. */
+  public static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private final Path jobDir;
 
   private NodeLocalLevel(Path jobDir) {
@@ -60,6 +68,14 @@ public final class NodeLocalLevel {
       throw new IllegalArgumentException("epoch <= 0: " + epoch);
     }
     return jobDir.resolve("epochs").resolve(String.format(Locale.ROOT, "%010d", epoch));
+  }
+
+  /** Where this node keeps its copy of another node's part of an epoch (a partner copy). */
+  public Path partnerDir(String node, long epoch) {
+    if (node == null || !NODE_NAME.matcher(node).matches()) {
+      throw new IllegalArgumentException("bad node name '" + node + "'");
+    }
+    return jobDir.resolve("partners").resolve(node).resolve(epochDir(epoch).getFileName());
   }
 
   /**
@@ -102,21 +118,41 @@ public final class NodeLocalLevel {
    * copies beyond retention, and aborted epochs). Returns those removed.
    */
   public List<Long> prune(Set<Long> keep) throws IOException {
-    Path epochs = jobDir.resolve("epochs");
+    List<Long> removed = pruneEpochs(jobDir.resolve("epochs"), keep);
+    Path partners = jobDir.resolve("partners");
+    if (Files.isDirectory(partners, LinkOption.NOFOLLOW_LINKS)) {
+      List<Path> nodes;
+      try (Stream<Path> s = Files.list(partners)) {
+        nodes = s.filter(d -> NODE_NAME.matcher(d.getFileName().toString()).matches())
+            .filter(d -> Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+      }
+      for (Path node : nodes) {
+        pruneEpochs(node, keep);
+      }
+    }
+    return removed;
+  }
+
+  /** Deletes the epoch directories and partial copies under dir not in keep; returns the epochs removed. */
+  private static List<Long> pruneEpochs(Path dir, Set<Long> keep) throws IOException {
     List<Long> removed = new ArrayList<>();
-    if (!Files.isDirectory(epochs, LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return removed;
     }
     List<Path> dirs;
-    try (Stream<Path> s = Files.list(epochs)) {
-      dirs = s.filter(d -> EPOCH_NAME.matcher(d.getFileName().toString()).matches())
+    try (Stream<Path> s = Files.list(dir)) {
+      dirs = s.filter(d -> EPOCH_NAME.matcher(d.getFileName().toString()).matches()
+              || PARTIAL_NAME.matcher(d.getFileName().toString()).matches())
           .filter(d -> Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
     }
     for (Path d : dirs) {
-      long epoch = Long.parseLong(d.getFileName().toString());
-      if (!keep.contains(epoch)) {
+      java.util.regex.Matcher partial = PARTIAL_NAME.matcher(d.getFileName().toString());
+      long epoch = partial.matches() ? Long.parseLong(partial.group(1)) : Long.parseLong(d.getFileName().toString());
+      if (!keep.contains(epoch)) { // a partial copy of a kept epoch may be in the middle of its transfer
         DurableFiles.deleteTree(d);
-        removed.add(epoch);
+        if (!partial.matches()) {
+          removed.add(epoch);
+        }
       }
     }
     return removed;
@@ -127,6 +163,15 @@ public final class NodeLocalLevel {
     if (Files.isDirectory(jobDir, LinkOption.NOFOLLOW_LINKS)) {
       prune(Set.of());
       Files.deleteIfExists(jobDir.resolve("epochs"));
+      Path partners = jobDir.resolve("partners");
+      if (Files.isDirectory(partners, LinkOption.NOFOLLOW_LINKS)) {
+        try (Stream<Path> s = Files.list(partners)) {
+          for (Path node : s.filter(d -> NODE_NAME.matcher(d.getFileName().toString()).matches()).toList()) {
+            Files.deleteIfExists(node);
+          }
+        }
+        Files.deleteIfExists(partners);
+      }
       Files.deleteIfExists(jobDir);
     }
   }

@@ -81,6 +81,35 @@ class NodeLocalLevelTest {
   }
 
   @Test
+  void pruneAlsoDeletesThePartnerCopiesAndPartialTransfersNotKept() throws IOException {
+    NodeLocalLevel level = NodeLocalLevel.of(root, Posix.uid(), "job");
+    level.prepare(Posix.uid());
+    for (long e : List.of(1L, 2L)) {
+      Files.createDirectories(level.partnerDir("node1", e).resolve("image"));
+    }
+    Path partial1 = Files.createDirectories(level.jobDir().resolve("partners/node1/.0000000001.partial-x7"));
+    Path partial2 = Files.createDirectories(level.jobDir().resolve("partners/node1/.0000000002.partial-y8"));
+    Path stranger = Files.createDirectories(level.jobDir().resolve("partners/node1/keep-me"));
+    assertEquals(List.of(), level.prune(Set.of(2L)), "only this node's own epochs are reported");
+    assertFalse(Files.exists(level.partnerDir("node1", 1)));
+    assertFalse(Files.exists(partial1));
+    assertTrue(Files.exists(level.partnerDir("node1", 2)));
+    assertTrue(Files.exists(partial2), "a transfer of a kept epoch may still be running");
+    assertTrue(Files.exists(stranger), "a directory crmpi did not name is left alone");
+    Files.delete(stranger);
+    level.remove();
+    assertFalse(Files.exists(level.jobDir()), "remove() left the partner copies");
+  }
+
+  @Test
+  void partnerDirectoriesNeedANodeName() {
+    NodeLocalLevel level = NodeLocalLevel.of(root, 1, "job");
+    assertEquals(level.jobDir().resolve("partners/node0/0000000012"), level.partnerDir("node0", 12));
+    assertThrows(IllegalArgumentException.class, () -> level.partnerDir("../x", 1));
+    assertThrows(IllegalArgumentException.class, () -> level.partnerDir(".hidden", 1));
+  }
+
+  @Test
   void relativeRootsAndBadJobKeysAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> NodeLocalLevel.of(Path.of("shm"), 1, "job"));
     assertThrows(IllegalArgumentException.class, () -> NodeLocalLevel.of(root, 1, "../job"));
