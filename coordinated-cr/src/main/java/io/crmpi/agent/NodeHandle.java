@@ -35,6 +35,16 @@ public interface NodeHandle extends AgentChannel, AutoCloseable {
    */
   void restore(List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException;
 
+  /**
+   * The same; when partner is not null and this node's node-local copy is
+   * gone, the copy is first fetched from a partner port (a slot without
+   * partner copies ignores partner).
+   */
+  default void restore(List<Path> epochDirs, long epoch, NodeImage image, io.crmpi.protocol.PartnerSource partner,
+      Consumer<String> log) throws IOException {
+    restore(epochDirs, epoch, image, log);
+  }
+
   /** Lets the restored tree run. */
   void thaw() throws IOException;
 

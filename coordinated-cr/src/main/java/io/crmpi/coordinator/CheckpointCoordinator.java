@@ -288,6 +288,7 @@ public final class CheckpointCoordinator {
     }
     if (flush) {
       manifest = local.flushAfterCommit(manifest, vacate);
+      local.replicate(manifest, vacate);
     }
     try {
       Map<String, Long> pinned = pins.describe();

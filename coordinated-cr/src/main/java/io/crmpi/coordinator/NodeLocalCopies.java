@@ -36,6 +36,8 @@ final class NodeLocalCopies implements AutoCloseable {
   private final CheckpointListener listener;
   /** Null without a node-local level. */
   private final FlushQueue flushes;
+  /** Null without partner copies. */
+  private final PartnerQueue partners;
   /** Touched only by the coordinator's epoch (under its lock). */
   private int commitsSinceFlush;
 
@@ -49,8 +51,24 @@ final class NodeLocalCopies implements AutoCloseable {
     this.listener = listener;
     this.flushes = storage.hasLocal() ? new FlushQueue(job, this.agents, storage, deadlines, nanoTime)
         : null;
+    this.partners = storage.partnerCopy() && this.agents.size() > 1
+        ? new PartnerQueue(job, this.agents, store, storage, deadlines, nanoTime) : null;
+    if (storage.partnerCopy() && partners == null) {
+      LOG.warning("job " + job + ": no partner copies: the job has one node, and a partner copy needs another");
+    }
     if (flushes != null) {
       seedFromStore();
+    }
+  }
+
+  /**
+   * A committed epoch held at the node-local level is copied to the nodes'
+   * partners, in the background (not for a vacate: the job leaves all its
+   * nodes, and only the state directory outlives that).
+   */
+  void replicate(Manifest manifest, boolean vacate) {
+    if (partners != null && !vacate && manifest.levels().holds(StorageLevel.LOCAL)) {
+      partners.request(manifest.epoch());
     }
   }
 
@@ -191,6 +209,9 @@ final class NodeLocalCopies implements AutoCloseable {
     } catch (IOException e) {
       return; // keep everything this time
     }
+    if (partners != null && partners.copying() > 0) {
+      keep.add(partners.copying()); // its partner copy is being made from it
+    }
     broadcastPrune(epoch, keep, "removing old node-local copies");
   }
 
@@ -224,6 +245,9 @@ final class NodeLocalCopies implements AutoCloseable {
   /** A flush that runs is stopped; none starts after this. */
   @Override
   public void close() {
+    if (partners != null) {
+      partners.close();
+    }
     if (flushes != null) {
       flushes.close();
     }

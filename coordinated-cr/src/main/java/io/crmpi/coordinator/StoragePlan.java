@@ -24,10 +24,24 @@ import java.util.Objects;
  * @param flushTimeout how long every node may take to flush one epoch
  * @param chunks flush the images as deduplicated chunks (else as files)
  * @param zstdLevel with chunks: zstd's level where compression pays (0: none)
+ * @param partnerCopy copy each committed epoch's node-local parts to a
+ *     partner node too (storage level PARTNER; a job of two nodes or more)
  */
 public record StoragePlan(Path localJobDir, StorageLevel commitLevel, int flushEvery, int localKeep,
-    Duration flushTimeout, boolean chunks, int zstdLevel) {
+    Duration flushTimeout, boolean chunks, int zstdLevel, boolean partnerCopy) {
+  public StoragePlan(Path localJobDir, StorageLevel commitLevel, int flushEvery, int localKeep,
+      Duration flushTimeout, boolean chunks, int zstdLevel) {
+    this(localJobDir, commitLevel, flushEvery, localKeep, flushTimeout, chunks, zstdLevel, false);
+  }
+
   public StoragePlan {
+    if (commitLevel == StorageLevel.PARTNER) {
+      throw new IllegalArgumentException("an epoch is committed at the node-local or the shared level; partner"
+          + " copies are made after the commit");
+    }
+    if (partnerCopy && localJobDir == null) {
+      throw new IllegalArgumentException("partner copies need a node-local directory");
+    }
     if (zstdLevel < 0 || zstdLevel > 19) {
       throw new IllegalArgumentException("zstdLevel must be 0 (off) to 19: " + zstdLevel);
     }
@@ -69,6 +83,7 @@ public record StoragePlan(Path localJobDir, StorageLevel commitLevel, int flushE
     return "dumped to " + localJobDir + " (node-local, " + localKeep + " kept per node), committed at the "
         + commitLevel.label() + " level, flushed to the state directory"
         + (flushEvery == 1 ? "" : " every " + flushEvery + " epochs")
-        + (chunks ? " as deduplicated chunks" + (zstdLevel > 0 ? " (zstd " + zstdLevel + ")" : "") : "");
+        + (chunks ? " as deduplicated chunks" + (zstdLevel > 0 ? " (zstd " + zstdLevel + ")" : "") : "")
+        + (partnerCopy ? ", and copied to a partner node" : "");
   }
 }

@@ -11,4 +11,13 @@ public interface AgentChannel {
   String node();
 
   CompletableFuture<AgentReply> send(AgentRequest request);
+
+  /**
+   * host:port of the port where this node keeps its partners' copies
+   * (storage level PARTNER), or null when it has none (no partner copies,
+   * or its agent has not said yet).
+   */
+  default String partnerEndpoint() {
+    return null;
+  }
 }

@@ -47,6 +47,16 @@ public sealed interface AgentReply {
     }
   }
 
+  /** The node's part of the epoch is durable at its partner node. */
+  record Replicated(String node, long epoch, long bytes, long millis) implements AgentReply {
+    public Replicated {
+      Objects.requireNonNull(node, "node");
+      if (bytes < 0 || millis < 0) {
+        throw new IllegalArgumentException("negative replication figures: " + bytes + ", " + millis);
+      }
+    }
+  }
+
   /** The node-local copies not kept are gone. */
   record Pruned(String node, long epoch, java.util.List<Long> removed) implements AgentReply {
     public Pruned {

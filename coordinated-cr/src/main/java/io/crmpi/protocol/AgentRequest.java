@@ -111,6 +111,26 @@ public sealed interface AgentRequest {
   }
 
   /**
+   * Copy this node's node-local part of a committed epoch to its partner
+   * node (a partner copy, storage level PARTNER), over the partner's port.
+   * Carried out by the slot's partner link, beside the checkpoints.
+   *
+   * @param localJobDir the job's directory at the node-local level
+   * @param partner the node that keeps the copy
+   * @param partnerEndpoint host:port of the partner's port
+   */
+  record Replicate(long epoch, Path localJobDir, String partner, String partnerEndpoint) implements AgentRequest {
+    public Replicate {
+      requirePositive(epoch);
+      Objects.requireNonNull(localJobDir, "localJobDir");
+      Objects.requireNonNull(partner, "partner");
+      if (partnerEndpoint == null || !partnerEndpoint.matches("[A-Za-z0-9.:\\[\\]_-]{1,300}:\\d{1,5}")) {
+        throw new IllegalArgumentException("bad partner endpoint '" + partnerEndpoint + "' (want HOST:PORT)");
+      }
+    }
+  }
+
+  /**
    * Let the ranks continue, or with vacate end the tree
    * (only after a commit: a vacate never ends a job without a checkpoint).
    */

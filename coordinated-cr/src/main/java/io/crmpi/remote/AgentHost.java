@@ -75,6 +75,11 @@ public final class AgentHost {
       slot = spec.node();
       agent = factory.create(spec, assign.engine(), Duration.ofMillis(assign.quiesceTimeoutMillis()),
           assign.faults(), this::output);
+      if (assign.partnerDir() != null) {
+        PartnerSlot partners = PartnerSlot.open(agent, socket.getLocalAddress(), token, assign.partnerDir());
+        agent = partners;
+        send(new FromAgent.Listening(partners.partnerEndpoint()));
+      }
       agent.onTreeExit(e -> send(new FromAgent.Exited(e)));
       LOG.info("job " + spec.job() + ": agent of node " + slot + " on " + host + " ready");
       for (ToAgent m = readOrLapse(); m != null; m = readOrLapse()) {
@@ -128,7 +133,7 @@ public final class AgentHost {
       } else if (c instanceof ToAgent.Launch) {
         agent.launch();
       } else if (c instanceof ToAgent.Restore r) {
-        agent.restore(r.epochDirs(), r.epoch(), r.image(), this::log);
+        agent.restore(r.epochDirs(), r.epoch(), r.image(), r.partner(), this::log);
       } else if (c instanceof ToAgent.Exec e) {
         agent.exec(e.command());
       } else if (c instanceof ToAgent.Kill) {

@@ -101,9 +101,23 @@ public final class AgentServer implements AutoCloseable {
   /** Makes the agent that said hello the holder of a slot, and sends it its assignment. */
   public static RemoteAgent assign(Hello hello, String slot, LaunchSpec spec, String engine,
       Duration quiesceTimeout, String faults, OutputSink sink) throws IOException {
+    return assign(hello, slot, spec, engine, quiesceTimeout, faults, null, sink);
+  }
+
+  /**
+   * The same; with partnerDir (the job's node-local directory) the agent
+   * also opens its partner port, where it keeps its partners' copies.
+   */
+  public static RemoteAgent assign(Hello hello, String slot, LaunchSpec spec, String engine,
+      Duration quiesceTimeout, String faults, java.nio.file.Path partnerDir, OutputSink sink) throws IOException {
     RemoteAgent agent = new RemoteAgent(slot, hello, spec.job(), sink);
-    agent.assign(spec, engine, quiesceTimeout, faults);
+    agent.assign(spec, engine, quiesceTimeout, faults, partnerDir);
     return agent;
+  }
+
+  /** The address agents connect to (the coordinator node's partner port listens there too). */
+  public InetAddress address() {
+    return server.getInetAddress();
   }
 
   private static void closeQuietly(Socket s) {

@@ -61,6 +61,15 @@ sealed interface FromAgent {
     }
   }
 
+  /** The agent's partner port listens at endpoint (host:port); sent after an assignment with partner copies. */
+  record Listening(String endpoint) implements FromAgent {
+    public Listening {
+      if (endpoint == null || !endpoint.matches("[A-Za-z0-9.:\\[\\]_-]{1,300}:\\d{1,5}")) {
+        throw new IllegalArgumentException("bad partner endpoint (want HOST:PORT)");
+      }
+    }
+  }
+
   /** The answer to a {@link ToAgent.Ping}. */
   record Pong() implements FromAgent {}
 }

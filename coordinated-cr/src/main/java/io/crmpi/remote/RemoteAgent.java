@@ -48,6 +48,8 @@ public final class RemoteAgent implements NodeHandle {
   private final AtomicBoolean lostOnce = new AtomicBoolean();
   private volatile Consumer<TreeExit> exitListener = e -> {};
   private volatile boolean running;
+  /** Where the agent's partner port listens (it says so after its assignment); null until then, or without one. */
+  private volatile String partnerEndpoint;
   private volatile boolean closed;
   private volatile long lastHeard = System.nanoTime();
   private final Thread reader;
@@ -67,8 +69,9 @@ public final class RemoteAgent implements NodeHandle {
   }
 
   /** Sends the slot's assignment (what its tree runs) and starts listening. */
-  void assign(LaunchSpec spec, String engine, Duration quiesceTimeout, String faults) throws IOException {
-    channel.send(new ToAgent.Assign(spec, engine, quiesceTimeout.toMillis(), faults));
+  void assign(LaunchSpec spec, String engine, Duration quiesceTimeout, String faults, Path partnerDir)
+      throws IOException {
+    channel.send(new ToAgent.Assign(spec, engine, quiesceTimeout.toMillis(), faults, partnerDir));
     reader.start();
     heartbeat.start();
   }
@@ -102,8 +105,19 @@ public final class RemoteAgent implements NodeHandle {
 
   @Override
   public void restore(List<Path> epochDirs, long epoch, NodeImage image, Consumer<String> log) throws IOException {
-    await(call(id -> new ToAgent.Restore(id, epochDirs, epoch, image)), "restore epoch " + epoch);
+    restore(epochDirs, epoch, image, null, log);
+  }
+
+  @Override
+  public void restore(List<Path> epochDirs, long epoch, NodeImage image, io.crmpi.protocol.PartnerSource partner,
+      Consumer<String> log) throws IOException {
+    await(call(id -> new ToAgent.Restore(id, epochDirs, epoch, image, partner)), "restore epoch " + epoch);
     running = true;
+  }
+
+  @Override
+  public String partnerEndpoint() {
+    return partnerEndpoint;
   }
 
   @Override
@@ -254,6 +268,9 @@ public final class RemoteAgent implements NodeHandle {
       exitListener.accept(e.exit());
     } else if (m instanceof FromAgent.Output o) {
       sink.write(o.stream(), o.data(), 0, o.data().length);
+    } else if (m instanceof FromAgent.Listening l) {
+      partnerEndpoint = l.endpoint();
+      LOG.fine(() -> "job " + job + " node " + slot + " (" + host + "): partner port at " + l.endpoint());
     } else if (m instanceof FromAgent.Log l) {
       LOG.info("job " + job + " node " + slot + " (" + host + "): " + BadMessage.quote(l.message()));
     }

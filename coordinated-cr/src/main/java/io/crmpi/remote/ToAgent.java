@@ -9,9 +9,23 @@ import java.util.Objects;
 
 /** What the coordinator sends a remote node agent, after the handshake. */
 sealed interface ToAgent {
-  /** The slot's assignment: what its tree runs, and how. Sent once, first. */
-  record Assign(LaunchSpec spec, String engine, long quiesceTimeoutMillis, String faults) implements ToAgent {
+  /**
+   * The slot's assignment: what its tree runs, and how. Sent once, first.
+   *
+   * @param partnerDir with partner copies, the job's directory at the
+   *     node-local level, where the agent's partner port keeps the copies
+   *     of its partners (it answers {@link FromAgent.Listening}); else null
+   */
+  record Assign(LaunchSpec spec, String engine, long quiesceTimeoutMillis, String faults, Path partnerDir)
+      implements ToAgent {
+    public Assign(LaunchSpec spec, String engine, long quiesceTimeoutMillis, String faults) {
+      this(spec, engine, quiesceTimeoutMillis, faults, null);
+    }
+
     public Assign {
+      if (partnerDir != null && !partnerDir.isAbsolute()) {
+        throw new IllegalArgumentException("partnerDir must be absolute: " + partnerDir);
+      }
       Objects.requireNonNull(spec, "spec");
       if (engine == null || !engine.matches("[a-z]{1,16}")) {
         throw new IllegalArgumentException("engine must be a short lower-case name");
@@ -49,8 +63,17 @@ sealed interface ToAgent {
     }
   }
 
-  /** Restore the slot's tree from its image of an epoch, read from the first of epochDirs where it is intact. */
-  record Restore(long id, List<Path> epochDirs, long epoch, NodeImage image) implements Call {
+  /**
+   * Restore the slot's tree from its image of an epoch, read from the first
+   * of epochDirs where it is intact; with partner, a node-local copy that is
+   * gone is first fetched from a partner port.
+   */
+  record Restore(long id, List<Path> epochDirs, long epoch, NodeImage image, io.crmpi.protocol.PartnerSource partner)
+      implements Call {
+    public Restore(long id, List<Path> epochDirs, long epoch, NodeImage image) {
+      this(id, epochDirs, epoch, image, null);
+    }
+
     public Restore {
       requireId(id);
       epochDirs = List.copyOf(epochDirs);

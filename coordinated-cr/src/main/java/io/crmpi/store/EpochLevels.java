@@ -27,7 +27,7 @@ public record EpochLevels(String localDir, List<StorageLevel> held) {
     if (localDir != null && !Path.of(localDir).isAbsolute()) {
       throw new IllegalArgumentException("localDir must be absolute: " + localDir);
     }
-    if (set.contains(StorageLevel.LOCAL) && localDir == null) {
+    if ((set.contains(StorageLevel.LOCAL) || set.contains(StorageLevel.PARTNER)) && localDir == null) {
       throw new IllegalArgumentException("an epoch held at the node-local level needs its localDir");
     }
   }
@@ -51,6 +51,19 @@ public record EpochLevels(String localDir, List<StorageLevel> held) {
     List<StorageLevel> more = new java.util.ArrayList<>(held);
     more.add(level);
     return new EpochLevels(localDir, more);
+  }
+
+  /**
+   * The node that holds node's partner copy: the next of nodes by name,
+   * the first after the last; null for a job of one node.
+   */
+  public static String partnerOf(String node, java.util.Collection<String> nodes) {
+    List<String> sorted = nodes.stream().distinct().sorted().toList();
+    int i = sorted.indexOf(node);
+    if (i < 0) {
+      throw new IllegalArgumentException("node " + node + " is not one of " + sorted);
+    }
+    return sorted.size() < 2 ? null : sorted.get((i + 1) % sorted.size());
   }
 
   /** What logs and status print: "node-local+shared". */

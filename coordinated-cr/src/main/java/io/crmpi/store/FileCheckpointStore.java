@@ -215,6 +215,11 @@ public final class FileCheckpointStore implements CheckpointStore {
       for (Path dir : levelDirs(manifest)) {
         boolean shared = dir.equals(epochDir(manifest.epoch()));
         if (!shared && !Files.isDirectory(dir.resolve(node.imageDir()), LinkOption.NOFOLLOW_LINKS)) {
+          if (levels.holds(StorageLevel.PARTNER)) {
+            nodeProblems.clear();
+            intact = true; // its restore fetches the partner copy, or reads the state directory, and checks it
+            break;
+          }
           continue; // not on this host: its node checks it
         }
         List<String> p = EpochVerifier.verifyNode(dir, node, scope == Scope.EVERYTHING, bytesDone);

@@ -17,12 +17,19 @@ public enum StorageLevel {
    */
   LOCAL,
   /**
+   * A copy of each node's node-local part on another node of the job (its
+   * partner, the next node by name): an epoch held at the node-local level
+   * and here survives the loss of any one node, and a restart after a node
+   * loss reads it without touching the state directory.
+   */
+  PARTNER,
+  /**
    * The job's state directory, on the file system every node shares: an
    * epoch there survives the loss of any node and a requeue to other nodes.
    */
   SHARED;
 
-  /** The name in manifests and options: "local", "shared". */
+  /** The name in manifests and options: "local", "partner", "shared". */
   @JsonValue
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
@@ -30,7 +37,11 @@ public enum StorageLevel {
 
   /** What logs and status call it. */
   public String label() {
-    return this == LOCAL ? "node-local" : "shared";
+    return switch (this) {
+      case LOCAL -> "node-local";
+      case PARTNER -> "partner";
+      case SHARED -> "shared";
+    };
   }
 
   /** The level named name ("local", "shared"); a clear error otherwise. */
@@ -41,6 +52,6 @@ public enum StorageLevel {
         return l;
       }
     }
-    throw new IllegalArgumentException("unknown storage level '" + name + "' (use local or shared)");
+    throw new IllegalArgumentException("unknown storage level '" + name + "' (use local, partner or shared)");
   }
 }

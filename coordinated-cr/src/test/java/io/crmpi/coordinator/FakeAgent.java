@@ -41,6 +41,8 @@ final class FakeAgent implements AgentChannel {
   private final BlockingQueue<Held> held = new LinkedBlockingQueue<>();
   private final List<Boolean> manifestPresentAtVacate = new CopyOnWriteArrayList<>();
   private volatile Path epochDir;
+  /** Where this fake's partner port would listen (partner copies); null: it has none. */
+  volatile String partnerEndpoint;
 
   private record Held(AgentRequest request, CompletableFuture<AgentReply> reply) {}
 
@@ -98,6 +100,11 @@ final class FakeAgent implements AgentChannel {
   }
 
   @Override
+  public String partnerEndpoint() {
+    return partnerEndpoint;
+  }
+
+  @Override
   public CompletableFuture<AgentReply> send(AgentRequest request) {
     requests.add(request);
     return switch (answers.getOrDefault(request.getClass(), Answer.SUCCEED)) {
@@ -128,6 +135,9 @@ final class FakeAgent implements AgentChannel {
       }
       if (request instanceof AgentRequest.Flush f) {
         return flush(f);
+      }
+      if (request instanceof AgentRequest.Replicate r) {
+        return new AgentReply.Replicated(node, r.epoch(), 4096, 1);
       }
       if (request instanceof AgentRequest.Prune p) {
         return new AgentReply.Pruned(node, p.epoch(), io.crmpi.store.NodeLocalLevel.at(p.localJobDir()).prune(p.keep()));

@@ -223,6 +223,80 @@ class SlurmMultiNodeTest {
     }
   }
 
+  /**
+   * Partner copies: every checkpoint's node-local parts are also copied to
+   * the partner node, and none is ever flushed to the state directory
+   * (--flush-every is beyond the job's length), so only the partner copy
+   * can bring back a lost node's part. Node1's host is killed and its
+   * node-local storage deleted (its own part, and node0's partner copy it
+   * held); the requeued job restores node1 on another host from the copy
+   * fetched from node0's partner port, byte-identically.
+   */
+  @Test
+  @Order(5)
+  void aLostNodesPartIsFetchedFromItsPartnerWithoutTheStateDirectory() throws Exception {
+    Path local = Crmpi.sharedTmpfsDir("crmpi-partner-");
+    try {
+      Path base = SLURM.user().jobDir("it-partner");
+      String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s --local-dir " + local
+          + " --partner-copy --flush-every 1000000", "2500");
+      Path epochs = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/checkpoints/epochs");
+      long partnered = awaitPartnerEpoch(epochs, 0);
+      awaitPartnerEpoch(epochs, partnered); // two epochs with partner copies: the newest may be in the making
+      Path out = base.resolve("job-" + job + ".out");
+      List<String> hosts = slotHosts(SlurmTestCluster.read(out));
+      long start = System.nanoTime();
+      CLUSTER.killNode(hosts.get(hosts.size() - 1));
+      try (Stream<Path> s = Files.walk(local)) {
+        for (Path lost : s.filter(p -> p.getParent() != null && (
+            p.getFileName().toString().equals("node1") && p.getParent().getFileName().toString().equals("nodes")
+            || p.getFileName().toString().equals("node0") && p.getParent().getFileName().toString()
+                .equals("partners"))).toList()) {
+          Crmpi.deleteTree(lost);
+        }
+      }
+      CLUSTER.awaitCompleted(job, base, 420, true);
+      String log = SlurmTestCluster.read(out);
+      assertTrue(log.contains("partner copies made"), "no partner copies were made:
+" + log);
+      assertTrue(log.matches("(?s).*node node1: fetched its part of epoch \\d+ from the partner copy at .*"),
+          "node1's part was not fetched from its partner:\n" + log);
+      assertTrue(log.matches("(?s).*node node1: restoring from " + Pattern.quote(local.toString()) + ".*"),
+          "node1 was not restored from the fetched node-local copy:\n" + log);
+      assertTrue(!log.matches("(?s).*restoring from " + Pattern.quote(epochs.toString()) + ".*"),
+          "a node was restored from the state directory:\n" + log);
+      assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+          "ring.out differs from an uninterrupted run");
+      System.out.printf("it-partner: node loss to finished job in %.1f s%n", (System.nanoTime() - start) / 1e9);
+      log.lines().filter(l -> l.contains("partner copies made") || l.contains("from the partner copy"))
+          .limit(6).forEach(l -> System.out.println("it-partner: " + l));
+    } finally {
+      Crmpi.deleteTree(local);
+    }
+  }
+
+  /** Waits for a committed epoch newer than after whose manifest holds the partner level; returns it. */
+  private static long awaitPartnerEpoch(Path epochs, long after) throws Exception {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(240);
+    while (System.nanoTime() < deadline) {
+      if (Files.isDirectory(epochs)) {
+        try (Stream<Path> s = Files.list(epochs)) {
+          for (Path e : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Path m = e.resolve("manifest.json");
+            long epoch = Long.parseLong(e.getFileName().toString());
+            if (epoch > after && Files.isRegularFile(m) && Files.readString(m).contains("\"partner\"")) {
+              return epoch;
+            }
+          }
+        } catch (java.io.IOException | NumberFormatException e) {
+          // an epoch came or went meanwhile: look again
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no epoch after " + after + " was copied to the partners within 240 s");
+  }
+
   /** The hosts slot node1 was placed on, in order, from the job's log. */
   private static List<String> slotHosts(String log) {
     List<String> hosts = new ArrayList<>();

@@ -95,6 +95,11 @@ final class RunCommand implements Callable<Integer> {
           + " ${DEFAULT-VALUE}.")
   int zstdLevel;
 
+  @Option(names = "--partner-copy", description = "With --local-dir, in a job of two nodes or more: copy every"
+      + " committed checkpoint's node-local part of each node to its partner (the next node), so that a restart"
+      + " after the loss of a node reads its part from the partner instead of the state directory.")
+  boolean partnerCopy;
+
   @Mixin TimeoutOptions timeouts;
 
   @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The job's command, after --.")
@@ -103,6 +108,10 @@ final class RunCommand implements Callable<Integer> {
   /** The storage levels of the options; a clear error for a node-local directory that cannot work. */
   private StorageSpec storage(Path wd) throws IOException {
     if (localDir == null) {
+      if (partnerCopy) {
+        throw new IllegalArgumentException("--partner-copy needs --local-dir: a partner copy is a copy of each"
+            + " node's node-local checkpoint on another node");
+      }
       if (!commitAt.equals("local") && !commitAt.equals("shared")) {
         throw new IllegalArgumentException("unknown --commit-at '" + commitAt + "': use local or shared");
       }
@@ -117,12 +126,11 @@ final class RunCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--local-dir " + local + " and the working directory " + wd + " overlap:"
           + " a restore rolls the working directory back, so checkpoints must live elsewhere");
     }
-    try {
-      io.crmpi.store.StorageLevel.of(commitAt);
-    } catch (IllegalArgumentException e) {
+    if (!commitAt.equals("local") && !commitAt.equals("shared")) {
       throw new IllegalArgumentException("unknown --commit-at '" + commitAt + "': use local or shared");
     }
-    return new StorageSpec(local.toString(), commitAt, flushEvery, localKeep, flushFormat, zstdLevel);
+    return new StorageSpec(local.toString(), commitAt, flushEvery, localKeep, flushFormat, zstdLevel,
+        partnerCopy);
   }
 
   @Override

@@ -81,7 +81,8 @@ final class StatusCommand implements Callable<Integer> {
           + (spec.storage().flushEvery() == 1 ? "epoch" : spec.storage().flushEvery() + " epochs")
           + (spec.storage().flushFormat().equals(io.crmpi.local.StorageSpec.CHUNKS)
               ? " as deduplicated chunks" + (spec.storage().zstdLevel() > 0 ? " (zstd " + spec.storage().zstdLevel()
-                  + ")" : "") : " as whole files"));
+                  + ")" : "") : " as whole files")
+          + (Boolean.TRUE.equals(spec.storage().partnerCopy()) ? ", copied to a partner node" : ""));
     }
     System.out.println("latest:    " + (committed.isEmpty() ? "no committed checkpoint"
         : "epoch " + committed.get(committed.size() - 1).epoch() + " (" + levels + ")"));

@@ -43,10 +43,12 @@ public final class RemoteSlots implements AutoCloseable {
    *
    * @param specForSlot what slot i's tree is (i >= 1)
    * @param crmpi the crmpi command on the nodes (the same installation path everywhere)
+   * @param partnerDir with partner copies, the job's node-local directory
+   *     (each agent opens its partner port there); else null
    */
   public static RemoteSlots start(String job, SlurmAllocation allocation, IntFunction<LaunchSpec> specForSlot,
-      String engine, Duration quiesceTimeout, String faults, OutputSink sink, Path crmpi, OutputStream stepLog)
-      throws IOException {
+      String engine, Duration quiesceTimeout, String faults, OutputSink sink, Path crmpi, OutputStream stepLog,
+      Path partnerDir) throws IOException {
     List<String> hosts = allocation.remoteHosts();
     AgentServer server = AgentServer.listen(InetAddress.getByName(allocation.batchAddress()), job);
     AgentStep step = null;
@@ -64,7 +66,7 @@ public final class RemoteSlots implements AutoCloseable {
                 + hellos.stream().map(AgentServer.Hello::host).toList() + ")"));
         hellos.remove(hello);
         LaunchSpec spec = specForSlot.apply(i + 1);
-        agents.add(AgentServer.assign(hello, spec.node(), spec, engine, quiesceTimeout, faults, sink));
+        agents.add(AgentServer.assign(hello, spec.node(), spec, engine, quiesceTimeout, faults, partnerDir, sink));
         LOG.info("job " + job + ": node " + spec.node() + " is " + host
             + (spec.network() == null ? "" : " (job address " + spec.network().address() + ")"));
       }
@@ -81,6 +83,16 @@ public final class RemoteSlots implements AutoCloseable {
 
   public List<RemoteAgent> agents() {
     return agents;
+  }
+
+  /**
+   * Slot 0 (the batch node's, in this JVM) with its partner port, on the
+   * address the agents reach this node at, keeping copies under
+   * localJobDir: the other slots' agents open theirs themselves.
+   */
+  public io.crmpi.remote.PartnerSlot withPartnerPort(io.crmpi.agent.NodeHandle slot0, Path localJobDir)
+      throws IOException {
+    return io.crmpi.remote.PartnerSlot.open(slot0, server.address(), server.token(), localJobDir);
   }
 
   /** Says bye to every agent (they kill their trees and exit), then ends the step. */

@@ -6,6 +6,7 @@ import io.crmpi.cluster.RemoteSlots;
 import io.crmpi.cluster.SlurmAllocation;
 import io.crmpi.agent.RankChannel;
 import io.crmpi.coordinator.CheckpointCoordinator;
+import io.crmpi.coordinator.StoragePlan;
 import io.crmpi.coordinator.CheckpointOutcome;
 import io.crmpi.coordinator.CoordinatorConfig;
 import io.crmpi.coordinator.EpochPins;
@@ -140,16 +141,22 @@ public final class LocalJob {
       WorkdirWatch written = new WorkdirWatch(spec.name(), workdir, excluded, clock, WorkdirWatch.INTERVAL);
       NodeAgent local = new NodeAgent(slotSpec(0, nodeCount, network, workdir), engine, sink, settings.faults(),
           written, System::nanoTime, ranks, quiesceTimeout).withProgress(what -> ProgressMeter.standardError(what, 0));
+      StoragePlan storage = spec.storage().plan(spec.name(), io.crmpi.nativeio.Posix.uid(), FLUSH_TIMEOUT);
+      Path partnerDir = storage.partnerCopy() && nodeCount > 1 ? storage.localJobDir() : null;
       RemoteSlots remotes = null;
+      io.crmpi.agent.NodeHandle slot0Handle = local;
       if (nodeCount > 1) {
         SlurmAllocation allocation = SlurmAllocation.current(System.getenv());
         LOG.info("job " + spec.name() + ": " + nodeCount + " nodes " + allocation.hosts() + "; starting the node"
             + " agents");
         remotes = RemoteSlots.start(spec.name(), allocation, i -> slotSpec(i, nodeCount, network, workdir),
             engine.name(), quiesceTimeout, System.getenv().getOrDefault("CRMPI_FAULTS", ""), sink,
-            crmpiCommand(), err);
+            crmpiCommand(), err, partnerDir);
+        if (partnerDir != null) {
+          slot0Handle = remotes.withPartnerPort(local, partnerDir);
+        }
       }
-      nodes = new NodeSlots(spec.name(), local, remotes);
+      nodes = new NodeSlots(spec.name(), slot0Handle, remotes);
       java.nio.file.Files.createDirectories(dir.runtime(slot0));
       for (int i = 0; i < nodes.size(); i++) {
         int slot = i;
@@ -157,8 +164,7 @@ public final class LocalJob {
       }
       coordinator = new CheckpointCoordinator(
           new CoordinatorConfig(spec.name(), engine.name(), spec.keep(), settings.prepareTimeout(),
-              settings.dumpTimeout(), settings.persistTimeout(),
-              spec.storage().plan(spec.name(), io.crmpi.nativeio.Posix.uid(), FLUSH_TIMEOUT)),
+              settings.dumpTimeout(), settings.persistTimeout(), storage),
           store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history, pins);
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);

@@ -76,10 +76,40 @@ final class NodeSlots implements AutoCloseable {
    * together). The first failure is thrown.
    */
   void restoreAll(List<Path> epochDirs, long epoch, Map<String, NodeImage> images) throws IOException {
+    restoreAll(epochDirs, epoch, images, null);
+  }
+
+  /**
+   * The same; with localEpochDir (an epoch held at the PARTNER level), a
+   * slot whose node-local copy is gone first fetches it from a partner
+   * port: the one of the node that should hold it first, then the others.
+   */
+  void restoreAll(List<Path> epochDirs, long epoch, Map<String, NodeImage> images, Path localEpochDir)
+      throws IOException {
+    Map<String, io.crmpi.protocol.PartnerSource> partners = localEpochDir == null ? Map.of()
+        : partnerSources(localEpochDir);
     onEvery(NodeHandle::fence);
-    onEvery(n -> n.restore(epochDirs, epoch, images.get(n.node()), msg -> LOG.info("job " + job + " epoch " + epoch
-        + ": " + msg)));
+    onEvery(n -> n.restore(epochDirs, epoch, images.get(n.node()), partners.get(n.node()),
+        msg -> LOG.info("job " + job + " epoch " + epoch + ": " + msg)));
     onEvery(NodeHandle::thaw);
+  }
+
+  /** For each slot: the partner ports to ask for its part, its partner's first. */
+  Map<String, io.crmpi.protocol.PartnerSource> partnerSources(Path localEpochDir) {
+    Map<String, io.crmpi.protocol.PartnerSource> sources = new java.util.HashMap<>();
+    List<String> names = names();
+    for (NodeHandle n : nodes) {
+      String holder = io.crmpi.store.EpochLevels.partnerOf(n.node(), names);
+      List<String> endpoints = new java.util.ArrayList<>();
+      nodes.stream().filter(o -> o.node().equals(holder)).map(NodeHandle::partnerEndpoint)
+          .filter(java.util.Objects::nonNull).forEach(endpoints::add);
+      nodes.stream().filter(o -> !o.node().equals(holder) && !o.node().equals(n.node()))
+          .map(NodeHandle::partnerEndpoint).filter(java.util.Objects::nonNull).forEach(endpoints::add);
+      if (holder != null && !endpoints.isEmpty()) {
+        sources.put(n.node(), new io.crmpi.protocol.PartnerSource(endpoints, localEpochDir));
+      }
+    }
+    return sources;
   }
 
   /** What a step does to one slot. */

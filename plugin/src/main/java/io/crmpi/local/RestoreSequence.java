@@ -6,6 +6,7 @@ import io.crmpi.store.CheckpointStore;
 import io.crmpi.store.Manifest;
 import io.crmpi.store.NodeImage;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -118,7 +119,8 @@ final class RestoreSequence {
       LOG.info("job " + job + " epoch " + epoch + ": restoring (" + why + ")");
       LOG.info("job " + job + " epoch " + epoch + ": held at " + m.levels().describe() + "; each node reads the"
           + " fastest level where its part is intact");
-      nodes.restoreAll(store.levelDirs(m), epoch, images);
+      nodes.restoreAll(store.levelDirs(m), epoch, images, m.levels().holds(io.crmpi.store.StorageLevel.PARTNER)
+          ? Path.of(m.levels().localDir()) : null);
       LOG.info("job " + job + " epoch " + epoch + ": every node tree is restored and runs again; watching it for "
           + Units.duration(probation.window()));
       if (probation.watch(nodes.all(), expected) instanceof RestoreProbation.Verdict.Broken broken) {

@@ -21,13 +21,25 @@ import java.time.Duration;
  *     "files": how the flush stores the images in the state directory (null,
  *     in the specs of jobs run before chunks: files)
  * @param zstdLevel with chunks: zstd's level (0: no compression)
+ * @param partnerCopy copy every committed epoch's node-local parts to a
+ *     partner node ({@code --partner-copy}; null, in older specs: no)
  */
 public record StorageSpec(String localDir, String commitAt, int flushEvery, int localKeep, String flushFormat,
-    int zstdLevel) {
+    int zstdLevel, Boolean partnerCopy) {
   public static final String CHUNKS = "chunks";
   public static final String FILES = "files";
 
+  public StorageSpec(String localDir, String commitAt, int flushEvery, int localKeep, String flushFormat,
+      int zstdLevel) {
+    this(localDir, commitAt, flushEvery, localKeep, flushFormat, zstdLevel, false);
+  }
+
   public StorageSpec {
+    partnerCopy = Boolean.TRUE.equals(partnerCopy);
+    if (partnerCopy && localDir == null) {
+      throw new IllegalArgumentException("--partner-copy needs --local-dir: a partner copy is a copy of a node's"
+          + " node-local checkpoint on another node");
+    }
     flushFormat = flushFormat == null ? FILES : flushFormat;
     if (!flushFormat.equals(CHUNKS) && !flushFormat.equals(FILES)) {
       throw new IllegalArgumentException("unknown --flush-format '" + flushFormat + "': use chunks or files");
@@ -39,7 +51,10 @@ public record StorageSpec(String localDir, String commitAt, int flushEvery, int 
       throw new IllegalArgumentException("--local-dir must be an absolute path: " + localDir);
     }
     commitAt = commitAt == null ? "local" : commitAt;
-    StorageLevel.of(commitAt);
+    if (StorageLevel.of(commitAt) == StorageLevel.PARTNER) {
+      throw new IllegalArgumentException("--commit-at takes local or shared: partner copies (--partner-copy) are"
+          + " made after the commit");
+    }
     if (flushEvery < 1) {
       throw new IllegalArgumentException("--flush-every must be at least 1: " + flushEvery);
     }
@@ -59,6 +74,6 @@ public record StorageSpec(String localDir, String commitAt, int flushEvery, int 
       return StoragePlan.sharedOnly();
     }
     return new StoragePlan(NodeLocalLevel.of(Path.of(localDir), uid, job).jobDir(), StorageLevel.of(commitAt),
-        flushEvery, localKeep, flushTimeout, flushFormat.equals(CHUNKS), zstdLevel);
+        flushEvery, localKeep, flushTimeout, flushFormat.equals(CHUNKS), zstdLevel, partnerCopy);
   }
 }

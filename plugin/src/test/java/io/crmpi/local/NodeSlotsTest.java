@@ -19,6 +19,22 @@ class NodeSlotsTest {
   /** A slot that records what it is asked to do, and can fail one step. */
   private final class Slot extends FakeSlot {
     private final String failing;
+    String endpoint;
+    final List<io.crmpi.protocol.PartnerSource> partners = new CopyOnWriteArrayList<>();
+
+    @Override
+    public String partnerEndpoint() {
+      return endpoint;
+    }
+
+    @Override
+    public void restore(List<Path> epochDirs, long epoch, NodeImage image, io.crmpi.protocol.PartnerSource partner,
+        Consumer<String> log) throws IOException {
+      if (partner != null) {
+        partners.add(partner);
+      }
+      restore(epochDirs, epoch, image, log);
+    }
 
     Slot(String node, String failing) {
       super(node);
@@ -97,5 +113,23 @@ class NodeSlotsTest {
     IOException e = assertThrows(IOException.class, () -> slots.restoreAll(java.util.List.of(Path.of("/epochs/4")), 4, Map.of()));
     assertEquals("restore of node0 failed", e.getMessage());
     assertEquals(-1, last(events, "thaw"), "a tree ran although the restore failed: " + events);
+  }
+
+  @Test
+  void eachSlotAsksItsPartnerFirstThenTheOthersButNeverItself() throws IOException {
+    Slot n0 = new Slot("node0", "");
+    Slot n1 = new Slot("node1", "");
+    Slot n2 = new Slot("node2", "");
+    n0.endpoint = "10.0.0.1:1";
+    n1.endpoint = "10.0.0.2:2";
+    n2.endpoint = "10.0.0.3:3";
+    NodeSlots slots = new NodeSlots("job", List.of(n0, n1, n2));
+    Path l1 = Path.of("/dev/shm/crmpi-1000/job/epochs/0000000004");
+    slots.restoreAll(List.of(l1), 4, Map.of(), l1);
+    assertEquals(List.of("10.0.0.3:3", "10.0.0.1:1"), n1.partners.get(0).endpoints(), "node1's copy is on node2");
+    assertEquals(List.of("10.0.0.1:1", "10.0.0.2:2"), n2.partners.get(0).endpoints(), "node2's copy is on node0");
+    assertEquals(l1, n0.partners.get(0).localEpochDir());
+    slots.restoreAll(List.of(l1), 4, Map.of());
+    assertEquals(1, n0.partners.size(), "an epoch without partner copies offered a partner");
   }
 }
