@@ -109,6 +109,8 @@ final class CopyReceiver {
               + bytesSeen + " bytes; " + dirs + ", " + files + " and " + bytes + " were announced");
         }
         return;
+      } else if (m instanceof PartnerMessage.Refused r) {
+        throw new IOException("the sender gave up the copy: " + BadMessage.quote(r.why()));
       } else {
         throw new IOException("unexpected " + m.getClass().getSimpleName() + " in the middle of the copy");
       }
