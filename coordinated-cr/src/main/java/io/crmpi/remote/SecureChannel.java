@@ -17,10 +17,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * One authenticated coordinator-agent connection. Both ends know the job
- * key (random, 192 bits, handed to the agents' srun step in its
- * environment, never on a command line or the wire). The handshake proves
- * each end to the other without sending the key:
+ * One authenticated coordinator-agent (or partner-copy) connection. Both
+ * ends know the job key (random, 192 bits, handed to the agents' srun
+ * step in its environment, never on a command line or the wire). The
+ * handshake proves each end to the other without sending the key:
  *
  * <pre>
  * agent       -> coordinator  Hello(host H, nonce NA)
@@ -30,13 +30,19 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>(each a {@link Handshake} record in {@link Wire#HANDSHAKE}'s codec).
  *
+ * <p>Partner-copy connections ({@link PartnerLink} to {@link PartnerPort})
+ * use the same handshake and framing with the roles "partner-client" and
+ * "partner-server" in place of "agent" and "coordinator", so that proofs
+ * and session keys of one kind of connection are worthless on the other.
+ *
  * <p>Then every line in either direction is {@code MAC SP JSON}, where MAC
  * is HMAC-SHA256 under that direction's session key (derived from K and
  * both nonces) over the message's sequence number and its bytes: a
  * changed, dropped, replayed or reordered message, or one from another
  * connection, fails the check and ends the connection. Lines are bounded
  * before anything is parsed: {@link Wire#MAX_HANDSHAKE_LINE} during the
- * handshake, {@link Wire#MAX_LINE} after it. A message that authenticates
+ * handshake, {@link Wire#MAX_LINE} after it ({@link Wire#MAX_PARTNER_LINE}
+ * on a partner-copy connection). A message that authenticates
  * but does not decode (a {@link BadMessage}) is the receiver's to judge.
  *
  * @param <O> what this end sends
@@ -51,13 +57,15 @@ final class SecureChannel<O, I> implements AutoCloseable {
   private final Mac sendMac;
   private final Mac receiveMac;
   private final String peerHost;
+  private final int maxLine;
   private final JsonLines<O> outCodec;
   private final JsonLines<I> inCodec;
   private long sent;
   private long received;
 
   private SecureChannel(InputStream in, OutputStream out, byte[] sendKey, byte[] receiveKey, String peerHost,
-      JsonLines<O> outCodec, JsonLines<I> inCodec) {
+      int maxLine, JsonLines<O> outCodec, JsonLines<I> inCodec) {
+    this.maxLine = maxLine;
     this.outCodec = outCodec;
     this.inCodec = inCodec;
     this.in = in;
@@ -67,7 +75,10 @@ final class SecureChannel<O, I> implements AutoCloseable {
     this.peerHost = peerHost;
   }
 
-  /** The agent's host name, as it said in its hello (the coordinator's end) or its own (the agent's end). */
+  /**
+   * The connecting end's host name, as it said in its hello (the accepting
+   * end) or its own (the connecting end).
+   */
   String host() {
     return peerHost;
   }
@@ -75,26 +86,73 @@ final class SecureChannel<O, I> implements AutoCloseable {
   /** The agent's end of the handshake: fails unless the coordinator proves it knows the job key. */
   static SecureChannel<FromAgent, ToAgent> agent(InputStream rawIn, OutputStream out, String jobKey, String host)
       throws IOException {
-    InputStream in = new BufferedInputStream(rawIn);
-    String na = nonce();
-    writePlain(out, new Handshake.Hello(host, na));
-    Handshake.Challenge challenge = readPlain(in, Handshake.Challenge.class);
-    if (challenge == null) {
-      throw new IOException("the coordinator closed the connection during the handshake (wrong job key?)");
-    }
-    String nc = challenge.nonce();
-    byte[] key = keyBytes(jobKey);
-    if (!MessageDigest.isEqual(HEX.parseHex(challenge.proof()), proof(key, "coordinator", na, nc, host))) {
-      throw new IOException("the coordinator did not prove that it knows the job key: not this job's coordinator");
-    }
-    writePlain(out, new Handshake.Proof(HEX.formatHex(proof(key, "agent", na, nc, host))));
-    return new SecureChannel<>(in, out, derive(key, "agent-to-coordinator", na, nc),
-        derive(key, "coordinator-to-agent", na, nc), host, Wire.FROM_AGENT, Wire.TO_AGENT);
+    return connecting(rawIn, out, jobKey, host, Roles.AGENT, Wire.FROM_AGENT, Wire.TO_AGENT);
   }
 
   /** The coordinator's end: fails unless the agent proves it knows the job key. */
   static SecureChannel<ToAgent, FromAgent> coordinator(InputStream rawIn, OutputStream out, String jobKey)
       throws IOException {
+    return accepting(rawIn, out, jobKey, Roles.AGENT, Wire.TO_AGENT, Wire.FROM_AGENT);
+  }
+
+  /**
+   * The connecting end of a partner-copy connection ({@link PartnerLink}),
+   * on behalf of host: fails unless the partner proves it knows the job key.
+   */
+  static SecureChannel<PartnerMessage, PartnerMessage> partnerClient(InputStream rawIn, OutputStream out,
+      String jobKey, String host) throws IOException {
+    return connecting(rawIn, out, jobKey, host, Roles.PARTNER, Wire.PARTNER, Wire.PARTNER);
+  }
+
+  /** The accepting end of a partner-copy connection ({@link PartnerPort}). */
+  static SecureChannel<PartnerMessage, PartnerMessage> partnerServer(InputStream rawIn, OutputStream out,
+      String jobKey) throws IOException {
+    return accepting(rawIn, out, jobKey, Roles.PARTNER, Wire.PARTNER, Wire.PARTNER);
+  }
+
+  /**
+   * The two ends of one kind of connection: the labels its proofs and
+   * session keys are bound to (different for every kind, so that no
+   * handshake or session of one can be replayed on another), the names
+   * errors give them, and the longest line after the handshake.
+   */
+  private record Roles(String client, String server, String clientName, String serverName, int maxLine) {
+    static final Roles AGENT = new Roles("agent", "coordinator", "agent", "coordinator", Wire.MAX_LINE);
+    static final Roles PARTNER = new Roles("partner-client", "partner-server", "partner client", "partner",
+        Wire.MAX_PARTNER_LINE);
+
+    String clientToServer() {
+      return client + "-to-" + server;
+    }
+
+    String serverToClient() {
+      return server + "-to-" + client;
+    }
+  }
+
+  private static <O, I> SecureChannel<O, I> connecting(InputStream rawIn, OutputStream out, String jobKey,
+      String host, Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec) throws IOException {
+    InputStream in = new BufferedInputStream(rawIn);
+    String na = nonce();
+    writePlain(out, new Handshake.Hello(host, na));
+    Handshake.Challenge challenge = readPlain(in, Handshake.Challenge.class);
+    if (challenge == null) {
+      throw new IOException("the " + roles.serverName()
+          + " closed the connection during the handshake (wrong job key?)");
+    }
+    String nc = challenge.nonce();
+    byte[] key = keyBytes(jobKey);
+    if (!MessageDigest.isEqual(HEX.parseHex(challenge.proof()), proof(key, roles.server(), na, nc, host))) {
+      throw new IOException("the " + roles.serverName() + " did not prove that it knows the job key: not this job's "
+          + roles.serverName());
+    }
+    writePlain(out, new Handshake.Proof(HEX.formatHex(proof(key, roles.client(), na, nc, host))));
+    return new SecureChannel<>(in, out, derive(key, roles.clientToServer(), na, nc),
+        derive(key, roles.serverToClient(), na, nc), host, roles.maxLine(), outCodec, inCodec);
+  }
+
+  private static <O, I> SecureChannel<O, I> accepting(InputStream rawIn, OutputStream out, String jobKey,
+      Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec) throws IOException {
     InputStream in = new BufferedInputStream(rawIn);
     Handshake.Hello hello = readPlain(in, Handshake.Hello.class);
     if (hello == null) {
@@ -104,13 +162,14 @@ final class SecureChannel<O, I> implements AutoCloseable {
     String na = hello.nonce();
     String nc = nonce();
     byte[] key = keyBytes(jobKey);
-    writePlain(out, new Handshake.Challenge(nc, HEX.formatHex(proof(key, "coordinator", na, nc, host))));
+    writePlain(out, new Handshake.Challenge(nc, HEX.formatHex(proof(key, roles.server(), na, nc, host))));
     Handshake.Proof proof = readPlain(in, Handshake.Proof.class);
-    if (proof == null || !MessageDigest.isEqual(HEX.parseHex(proof.proof()), proof(key, "agent", na, nc, host))) {
-      throw new IOException("the agent on " + host + " did not prove that it knows the job key");
+    if (proof == null
+        || !MessageDigest.isEqual(HEX.parseHex(proof.proof()), proof(key, roles.client(), na, nc, host))) {
+      throw new IOException("the " + roles.clientName() + " on " + host + " did not prove that it knows the job key");
     }
-    return new SecureChannel<>(in, out, derive(key, "coordinator-to-agent", na, nc),
-        derive(key, "agent-to-coordinator", na, nc), host, Wire.TO_AGENT, Wire.FROM_AGENT);
+    return new SecureChannel<>(in, out, derive(key, roles.serverToClient(), na, nc),
+        derive(key, roles.clientToServer(), na, nc), host, roles.maxLine(), outCodec, inCodec);
   }
 
   /** Sends one message with its MAC. Thread-safe. */
@@ -139,7 +198,7 @@ final class SecureChannel<O, I> implements AutoCloseable {
    */
   I receive() throws IOException {
     synchronized (in) {
-      byte[] line = Lines.read(in, Wire.MAX_LINE + 65).orElse(null);
+      byte[] line = Lines.read(in, maxLine + 65).orElse(null);
       if (line == null) {
         return null;
       }
