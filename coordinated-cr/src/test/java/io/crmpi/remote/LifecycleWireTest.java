@@ -46,7 +46,12 @@ class LifecycleWireTest {
         new ToAgent.Exec(3, List.of("/bin/sh", "-c", "echo hi")), new ToAgent.Kill(4), new ToAgent.Fence(5),
         new ToAgent.Thaw(6), new ToAgent.CountProcesses(7),
         new ToAgent.Send(8, new AgentRequest.Dump(4, Path.of("/state/e4"), null, 30_000)),
-        new ToAgent.Send(9, AgentRequest.Resume.proceed(4)));
+        new ToAgent.Send(9, AgentRequest.Resume.proceed(4)),
+        new ToAgent.Assign(SPEC, "criu", 30_000, "", Path.of("/dev/shm/crmpi-1000/job")),
+        new ToAgent.Restore(10, List.of(Path.of("/local/e4")), 4, IMAGE, new io.crmpi.protocol.PartnerSource(
+            List.of("10.0.0.2:40001", "10.0.0.3:40002"), Path.of("/local/e4"))),
+        new ToAgent.Send(11, new AgentRequest.Replicate(4, Path.of("/dev/shm/crmpi-1000/job"), "node2",
+            "10.0.0.2:40001")));
     for (ToAgent m : all) {
       assertEquals(m, roundTrip(Wire.TO_AGENT, m));
     }
@@ -58,6 +63,8 @@ class LifecycleWireTest {
         new FromAgent.Replied(2, new AgentReply.Persisted("node1", 4, IMAGE, 12)),
         new FromAgent.Replied(3, new AgentReply.Failed("node1", 4, "criu dump failed")),
         new FromAgent.Replied(3, new AgentReply.TreeEnded("node1", 5)),
+        new FromAgent.Replied(6, new AgentReply.Replicated("node1", 4, 1 << 20, 15)),
+        new FromAgent.Listening("10.0.0.2:40001"),
         new FromAgent.Counted(4, 17), new FromAgent.CallFailed(5, "no tree"),
         new FromAgent.Exited(new TreeExit(137, false)), new FromAgent.Log("restoring"), new FromAgent.Pong());
     for (FromAgent m : all) {
