@@ -2,8 +2,6 @@ package io.crmpi.remote;
 
 import io.crmpi.wire.BadMessage;
 import io.crmpi.wire.JsonLines;
-import io.crmpi.wire.Lines;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -52,7 +50,7 @@ final class SecureChannel<O, I> implements AutoCloseable {
   private static final String HMAC = "HmacSHA256";
   private static final HexFormat HEX = HexFormat.of();
 
-  private final InputStream in;
+  private final io.crmpi.wire.LineInput in;
   private final OutputStream out;
   private final Mac sendMac;
   private final Mac receiveMac;
@@ -63,7 +61,7 @@ final class SecureChannel<O, I> implements AutoCloseable {
   private long sent;
   private long received;
 
-  private SecureChannel(InputStream in, OutputStream out, byte[] sendKey, byte[] receiveKey, String peerHost,
+  private SecureChannel(io.crmpi.wire.LineInput in, OutputStream out, byte[] sendKey, byte[] receiveKey, String peerHost,
       int maxLine, JsonLines<O> outCodec, JsonLines<I> inCodec) {
     this.maxLine = maxLine;
     this.outCodec = outCodec;
@@ -132,7 +130,7 @@ final class SecureChannel<O, I> implements AutoCloseable {
 
   private static <O, I> SecureChannel<O, I> connecting(InputStream rawIn, OutputStream out, String jobKey,
       String host, Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec) throws IOException {
-    InputStream in = new BufferedInputStream(rawIn);
+    io.crmpi.wire.LineInput in = new io.crmpi.wire.LineInput(rawIn);
     String na = nonce();
     writePlain(out, new Handshake.Hello(host, na));
     Handshake.Challenge challenge = readPlain(in, Handshake.Challenge.class);
@@ -153,7 +151,7 @@ final class SecureChannel<O, I> implements AutoCloseable {
 
   private static <O, I> SecureChannel<O, I> accepting(InputStream rawIn, OutputStream out, String jobKey,
       Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec) throws IOException {
-    InputStream in = new BufferedInputStream(rawIn);
+    io.crmpi.wire.LineInput in = new io.crmpi.wire.LineInput(rawIn);
     Handshake.Hello hello = readPlain(in, Handshake.Hello.class);
     if (hello == null) {
       throw new IOException("no hello");
@@ -198,7 +196,7 @@ final class SecureChannel<O, I> implements AutoCloseable {
    */
   I receive() throws IOException {
     synchronized (in) {
-      byte[] line = Lines.read(in, maxLine + 65).orElse(null);
+      byte[] line = in.readLine(maxLine + 65).orElse(null);
       if (line == null) {
         return null;
       }
@@ -247,8 +245,8 @@ final class SecureChannel<O, I> implements AutoCloseable {
   }
 
   /** The next handshake message, which must be of the given kind; null at the end of the stream. */
-  private static <T extends Handshake> T readPlain(InputStream in, Class<T> kind) throws IOException {
-    byte[] line = Lines.read(in, Wire.MAX_HANDSHAKE_LINE).orElse(null);
+  private static <T extends Handshake> T readPlain(io.crmpi.wire.LineInput in, Class<T> kind) throws IOException {
+    byte[] line = in.readLine(Wire.MAX_HANDSHAKE_LINE).orElse(null);
     if (line == null) {
       return null;
     }

@@ -116,22 +116,22 @@ class SecureChannelTest {
 
     java.lang.reflect.Field in = SecureChannel.class.getDeclaredField("in");
     in.setAccessible(true);
-    in.set(captured.agent(), new ByteArrayInputStream(line));
+    in.set(captured.agent(), new io.crmpi.wire.LineInput(new ByteArrayInputStream(line)));
     assertEquals(m, captured.agent().receive());
     assertNull(captured.agent().receive()); // end of stream
 
-    in.set(captured.agent(), new ByteArrayInputStream(line)); // the same message again: a replay
+    in.set(captured.agent(), new io.crmpi.wire.LineInput(new ByteArrayInputStream(line))); // the same message again: a replay
     IOException replay = assertThrows(IOException.class, captured.agent()::receive);
     assertTrue(replay.getMessage().contains("failed authentication"), replay.getMessage());
 
     byte[] changed = line.clone();
     int at = new String(line, StandardCharsets.US_ASCII).indexOf("Kill");
     changed[at] = 'F';
-    in.set(ends.agent(), new ByteArrayInputStream(changed));
+    in.set(ends.agent(), new io.crmpi.wire.LineInput(new ByteArrayInputStream(changed)));
     IOException tampered = assertThrows(IOException.class, ends.agent()::receive);
     assertTrue(tampered.getMessage().contains("failed authentication"), tampered.getMessage());
 
-    in.set(ends.agent(), new ByteArrayInputStream("{\"type\":\"Bye\",\"body\":{}}\n".getBytes(StandardCharsets.US_ASCII)));
+    in.set(ends.agent(), new io.crmpi.wire.LineInput(new ByteArrayInputStream("{\"type\":\"Bye\",\"body\":{}}\n".getBytes(StandardCharsets.US_ASCII))));
     IOException plain = assertThrows(IOException.class, ends.agent()::receive);
     assertTrue(plain.getMessage().contains("without authentication"), plain.getMessage());
   }

@@ -257,8 +257,7 @@ class SlurmMultiNodeTest {
       }
       CLUSTER.awaitCompleted(job, base, 420, true);
       String log = SlurmTestCluster.read(out);
-      assertTrue(log.contains("partner copies made"), "no partner copies were made:
-" + log);
+      assertTrue(log.contains("partner copies made"), "no partner copies were made:\n" + log);
       assertTrue(log.matches("(?s).*node node1: fetched its part of epoch \\d+ from the partner copy at .*"),
           "node1's part was not fetched from its partner:\n" + log);
       assertTrue(log.matches("(?s).*node node1: restoring from " + Pattern.quote(local.toString()) + ".*"),
