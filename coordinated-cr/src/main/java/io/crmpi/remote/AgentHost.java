@@ -76,9 +76,14 @@ public final class AgentHost {
       agent = factory.create(spec, assign.engine(), Duration.ofMillis(assign.quiesceTimeoutMillis()),
           assign.faults(), this::output);
       if (assign.partnerDir() != null) {
-        PartnerSlot partners = PartnerSlot.open(agent, socket.getLocalAddress(), token, assign.partnerDir());
-        agent = partners;
-        send(new FromAgent.Listening(partners.partnerEndpoint()));
+        try {
+          PartnerSlot partners = PartnerSlot.open(agent, socket.getLocalAddress(), token, assign.partnerDir());
+          agent = partners;
+          send(new FromAgent.Listening(partners.partnerEndpoint()));
+        } catch (IOException e) {
+          // The job runs on without partner copies; the coordinator hears why.
+          log("node " + slot + " cannot open its partner port: " + e.getMessage());
+        }
       }
       agent.onTreeExit(e -> send(new FromAgent.Exited(e)));
       LOG.info("job " + spec.job() + ": agent of node " + slot + " on " + host + " ready");

@@ -50,6 +50,8 @@ public final class RemoteAgent implements NodeHandle {
   private volatile boolean running;
   /** Where the agent's partner port listens (it says so after its assignment); null until then, or without one. */
   private volatile String partnerEndpoint;
+  private final CompletableFuture<String> listening = new CompletableFuture<>();
+  private static final Duration PARTNER_PORT_WAIT = Duration.ofSeconds(30);
   private volatile boolean closed;
   private volatile long lastHeard = System.nanoTime();
   private final Thread reader;
@@ -74,6 +76,25 @@ public final class RemoteAgent implements NodeHandle {
     channel.send(new ToAgent.Assign(spec, engine, quiesceTimeout.toMillis(), faults, partnerDir));
     reader.start();
     heartbeat.start();
+    if (partnerDir != null) {
+      awaitPartnerPort();
+    }
+  }
+
+  /**
+   * Waits for the agent to say where its partner port listens, so that a
+   * restore right after the assignment knows every port. An agent that does
+   * not say so in time (its port could not open) only has no partner copies.
+   */
+  private void awaitPartnerPort() {
+    try {
+      listening.get(PARTNER_PORT_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warning("job " + job + ": node " + slot + " (" + host + ") did not open its partner port within "
+          + PARTNER_PORT_WAIT.toSeconds() + " s: its partners' copies are not kept there");
+    }
   }
 
   @Override
@@ -270,6 +291,7 @@ public final class RemoteAgent implements NodeHandle {
       sink.write(o.stream(), o.data(), 0, o.data().length);
     } else if (m instanceof FromAgent.Listening l) {
       partnerEndpoint = l.endpoint();
+      listening.complete(l.endpoint());
       LOG.fine(() -> "job " + job + " node " + slot + " (" + host + "): partner port at " + l.endpoint());
     } else if (m instanceof FromAgent.Log l) {
       LOG.info("job " + job + " node " + slot + " (" + host + "): " + BadMessage.quote(l.message()));
@@ -298,6 +320,7 @@ public final class RemoteAgent implements NodeHandle {
     IOException e = new IOException("node " + slot + " (" + host + ") lost: " + why);
     calls.values().forEach(f -> f.completeExceptionally(e));
     calls.clear();
+    listening.completeExceptionally(e);
     if (closed || !lostOnce.compareAndSet(false, true)) {
       return;
     }
