@@ -90,7 +90,8 @@ final class CopyTree {
   }
 
   /**
-   * Sends the tree, then End. A file whose size changed since it was listed
+   * Sends the tree, then End; file data goes as binary frames ({@link
+   * SecureChannel#sendBlob}), received as {@link PartnerMessage.Data}. A file whose size changed since it was listed
    * fails the copy (the receiver would otherwise keep a mix).
    */
   void send(SecureChannel<PartnerMessage, ?> channel) throws IOException {
@@ -108,7 +109,7 @@ final class CopyTree {
           if (n == 0) {
             throw new IOException(e.file() + " shrank while it was sent to the partner: copy abandoned");
           }
-          channel.send(new PartnerMessage.Data(java.util.Arrays.copyOf(buffer, n)));
+          channel.sendBlob(buffer, 0, n);
           left -= n;
         }
         if (in.read() >= 0) {

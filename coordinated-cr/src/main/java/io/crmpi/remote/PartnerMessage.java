@@ -79,7 +79,7 @@ sealed interface PartnerMessage {
     }
   }
 
-  /** The next bytes of the file last started (base64 on the wire). */
+  /** The next bytes of the file last started (a binary frame on the wire: {@link SecureChannel#sendBlob}). */
   record Data(byte[] bytes) implements PartnerMessage {
     public Data {
       Objects.requireNonNull(bytes, "bytes");

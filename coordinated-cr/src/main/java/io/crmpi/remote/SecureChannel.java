@@ -11,6 +11,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -58,11 +59,14 @@ final class SecureChannel<O, I> implements AutoCloseable {
   private final int maxLine;
   private final JsonLines<O> outCodec;
   private final JsonLines<I> inCodec;
+  /** What a binary frame becomes on receipt; null on a wire that carries none. */
+  private final Function<byte[], I> blobs;
   private long sent;
   private long received;
 
   private SecureChannel(io.crmpi.wire.LineInput in, OutputStream out, byte[] sendKey, byte[] receiveKey, String peerHost,
-      int maxLine, JsonLines<O> outCodec, JsonLines<I> inCodec) {
+      int maxLine, JsonLines<O> outCodec, JsonLines<I> inCodec, Function<byte[], I> blobs) {
+    this.blobs = blobs;
     this.maxLine = maxLine;
     this.outCodec = outCodec;
     this.inCodec = inCodec;
@@ -84,13 +88,13 @@ final class SecureChannel<O, I> implements AutoCloseable {
   /** The agent's end of the handshake: fails unless the coordinator proves it knows the job key. */
   static SecureChannel<FromAgent, ToAgent> agent(InputStream rawIn, OutputStream out, String jobKey, String host)
       throws IOException {
-    return connecting(rawIn, out, jobKey, host, Roles.AGENT, Wire.FROM_AGENT, Wire.TO_AGENT);
+    return connecting(rawIn, out, jobKey, host, Roles.AGENT, Wire.FROM_AGENT, Wire.TO_AGENT, null);
   }
 
   /** The coordinator's end: fails unless the agent proves it knows the job key. */
   static SecureChannel<ToAgent, FromAgent> coordinator(InputStream rawIn, OutputStream out, String jobKey)
       throws IOException {
-    return accepting(rawIn, out, jobKey, Roles.AGENT, Wire.TO_AGENT, Wire.FROM_AGENT);
+    return accepting(rawIn, out, jobKey, Roles.AGENT, Wire.TO_AGENT, Wire.FROM_AGENT, null);
   }
 
   /**
@@ -99,13 +103,13 @@ final class SecureChannel<O, I> implements AutoCloseable {
    */
   static SecureChannel<PartnerMessage, PartnerMessage> partnerClient(InputStream rawIn, OutputStream out,
       String jobKey, String host) throws IOException {
-    return connecting(rawIn, out, jobKey, host, Roles.PARTNER, Wire.PARTNER, Wire.PARTNER);
+    return connecting(rawIn, out, jobKey, host, Roles.PARTNER, Wire.PARTNER, Wire.PARTNER, PartnerMessage.Data::new);
   }
 
   /** The accepting end of a partner-copy connection ({@link PartnerPort}). */
   static SecureChannel<PartnerMessage, PartnerMessage> partnerServer(InputStream rawIn, OutputStream out,
       String jobKey) throws IOException {
-    return accepting(rawIn, out, jobKey, Roles.PARTNER, Wire.PARTNER, Wire.PARTNER);
+    return accepting(rawIn, out, jobKey, Roles.PARTNER, Wire.PARTNER, Wire.PARTNER, PartnerMessage.Data::new);
   }
 
   /**
@@ -129,7 +133,8 @@ final class SecureChannel<O, I> implements AutoCloseable {
   }
 
   private static <O, I> SecureChannel<O, I> connecting(InputStream rawIn, OutputStream out, String jobKey,
-      String host, Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec) throws IOException {
+      String host, Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec, Function<byte[], I> blobs)
+      throws IOException {
     io.crmpi.wire.LineInput in = new io.crmpi.wire.LineInput(rawIn);
     String na = nonce();
     writePlain(out, new Handshake.Hello(host, na));
@@ -146,11 +151,11 @@ final class SecureChannel<O, I> implements AutoCloseable {
     }
     writePlain(out, new Handshake.Proof(HEX.formatHex(proof(key, roles.client(), na, nc, host))));
     return new SecureChannel<>(in, out, derive(key, roles.clientToServer(), na, nc),
-        derive(key, roles.serverToClient(), na, nc), host, roles.maxLine(), outCodec, inCodec);
+        derive(key, roles.serverToClient(), na, nc), host, roles.maxLine(), outCodec, inCodec, blobs);
   }
 
   private static <O, I> SecureChannel<O, I> accepting(InputStream rawIn, OutputStream out, String jobKey,
-      Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec) throws IOException {
+      Roles roles, JsonLines<O> outCodec, JsonLines<I> inCodec, Function<byte[], I> blobs) throws IOException {
     io.crmpi.wire.LineInput in = new io.crmpi.wire.LineInput(rawIn);
     Handshake.Hello hello = readPlain(in, Handshake.Hello.class);
     if (hello == null) {
@@ -167,7 +172,7 @@ final class SecureChannel<O, I> implements AutoCloseable {
       throw new IOException("the " + roles.clientName() + " on " + host + " did not prove that it knows the job key");
     }
     return new SecureChannel<>(in, out, derive(key, roles.serverToClient(), na, nc),
-        derive(key, roles.clientToServer(), na, nc), host, roles.maxLine(), outCodec, inCodec);
+        derive(key, roles.clientToServer(), na, nc), host, roles.maxLine(), outCodec, inCodec, blobs);
   }
 
   /** Sends one message with its MAC. Thread-safe. */
@@ -187,6 +192,38 @@ final class SecureChannel<O, I> implements AutoCloseable {
       sent++;
     }
   }
+
+  /**
+   * Sends len bytes of b as one binary frame: the line {@code MAC SP :LEN},
+   * then the bytes as they are, the MAC over the sequence number, the
+   * header and the bytes. Only for a wire whose receiver turns frames into
+   * messages (partner copies: file data, without base64 and JSON).
+   */
+  void sendBlob(byte[] b, int off, int len) throws IOException {
+    if (len <= 0 || len > MAX_BLOB) {
+      throw new IllegalArgumentException("a binary frame carries 1 to " + MAX_BLOB + " bytes: " + len);
+    }
+    byte[] header = (":" + len).getBytes(StandardCharsets.US_ASCII);
+    synchronized (out) {
+      byte[] tag;
+      synchronized (sendMac) {
+        sendMac.update(ByteBuffer.allocate(8).putLong(sent).array());
+        sendMac.update(header);
+        sendMac.update(b, off, len);
+        tag = sendMac.doFinal();
+      }
+      out.write(HEX.formatHex(tag).getBytes(StandardCharsets.US_ASCII));
+      out.write(' ');
+      out.write(header);
+      out.write('\n');
+      out.write(b, off, len);
+      out.flush();
+      sent++;
+    }
+  }
+
+  /** The most bytes one binary frame carries. */
+  static final int MAX_BLOB = 1 << 20;
 
   /**
    * The next message, or null at the end of the stream. A message that does
@@ -210,6 +247,9 @@ final class SecureChannel<O, I> implements AutoCloseable {
         throw new IOException("message without authentication from " + peerHost);
       }
       byte[] json = java.util.Arrays.copyOfRange(line, 65, line.length);
+      if (json.length > 0 && json[0] == ':') {
+        return receiveBlob(given, json);
+      }
       if (!MessageDigest.isEqual(given, tag(receiveMac, received, json))) {
         throw new IOException("a message from " + peerHost + " failed authentication (changed, replayed or"
             + " out of order): connection closed");
@@ -217,6 +257,28 @@ final class SecureChannel<O, I> implements AutoCloseable {
       received++;
       return inCodec.decode(json);
     }
+  }
+
+  /** A binary frame (see {@link #sendBlob}) whose header line was read, with its MAC given. */
+  private I receiveBlob(byte[] given, byte[] header) throws IOException {
+    String digits = new String(header, 1, header.length - 1, StandardCharsets.US_ASCII);
+    if (blobs == null || !digits.matches("[1-9][0-9]{0,7}") || Integer.parseInt(digits) > MAX_BLOB) {
+      throw new IOException(blobs == null ? "a binary frame from " + peerHost + " on a wire that carries none"
+          : "a binary frame from " + peerHost + " of a bad length '" + digits + "' (at most " + MAX_BLOB + ")");
+    }
+    byte[] payload = in.readExactly(Integer.parseInt(digits));
+    byte[] tag;
+    synchronized (receiveMac) {
+      receiveMac.update(ByteBuffer.allocate(8).putLong(received).array());
+      receiveMac.update(header);
+      tag = receiveMac.doFinal(payload);
+    }
+    if (!MessageDigest.isEqual(given, tag)) {
+      throw new IOException("a message from " + peerHost + " failed authentication (changed, replayed or"
+          + " out of order): connection closed");
+    }
+    received++;
+    return blobs.apply(payload);
   }
 
   @Override

@@ -66,6 +66,22 @@ public final class LineInput implements Closeable {
     }
   }
 
+  /** The next n bytes, whatever they are (a binary frame after its header line). */
+  public byte[] readExactly(int n) throws IOException {
+    byte[] b = new byte[n];
+    int have = Math.min(n, end - pos);
+    System.arraycopy(buf, pos, b, 0, have);
+    pos += have;
+    while (have < n) {
+      int r = in.read(b, have, n - have);
+      if (r < 0) {
+        throw new IOException("the connection ended in the middle of a message");
+      }
+      have += r;
+    }
+    return b;
+  }
+
   @Override
   public void close() throws IOException {
     in.close();

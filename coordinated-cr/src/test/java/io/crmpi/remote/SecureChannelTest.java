@@ -70,6 +70,14 @@ class SecureChannelTest {
   }
 
   @Test
+  void aBinaryFrameOnTheAgentWireEndsTheConnection() throws Exception {
+    Ends ends = connect(new Link(), KEY, KEY);
+    ends.agent().sendBlob(new byte[] {'{', '}'}, 0, 2);
+    IOException e = assertThrows(IOException.class, ends.coordinator()::receive);
+    assertTrue(e.getMessage().contains("on a wire that carries none"), e.getMessage());
+  }
+
+  @Test
   void anAgentWithAnotherKeyIsRefusedByTheCoordinator() throws Exception {
     Link link = new Link();
     CompletableFuture<Throwable> agentSide = CompletableFuture.supplyAsync(() -> {

@@ -178,7 +178,7 @@ class SlurmMultiNodeTest {
   }
 
   /**
-   * Last: the killed node stays down for the rest of the class. The job has
+   * The killed node is revived once the job completed. The job has
    * a node-local level (--local-dir, the same tmpfs path on every node), and
    * the node's local storage is lost with it (all test nodes share this
    * machine's /dev/shm, so the test deletes the node's part there): the lost
@@ -203,6 +203,7 @@ class SlurmMultiNodeTest {
         }
       }
       CLUSTER.awaitCompleted(job, base, 420, true);
+      CLUSTER.reviveNode(hosts.get(0)); // for the tests after this one
       String log = SlurmTestCluster.read(out);
       assertTrue(log.contains("(" + hosts.get(0) + ") lost"), "the node loss was not noticed:\n" + log);
       assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
@@ -246,7 +247,8 @@ class SlurmMultiNodeTest {
       Path out = base.resolve("job-" + job + ".out");
       List<String> hosts = slotHosts(SlurmTestCluster.read(out));
       long start = System.nanoTime();
-      CLUSTER.killNode(hosts.get(hosts.size() - 1));
+      String dead = hosts.get(hosts.size() - 1);
+      CLUSTER.killNode(dead);
       try (Stream<Path> s = Files.walk(local)) {
         for (Path lost : s.filter(p -> p.getParent() != null && (
             p.getFileName().toString().equals("node1") && p.getParent().getFileName().toString().equals("nodes")
@@ -256,6 +258,7 @@ class SlurmMultiNodeTest {
         }
       }
       CLUSTER.awaitCompleted(job, base, 420, true);
+      CLUSTER.reviveNode(dead);
       String log = SlurmTestCluster.read(out);
       assertTrue(log.contains("partner copies made"), "no partner copies were made:\n" + log);
       assertTrue(log.matches("(?s).*node node1: fetched its part of epoch \\d+ from the partner copy at .*"),
