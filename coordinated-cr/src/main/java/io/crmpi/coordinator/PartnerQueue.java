@@ -39,6 +39,7 @@ final class PartnerQueue implements AutoCloseable {
   /** The epoch being copied (0: none): the nodes keep its node-local copy meanwhile. */
   private volatile long copying;
   private volatile boolean closed;
+  private boolean warnedNoPort;
 
   PartnerQueue(String job, List<AgentChannel> agents, CheckpointStore store, StoragePlan storage,
       Deadlines deadlines, LongSupplier nanoTime) {
@@ -82,8 +83,11 @@ final class PartnerQueue implements AutoCloseable {
     for (AgentChannel a : agents) {
       String partner = EpochLevels.partnerOf(a.node(), byNode.keySet());
       if (byNode.get(partner).partnerEndpoint() == null) {
-        LOG.warning("job " + job + " epoch " + epoch + ": no partner copies: node " + partner
-            + " has not said where its partner port listens");
+        if (!warnedNoPort) { // once: it stays so for this run of the job
+          warnedNoPort = true;
+          LOG.warning("job " + job + " epoch " + epoch + ": no partner copies: node " + partner
+              + " has not said where its partner port listens (its agent's log says why)");
+        }
         return;
       }
     }
