@@ -196,12 +196,8 @@ class SlurmMultiNodeTest {
       Path out = base.resolve("job-" + job + ".out");
       List<String> hosts = slotHosts(SlurmTestCluster.read(out));
       CLUSTER.killNode(hosts.get(0));
-      try (Stream<Path> s = Files.walk(local)) {
-        for (Path lost : s.filter(p -> p.getFileName().toString().equals("node1") && p.getParent() != null
-            && p.getParent().getFileName().toString().equals("nodes")).toList()) {
-          Crmpi.deleteTree(lost);
-        }
-      }
+      deleteLost(local, p -> p.getFileName().toString().equals("node1") && p.getParent() != null
+          && p.getParent().getFileName().toString().equals("nodes"));
       CLUSTER.awaitCompleted(job, base, 420, true);
       CLUSTER.reviveNode(hosts.get(0)); // for the tests after this one
       String log = SlurmTestCluster.read(out);
@@ -220,7 +216,7 @@ class SlurmMultiNodeTest {
       assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
           "ring.out differs from an uninterrupted run");
     } finally {
-      Crmpi.deleteTree(local);
+      deleteShared(local);
     }
   }
 
@@ -249,14 +245,10 @@ class SlurmMultiNodeTest {
       long start = System.nanoTime();
       String dead = hosts.get(hosts.size() - 1);
       CLUSTER.killNode(dead);
-      try (Stream<Path> s = Files.walk(local)) {
-        for (Path lost : s.filter(p -> p.getParent() != null && (
-            p.getFileName().toString().equals("node1") && p.getParent().getFileName().toString().equals("nodes")
-            || p.getFileName().toString().equals("node0") && p.getParent().getFileName().toString()
-                .equals("partners"))).toList()) {
-          Crmpi.deleteTree(lost);
-        }
-      }
+      deleteLost(local, p -> p.getParent() != null && (
+          p.getFileName().toString().equals("node1") && p.getParent().getFileName().toString().equals("nodes")
+          || p.getFileName().toString().equals("node0") && p.getParent().getFileName().toString()
+              .equals("partners")));
       CLUSTER.awaitCompleted(job, base, 420, true);
       CLUSTER.reviveNode(dead);
       String log = SlurmTestCluster.read(out);
@@ -273,7 +265,47 @@ class SlurmMultiNodeTest {
       log.lines().filter(l -> l.contains("partner copies made") || l.contains("from the partner copy"))
           .limit(6).forEach(l -> System.out.println("it-partner: " + l));
     } finally {
-      Crmpi.deleteTree(local);
+      deleteShared(local);
+    }
+  }
+
+  /**
+   * Deletes what a lost node held in the tmpfs all test nodes share. The
+   * surviving node writes and prunes its epochs there meanwhile, so a walk
+   * that meets a directory vanishing under it is tried again.
+   */
+  private static void deleteLost(Path local, java.util.function.Predicate<Path> lost) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> s = Files.walk(local)) {
+        for (Path p : s.filter(lost).toList()) {
+          Crmpi.deleteTree(p);
+        }
+        return;
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        if (attempt == 20) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  /**
+   * Removes the test's node-local directory; a job still running (after a
+   * failure) may write into it meanwhile, so it is tried a few times, and a
+   * last failure is reported without hiding the test's own.
+   */
+  private static void deleteShared(Path local) throws InterruptedException {
+    for (int attempt = 1; attempt <= 10; attempt++) {
+      try {
+        Crmpi.deleteTree(local);
+        return;
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        if (attempt == 10) {
+          System.out.println("could not remove " + local + ": " + e);
+        }
+        Thread.sleep(1000);
+      }
     }
   }
 
