@@ -308,16 +308,29 @@ public final class NodeAgent implements NodeHandle {
     if (t != null && !t.isAlive()) {
       return new AgentReply.TreeEnded(node(), p.epoch());
     }
+    long start = nanoTime.getAsLong();
     try {
       return prepare(p, liveTree(p.epoch()));
     } catch (IOException | RuntimeException e) {
-      if (t != null && endedWithin(t, ENDING_GRACE_MILLIS)) {
+      if (t != null && endedWithin(t, endingGrace(start))) {
         LOG.fine(() -> "job " + spec.job() + " epoch " + p.epoch() + ": node " + node()
             + ": the tree ended during the prepare (" + e.getMessage() + ")");
         return new AgentReply.TreeEnded(node(), p.epoch());
       }
       throw e;
     }
+  }
+
+  /**
+   * How long a failed prepare that began at start may wait to learn that
+   * the tree was ending: at most {@link #ENDING_GRACE_MILLIS}, and never
+   * past the coordinator's prepare timeout (the quiesce timeout is three
+   * quarters of it), so that a real failure is still answered as one.
+   */
+  private long endingGrace(long start) {
+    long quiesce = quiesceTimeout.toMillis();
+    long spent = (nanoTime.getAsLong() - start) / 1_000_000;
+    return Math.max(0, Math.min(ENDING_GRACE_MILLIS, quiesce * 4 / 3 - quiesce / 6 - spent));
   }
 
   private static boolean endedWithin(NodeTree t, long millis) {

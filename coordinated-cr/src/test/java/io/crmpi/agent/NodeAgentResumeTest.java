@@ -105,4 +105,34 @@ class NodeAgentResumeTest {
     AgentReply r = a.handle(new AgentRequest.Prepare(5));
     assertEquals("cannot write cgroup.freeze", assertInstanceOf(AgentReply.Failed.class, r).message());
   }
+
+  @Test
+  void aPrepareThatFailsLateWaitsNoLongerThanTheCoordinatorDoes() throws Exception {
+    java.util.List<Long> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<TreeExit> watched = new CompletableFuture<>() {
+      @Override
+      public TreeExit get(long timeout, java.util.concurrent.TimeUnit unit)
+          throws java.util.concurrent.TimeoutException {
+        waits.add(unit.toMillis(timeout));
+        throw new java.util.concurrent.TimeoutException();
+      }
+    };
+    when(tree.stdout()).thenReturn(InputStream.nullInputStream());
+    when(tree.stderr()).thenReturn(InputStream.nullInputStream());
+    when(tree.exit()).thenReturn(watched);
+    when(tree.isAlive()).thenReturn(true);
+    when(engine.launch(any())).thenReturn(tree);
+    // The quiesce timeout is 1.5 s (the coordinator's prepare timeout 2 s); the freeze fails 1.6 s in.
+    long[] clock = {0};
+    NodeAgent a = new NodeAgent(SPEC, engine, (s, b, o, l) -> { }, Faults.parse(""), mock(WorkdirWatch.class),
+        () -> clock[0], null, java.time.Duration.ofMillis(1500));
+    a.launch();
+    doThrow(new IOException("cannot write cgroup.freeze")).when(engine).freeze(tree);
+    org.mockito.Mockito.doAnswer(inv -> {
+      clock[0] += 1_600_000_000L;
+      throw new IOException("cannot write cgroup.freeze");
+    }).when(engine).freeze(tree);
+    assertInstanceOf(AgentReply.Failed.class, a.handle(new AgentRequest.Prepare(5)));
+    assertEquals(List.of(150L), waits, "the wait for the tree's end must leave the answer inside 2 s");
+  }
 }
