@@ -295,9 +295,6 @@ public final class NodeAgent implements NodeHandle {
     return t;
   }
 
-  /** How long a prepare that failed waits to learn whether the tree was ending meanwhile. */
-  private static final long ENDING_GRACE_MILLIS = 2000;
-
   /**
    * Quiesces and freezes the tree. A tree that ended on its own, before or
    * during the prepare (the job is finishing: its cgroup and its ranks go
@@ -312,36 +309,13 @@ public final class NodeAgent implements NodeHandle {
     try {
       return prepare(p, liveTree(p.epoch()));
     } catch (IOException | RuntimeException e) {
-      if (t != null && endedWithin(t, endingGrace(start))) {
+      long spent = (nanoTime.getAsLong() - start) / 1_000_000;
+      if (t != null && TreeEnding.endedWithin(t, TreeEnding.prepareGrace(quiesceTimeout, spent))) {
         LOG.fine(() -> "job " + spec.job() + " epoch " + p.epoch() + ": node " + node()
             + ": the tree ended during the prepare (" + e.getMessage() + ")");
         return new AgentReply.TreeEnded(node(), p.epoch());
       }
       throw e;
-    }
-  }
-
-  /**
-   * How long a failed prepare that began at start may wait to learn that
-   * the tree was ending: at most {@link #ENDING_GRACE_MILLIS}, and never
-   * past the coordinator's prepare timeout (the quiesce timeout is three
-   * quarters of it), so that a real failure is still answered as one.
-   */
-  private long endingGrace(long start) {
-    long quiesce = quiesceTimeout.toMillis();
-    long spent = (nanoTime.getAsLong() - start) / 1_000_000;
-    return Math.max(0, Math.min(ENDING_GRACE_MILLIS, quiesce * 4 / 3 - quiesce / 6 - spent));
-  }
-
-  private static boolean endedWithin(NodeTree t, long millis) {
-    try {
-      t.exit().get(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return !t.isAlive();
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      return !t.isAlive();
     }
   }
 
@@ -380,7 +354,7 @@ public final class NodeAgent implements NodeHandle {
       attributes = engine.dump(t, spec, imageDir,
           java.time.Duration.ofMillis(Math.max(1000, d.timeoutMillis() * 9 / 10)), meter);
     } catch (IOException e) {
-      throw keepDumpLog(e, imageDir.resolve("dump.log"), d.epoch());
+      throw FailedDumpLog.keep(e, imageDir.resolve("dump.log"), spec, d.epoch());
     }
     faults.check(FaultPoint.DUMP, d.epoch(), t::initPid);
     long dumped = nanoTime.getAsLong();
@@ -395,26 +369,6 @@ public final class NodeAgent implements NodeHandle {
     LOG.fine(() -> "job " + spec.job() + " epoch " + d.epoch() + ": node " + node() + " dumped in "
         + (dumped - start) / 1_000_000 + " ms, working directory recorded in " + (end - dumped) / 1_000_000 + " ms");
     return new AgentReply.Dumped(node(), d.epoch(), (end - start) / 1_000_000);
-  }
-
-  /**
-   * The abort deletes the failed epoch's directory, CRIU's log with it: the
-   * log is kept as run/NODE/failed-dump.log (the newest failure's), and the
-   * message names that copy.
-   */
-  private IOException keepDumpLog(IOException e, Path log, long epoch) {
-    if (!Files.isRegularFile(log, LinkOption.NOFOLLOW_LINKS) || e.getMessage() == null) {
-      return e;
-    }
-    Path kept = spec.runtimeDir().resolve("failed-dump.log");
-    try {
-      Files.createDirectories(spec.runtimeDir());
-      Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
-    } catch (IOException | RuntimeException copy) {
-      LOG.fine(() -> "job " + spec.job() + " epoch " + epoch + ": cannot keep CRIU's log: " + copy);
-      return e;
-    }
-    return new IOException(e.getMessage().replace(log.toString(), kept + ", epoch " + epoch + "'s"), e);
   }
 
   private AgentReply persist(AgentRequest.Persist p) throws IOException {
@@ -511,7 +465,7 @@ public final class NodeAgent implements NodeHandle {
         quiescedEpoch = 0;
       }
     } catch (IOException | RuntimeException e) {
-      if (endedWithin(t, ENDING_GRACE_MILLIS)) {
+      if (TreeEnding.endedWithin(t, TreeEnding.GRACE_MILLIS)) {
         quiescedEpoch = 0; // it ended on its own meanwhile: nothing is left frozen
         return new AgentReply.Resumed(node(), r.epoch());
       }
