@@ -2,7 +2,6 @@ package io.crmpi.engine;
 
 import io.crmpi.nativeio.CriuDumpRequest;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,14 +14,12 @@ import java.util.logging.Logger;
  * One {@code criu dump} run as a child process of its own, so that a dump
  * that outlives its deadline can be stopped: criu is killed (a dump through
  * libcriu runs in a service child that the caller cannot reach), and the
- * nftables table CRIU locks the tree's network with is removed from the
- * tree's network namespace. The tree itself stays frozen in crmpi's freezer
+ * nftables table CRIU locks the tree's network with is removed when criu
+ * did not remove it ({@link CriuNetworkLock}). The tree itself stays frozen in crmpi's freezer
  * cgroup; the coordinator aborts the epoch and its RESUME thaws it.
  */
 final class CriuDump {
   private static final Logger LOG = Logger.getLogger(CriuDump.class.getName());
-  private static final Path NSENTER = Path.of("/usr/bin/nsenter");
-  private static final Path NFT = Path.of("/usr/sbin/nft");
 
   private CriuDump() {}
 
@@ -74,61 +71,15 @@ final class CriuDump {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      unlockNetwork(r.pid());
+      CriuNetworkLock.release(r.pid(), log);
       throw new IOException("criu dump of pid " + r.pid() + " did not finish within " + timeout.toSeconds()
           + " s (--dump-timeout); it was killed, and the abort of the epoch thaws the tree");
     }
     if (p.exitValue() != 0) {
+      CriuNetworkLock.release(r.pid(), log); // a criu that crashed removed nothing
       throw new IOException("criu dump of pid " + r.pid() + " failed (exit " + p.exitValue() + ")"
           + CriuDiagnosis.report(log, r.imagesDir()));
     }
-  }
-
-  /**
-   * Removes the tables CRIU made to lock the tree's network (inet CRIU-*):
-   * they live in the tree's own network namespace, where nothing else makes
-   * tables of that name.
-   */
-  static void unlockNetwork(long pid) {
-    String netns = "--net=/proc/" + pid + "/ns/net";
-    try {
-      for (String table : criuTables(exec(List.of(NSENTER.toString(), netns, NFT.toString(), "list", "tables")))) {
-        exec(List.of(NSENTER.toString(), netns, NFT.toString(), "delete", "table", "inet", table));
-        LOG.warning("removed the network lock " + table + " that the killed criu dump left on pid " + pid);
-      }
-    } catch (IOException e) {
-      LOG.warning("cannot remove the network lock of a killed criu dump of pid " + pid + ": " + e.getMessage());
-    }
-  }
-
-  /** The table names "CRIU-..." of the inet family in nft list tables output. */
-  static List<String> criuTables(String listing) {
-    List<String> names = new ArrayList<>();
-    for (String line : listing.split("\n")) {
-      String[] f = line.trim().split("\\s+");
-      if (f.length == 3 && f[0].equals("table") && f[1].equals("inet") && f[2].matches("CRIU-[A-Za-z0-9_.-]+")) {
-        names.add(f[2]);
-      }
-    }
-    return names;
-  }
-
-  private static String exec(List<String> cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    try {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(String.join(" ", cmd) + " did not finish");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-    if (p.exitValue() != 0) {
-      throw new IOException(String.join(" ", cmd) + ": " + out.strip());
-    }
-    return out;
   }
 
   /** /proc/self/fd/N names this process's descriptor; a child must be told this process's pid instead. */

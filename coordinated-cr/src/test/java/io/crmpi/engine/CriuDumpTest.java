@@ -76,6 +76,21 @@ class CriuDumpTest {
   void onlyCriusOwnLockTablesAreRemoved() {
     String listing = "table inet CRIU-1a2b3c\ntable ip filter\ntable inet crmpi_job\ntable inet CRIU-77\n"
         + "table inet CRIU-x;y\n";
-    assertEquals(List.of("CRIU-1a2b3c", "CRIU-77"), CriuDump.criuTables(listing));
+    assertEquals(List.of("CRIU-1a2b3c", "CRIU-77"), CriuNetworkLock.criuTables(listing));
+  }
+
+  @Test
+  void theLockTableIsNamedAfterTheRunIdCriuLogged() throws IOException {
+    Path log = dir.resolve("dump.log");
+    Files.writeString(log, "(00.000000) Unable to get $HOME directory\n"
+        + "(00.000000) CRIU run id = 33be2e96-988d-43c9-8800-123456789abc\n(00.000119) Version: 4.2.1\n");
+    String id = CriuNetworkLock.runId(log).orElseThrow();
+    assertEquals("33be2e96-988d-43c9-8800-123456789abc", id);
+    // criu prints "inet CRIU-<id>" into 32 bytes: the table nft lists is cut to 26 characters.
+    assertEquals("CRIU-33be2e96-988d-43c9-88", CriuNetworkLock.tableName(id));
+    assertEquals("CRIU-1a2b", CriuNetworkLock.tableName("1a2b"));
+    assertTrue(CriuNetworkLock.runId(dir.resolve("missing.log")).isEmpty());
+    Files.writeString(log, "(00.000000) killed before it said\n");
+    assertTrue(CriuNetworkLock.runId(log).isEmpty());
   }
 }
