@@ -40,7 +40,7 @@ class SlurmAgentFaultTest {
   @RegisterExtension
   static final SlurmUserCluster SLURM = new SlurmUserCluster(Path.of("/tmp/crmpi-slurm-af"), 40817, 4);
   private static final SlurmTestCluster CLUSTER = SLURM.cluster;
-  private static final String ITERS = "2500";
+  private static final String ITERS = SlurmPreemptionTest.RING_ITERS;
 
   static Stream<String> phases() {
     String chosen = System.getProperty("crmpi.agentFaults", IN_CI).strip();

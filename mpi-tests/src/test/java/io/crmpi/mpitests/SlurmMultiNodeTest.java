@@ -39,7 +39,7 @@ class SlurmMultiNodeTest {
   @Order(1)
   void periodicCheckpointsCoverEveryNodeAndTheOutputIsUnchanged() throws Exception {
     Path base = SLURM.user().jobDir("it-periodic");
-    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "2500");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", SlurmPreemptionTest.RING_ITERS);
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
     List<ProcessHandle> ranks = SlurmUserJobs.ranks();
     assertEquals(4, ranks.size(), "the job's 4 ranks: " + ranks);
@@ -66,7 +66,7 @@ class SlurmMultiNodeTest {
           && manifest.contains("crmpidSeal"), "epoch " + epoch.getFileName() + " lacks a node's sealed image: "
           + manifest);
     }
-    assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(SlurmPreemptionTest.reference(SlurmPreemptionTest.RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
     // crmpi status takes the bare Slurm job id
     String status = SLURM.user().crmpi("status", "--state-dir", base.resolve("state").toString(), job);
@@ -89,7 +89,7 @@ class SlurmMultiNodeTest {
   @Order(2)
   void aJobNetworkCutNeverCommitsTheFailingJobAndTheJobResumes() throws Exception {
     Path base = SLURM.user().jobDir("it-network-cut");
-    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "2500");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", SlurmPreemptionTest.RING_ITERS);
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
     List<String> ports = bridgePorts(CLUSTER.exported("CRMPI_JOB_BRIDGE"));
@@ -114,7 +114,7 @@ class SlurmMultiNodeTest {
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("epoch " + newestBeforeKill + ": restored; the job continues"),
         "not restored from epoch " + newestBeforeKill + ", the newest before the rank died:\n" + log);
-    assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(SlurmPreemptionTest.reference(SlurmPreemptionTest.RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
@@ -146,7 +146,7 @@ class SlurmMultiNodeTest {
   @Order(3)
   void aNodeWhoseControlProcessesDieLeavesNothingRunningAndTheJobResumes() throws Exception {
     Path base = SLURM.user().jobDir("it-control-kill");
-    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", "2500");
+    String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s", SlurmPreemptionTest.RING_ITERS);
     SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 2);
     Path out = base.resolve("job-" + job + ".out");
     List<String> hosts = slotHosts(SlurmTestCluster.read(out));
@@ -162,7 +162,7 @@ class SlurmMultiNodeTest {
     CLUSTER.awaitCompleted(job, base, 420, true);
     String log = SlurmTestCluster.read(out);
     assertTrue(log.matches("(?s).*epoch \\d+: restored; the job continues.*"), "not restored:\n" + log);
-    assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(SlurmPreemptionTest.reference(SlurmPreemptionTest.RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
@@ -191,7 +191,7 @@ class SlurmMultiNodeTest {
     Path local = Crmpi.sharedTmpfsDir("crmpi-mn-");
     try {
       Path base = SLURM.user().jobDir("it-node-failure");
-      String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s --local-dir " + local, "2500");
+      String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s --local-dir " + local, SlurmPreemptionTest.RING_ITERS);
       SlurmTestCluster.awaitHistory(base, job, "\"flushed\"", 2);
       Path out = base.resolve("job-" + job + ".out");
       List<String> hosts = slotHosts(SlurmTestCluster.read(out));
@@ -213,7 +213,7 @@ class SlurmMultiNodeTest {
           "node1's images were not put together from the state directory's chunks:\n" + log);
       assertTrue(log.matches("(?s).*node node0: restoring from " + Pattern.quote(local.toString()) + ".*"),
           "node0 was not restored from its node-local copy:\n" + log);
-      assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+      assertArrayEquals(SlurmPreemptionTest.reference(SlurmPreemptionTest.RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
           "ring.out differs from an uninterrupted run");
     } finally {
       deleteShared(local);
@@ -236,7 +236,7 @@ class SlurmMultiNodeTest {
     try {
       Path base = SLURM.user().jobDir("it-partner");
       String job = SLURM.user().submit(base, 2, List.of(), "--interval 2s --local-dir " + local
-          + " --partner-copy --flush-every 1000000", "2500");
+          + " --partner-copy --flush-every 1000000", SlurmPreemptionTest.RING_ITERS);
       Path epochs = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/checkpoints/epochs");
       long partnered = awaitPartnerEpoch(epochs, 0);
       awaitPartnerEpoch(epochs, partnered); // two epochs with partner copies: the newest may be in the making
@@ -258,7 +258,7 @@ class SlurmMultiNodeTest {
           "node1 was not restored from the fetched node-local copy:\n" + log);
       assertTrue(!log.matches("(?s).*restoring from " + Pattern.quote(epochs.toString()) + ".*"),
           "a node was restored from the state directory:\n" + log);
-      assertArrayEquals(SlurmPreemptionTest.reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+      assertArrayEquals(SlurmPreemptionTest.reference(SlurmPreemptionTest.RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
           "ring.out differs from an uninterrupted run");
       System.out.printf("it-partner: node loss to finished job in %.1f s%n", (System.nanoTime() - start) / 1e9);
       log.lines().filter(l -> l.contains("partner copies made") || l.contains("from the partner copy"))

@@ -24,6 +24,13 @@ class SlurmPreemptionTest {
   static final SlurmUserCluster SLURM = new SlurmUserCluster(Path.of("/tmp/crmpi-slurm-it"), 36817, 3);
   private static final SlurmTestCluster CLUSTER = SLURM.cluster;
   private static final int NODES = 2;
+  /**
+   * The ring's length in the Slurm tests: about 20 s of work across two test nodes, and 30 s with
+   * checkpoints every 2 s, so that a test that acts after the second commit finds the job running.
+   */
+  static final String RING_ITERS = "6000";
+  /** The walltime test's ring: over 30 s of work, longer than the first run's signal can be late. */
+  private static final String WALLTIME_ITERS = "15000";
 
   /**
    * The job has a node-local level: the vacate's epoch is flushed to the
@@ -38,7 +45,7 @@ class SlurmPreemptionTest {
       Path base = SLURM.user().jobDir("it-preempt");
       String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5"),
           "--interval 2s --local-dir " + local,
-          "2500");
+          RING_ITERS);
       SlurmTestCluster.awaitHistory(base, job, "\"committed\"", 1);
       String high = CLUSTER.slurm("sbatch", "--parsable", "-p", "high", "-N3", "--exclusive", "-o",
           base.resolve("high.out").toString(), "--wrap", "echo high ran");
@@ -65,7 +72,7 @@ class SlurmPreemptionTest {
       assertTrue(CLUSTER.slurm("scontrol", "show", "job", high).contains("JobState=COMPLETED"),
           "the preempting job did not run");
       assertEquals("high ran", SlurmTestCluster.read(base.resolve("high.out")).strip());
-      assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+      assertArrayEquals(reference(RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
           "ring.out differs from an uninterrupted run");
     } finally {
       Crmpi.deleteTree(local);
@@ -78,13 +85,14 @@ class SlurmPreemptionTest {
     // A 1-minute limit with SIGUSR1 55 s before it: every run of the job is vacated after about 5 s
     // or later (slurmctld checks limits on a 30 s timer) and requeued, until the program has finished. The
     // signal leaves at least 25 s for the restore, its probation and the vacate's checkpoint. A run gets a
-    // few seconds of work: 2500 iterations take three to five runs.
+    // few seconds of work: WALLTIME_ITERS iterations (about 40 s of work) take two to four runs, the
+    // first of which is always vacated.
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --time=1", "#SBATCH --signal=B:USR1@55"),
-        "--interval none", "2500");
+        "--interval none", WALLTIME_ITERS);
     CLUSTER.awaitCompleted(job, base, 600, true);
     String log = SlurmTestCluster.read(base.resolve("job-" + job + ".out"));
     assertTrue(log.contains("vacated after its checkpoint") && log.contains("requeued by Slurm"), log);
-    assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference(WALLTIME_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
@@ -98,7 +106,7 @@ class SlurmPreemptionTest {
     // setting up. The test waits for an injected failure, not for any.)
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
         "export CRMPI_FAULTS=freeze@3-"),
-        "--interval 1s --keep 5", "2500");
+        "--interval 1s --keep 5", RING_ITERS);
     SlurmTestCluster.awaitHistory(base, job, "injected fault 'freeze'", 1);
     Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
     long newest = SlurmTestCluster.newestCommitted(history);
@@ -110,7 +118,7 @@ class SlurmPreemptionTest {
         "not resumed from epoch " + newest + ":\n" + log);
     assertTrue(!log.contains("the job is vacated") && !log.contains("vacated after its checkpoint"),
         "a vacate succeeded although every dump fails:\n" + log);
-    assertArrayEquals(reference("2500"), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference(RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
