@@ -80,6 +80,7 @@ int main(int argc, char **argv)
 	int size, iters = 0, i;
 	const char *out_path;
 	struct timespec pause = { 0, 2 * 1000 * 1000 };
+	int paced = getenv("CRMPI_TEST_NO_PAUSE") == NULL;
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -130,7 +131,8 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 		crmpi_critical_exit();
-		nanosleep(&pause, NULL);
+		if (paced) /* CRMPI_TEST_NO_PAUSE: the tests' reference runs; the output does not depend on it */
+			nanosleep(&pause, NULL);
 	}
 	if (rank == 0) {
 		fprintf(out, "final checksum %016llx after %d iterations on %d ranks\n", (unsigned long long)S.sum,
