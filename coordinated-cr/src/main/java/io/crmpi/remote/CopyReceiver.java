@@ -22,9 +22,12 @@ import java.util.Set;
  * stays inside the directory (its parent sent before it, nothing created
  * twice, links never followed), each file gets exactly its announced size,
  * and the counts and bytes match at the end. Directories are made 0700 and
- * files 0600 (the copy is the job user's alone); the copy is fsynced before
- * it is reported complete. On any failure the caller deletes the partial
- * copy.
+ * files 0600 (the copy is the job user's alone). A partner copy is fsynced
+ * before it is reported complete (it is a level of the epoch); a copy
+ * fetched for a restore is not: it is read at once, through the page cache,
+ * and every restore verifies the image's digests first, so a fetched copy
+ * that a crash tore is refused there and fetched again. On any failure the
+ * caller deletes the partial copy.
  */
 final class CopyReceiver {
   static final FileAttribute<Set<PosixFilePermission>> DIR_MODE =
@@ -38,6 +41,7 @@ final class CopyReceiver {
   private final int dirs;
   private final int files;
   private final long bytes;
+  private final boolean durable;
   private int dirsSeen;
   private int filesSeen;
   private long bytesSeen;
@@ -45,11 +49,12 @@ final class CopyReceiver {
   private String currentPath;
   private long currentLeft;
 
-  private CopyReceiver(Path dir, int dirs, int files, long bytes) {
+  private CopyReceiver(Path dir, int dirs, int files, long bytes, boolean durable) {
     this.dir = dir;
     this.dirs = dirs;
     this.files = files;
     this.bytes = bytes;
+    this.durable = durable;
   }
 
   /**
@@ -68,12 +73,13 @@ final class CopyReceiver {
   /**
    * Creates dir (which must not exist) and receives into it the copy
    * announced with these counts, up to its End; returns once the copy is
-   * durable, with the bytes of file data received.
+   * complete (and durable, when asked), with the bytes of file data
+   * received.
    */
-  static long receive(SecureChannel<?, PartnerMessage> channel, Path dir, int dirs, int files, long bytes)
-      throws IOException {
+  static long receive(SecureChannel<?, PartnerMessage> channel, Path dir, int dirs, int files, long bytes,
+      boolean durable) throws IOException {
     Files.createDirectory(dir, DIR_MODE);
-    CopyReceiver r = new CopyReceiver(dir.toAbsolutePath().normalize(), dirs, files, bytes);
+    CopyReceiver r = new CopyReceiver(dir.toAbsolutePath().normalize(), dirs, files, bytes, durable);
     try {
       r.receiveAll(channel);
     } finally {
@@ -81,7 +87,9 @@ final class CopyReceiver {
         r.current.close();
       }
     }
-    Digests.fsyncTree(dir);
+    if (durable) {
+      Digests.fsyncTree(dir);
+    }
     return r.bytesSeen;
   }
 
@@ -171,7 +179,9 @@ final class CopyReceiver {
 
   private void finishFile() throws IOException {
     try {
-      current.force(true);
+      if (durable) {
+        current.force(true);
+      }
     } finally {
       current.close();
       current = null;

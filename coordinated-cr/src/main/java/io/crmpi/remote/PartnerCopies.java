@@ -47,7 +47,7 @@ final class PartnerCopies {
     boolean placed = false;
     try {
       channel.send(new PartnerMessage.Ready());
-      long bytes = CopyReceiver.receive(channel, partial, put.dirs(), put.files(), put.bytes());
+      long bytes = CopyReceiver.receive(channel, partial, put.dirs(), put.files(), put.bytes(), true);
       place(partial, target);
       placed = true;
       channel.send(new PartnerMessage.Ok(bytes));

@@ -1,6 +1,5 @@
 package io.crmpi.remote;
 
-import io.crmpi.store.Digests;
 import io.crmpi.store.DurableFiles;
 import io.crmpi.wire.BadMessage;
 import java.io.IOException;
@@ -89,12 +88,12 @@ public final class PartnerLink {
       Files.createDirectories(parent, CopyReceiver.DIR_MODE);
       Path partial = CopyReceiver.partialBeside(target.toAbsolutePath());
       try {
-        CopyReceiver.receive(channel, partial, holding.dirs(), holding.files(), holding.bytes());
+        // Not fsynced: the restore reads it at once and verifies it first (CopyReceiver).
+        CopyReceiver.receive(channel, partial, holding.dirs(), holding.files(), holding.bytes(), false);
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
           throw new IOException(target + " appeared while " + what + " was fetched from the partner: kept as it is");
         }
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-        Digests.fsyncDirectory(parent);
       } catch (IOException e) {
         throw new IOException("fetching " + what + " from the partner at " + endpoint + " failed: " + e.getMessage(),
             e);

@@ -11,7 +11,6 @@ import io.crmpi.coordinator.CheckpointOutcome;
 import io.crmpi.coordinator.CoordinatorConfig;
 import io.crmpi.coordinator.EpochPins;
 import io.crmpi.engine.Engine;
-import io.crmpi.engine.LaunchSpec;
 import io.crmpi.engine.TreeExit;
 import io.crmpi.fault.Faults;
 import io.crmpi.policy.CheckpointPolicy;
@@ -26,9 +25,7 @@ import io.crmpi.workdir.WorkdirWatch;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -69,9 +66,8 @@ public final class LocalJob {
   /** Counted down once supervise holds the lifecycle lock: a control request from then on waits for the tree. */
   private final CountDownLatch supervising = new CountDownLatch(1);
   private volatile boolean stopping;
-  private volatile boolean vacating;
-  /** The vacate under way is a suspend: the job stops on this machine, and Slurm is not asked to requeue it. */
-  private volatile boolean suspending;
+  /** Set once the trees run (the control socket opens then); read by a SIGUSR1 only after {@link #supervising}. */
+  private volatile JobControl control;
   /** Epochs retention keeps beyond --keep: the one restored from, the last before a failure streak. */
   private final EpochPins pins = new EpochPins();
   private FileCheckpointStore store;
@@ -139,7 +135,8 @@ public final class LocalJob {
       history.observe(DaemonJobEvents.forThisUser(spec.name(), slot0));
       RankChannel ranks = RankChannel.listen(dir.rankSocket(slot0), spec.name());
       WorkdirWatch written = new WorkdirWatch(spec.name(), workdir, excluded, clock, WorkdirWatch.INTERVAL);
-      NodeAgent local = new NodeAgent(slotSpec(0, nodeCount, network, workdir), engine, sink, settings.faults(),
+      SlotSpecs slots = new SlotSpecs(spec, dir, nodeCount, network);
+      NodeAgent local = new NodeAgent(slots.forSlot(0), engine, sink, settings.faults(),
           written, System::nanoTime, ranks, quiesceTimeout).withProgress(what -> ProgressMeter.standardError(what, 0));
       StoragePlan storage = spec.storage().plan(spec.name(), io.crmpi.nativeio.Posix.uid(), FLUSH_TIMEOUT);
       Path partnerDir = storage.partnerCopy() && nodeCount > 1 ? storage.localJobDir() : null;
@@ -149,9 +146,9 @@ public final class LocalJob {
         SlurmAllocation allocation = SlurmAllocation.current(System.getenv());
         LOG.info("job " + spec.name() + ": " + nodeCount + " nodes " + allocation.hosts() + "; starting the node"
             + " agents");
-        remotes = RemoteSlots.start(spec.name(), allocation, i -> slotSpec(i, nodeCount, network, workdir),
+        remotes = RemoteSlots.start(spec.name(), allocation, slots::forSlot,
             engine.name(), quiesceTimeout, System.getenv().getOrDefault("CRMPI_FAULTS", ""), sink,
-            crmpiCommand(), err, partnerDir);
+            SlotSpecs.crmpiCommand(), err, partnerDir);
         if (partnerDir != null) {
           slot0Handle = remotes.withPartnerPort(local, partnerDir);
         }
@@ -166,9 +163,11 @@ public final class LocalJob {
           new CoordinatorConfig(spec.name(), engine.name(), spec.keep(), settings.prepareTimeout(),
               settings.dumpTimeout(), settings.persistTimeout(), storage),
           store, List.copyOf(nodes.all()), settings.faults(), clock, System::nanoTime, history, pins);
+      control = new JobControl(spec.name(), lifecycle, nodes, coordinator,
+          System.getenv().containsKey("SLURM_JOB_ID"));
       Thread hook = new Thread(this::stopOnSignal, "crmpi-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
-      try (ControlServer control = ControlServer.start(dir.controlSocket(), ControlWire.service(this::control));
+      try (ControlServer controlServer = ControlServer.start(dir.controlSocket(), ControlWire.service(control::handle));
           ControlServer launches = nodeCount > 1
               ? ControlServer.start(dir.launchSocket(slot0), new LaunchService(nodes::launch))
               : null) {
@@ -196,7 +195,7 @@ public final class LocalJob {
       Thread.currentThread().interrupt();
       return;
     }
-    LOG.warning("job " + spec.name() + ": SIGUSR1: " + control(new ControlCommand.Vacate()).message());
+    LOG.warning("job " + spec.name() + ": SIGUSR1: " + control.handle(new ControlCommand.Vacate()).message());
   }
 
   private int supervise(boolean restart, long atMostEpoch) throws IOException {
@@ -247,13 +246,13 @@ public final class LocalJob {
         if (slotExit.slot() != 0 && exit.succeeded()) {
           exit = new TreeExit(1, false); // only the job's own command may end the job
         }
-        if (vacating && exit.killedByCrmpi()) {
+        if (control.vacating() && exit.killedByCrmpi()) {
           // The trees end at the vacate's commit; its flush to the state directory (with a node-local level)
           // runs after that, under the lifecycle lock: the job leaves its nodes only once it is done.
           lifecycle.lock();
           lifecycle.unlock();
           long epoch = newestCommitted();
-          if (suspending) {
+          if (control.suspending()) {
             return finish(JobStatus.STOPPED, ExitCodes.STOPPED, -1, "suspended after its checkpoint at epoch " + epoch
                 + "; 'crmpi resume " + spec.name() + "' resumes it (from its node-local copy, if it has one)");
           }
@@ -336,19 +335,6 @@ public final class LocalJob {
         .restoreOrStart(atMost, why, trigger);
   }
 
-  /** What slot i's tree is: the job's command in slot 0, an empty tree that launchers fill elsewhere. */
-  private LaunchSpec slotSpec(int slot, int nodeCount, JobNetworkPlan network, Path workdir) {
-    String name = nodeCount > 1 ? slotName(slot) : NODE;
-    List<String> command = slot == 0 ? spec.command() : List.of("sleep", "infinity");
-    return new LaunchSpec(spec.name(), name, command, workdir, jobEnvironment(name, nodeCount),
-        dir.runtime(name), network == null ? null : network.forSlot(io.crmpi.nativeio.Posix.uid(), spec.name(), slot));
-  }
-
-  /** The crmpi command of this installation (the same path on every node). */
-  private static Path crmpiCommand() {
-    return Path.of(System.getProperty("crmpi.home", "."), "bin", "crmpi").toAbsolutePath();
-  }
-
   private Optional<Duration> periodic(String trigger) {
     if (!lifecycle.tryLock()) {
       LOG.info("job " + spec.name() + ": periodic checkpoint skipped: a checkpoint or restart is running");
@@ -368,55 +354,8 @@ public final class LocalJob {
     }
   }
 
-  private ControlAnswer control(ControlCommand command) {
-    if (command instanceof ControlCommand.Ping) {
-      return new ControlAnswer.Ok("job " + spec.name() + " is running");
-    }
-    boolean suspend = command instanceof ControlCommand.Suspend;
-    boolean vacate = command instanceof ControlCommand.Vacate || suspend;
-    if (suspend && System.getenv().containsKey("SLURM_JOB_ID")) {
-      return new ControlAnswer.Refused("job " + spec.name() + " is a Slurm job: its nodes go back to Slurm when it"
-          + " stops, so it cannot be suspended on them; 'crmpi vacate' checkpoints it and has Slurm requeue it");
-    }
-    try {
-      if (!lifecycle.tryLock(5, TimeUnit.MINUTES)) {
-        return new ControlAnswer.Refused("job " + spec.name() + " is busy with a restart or another checkpoint");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new ControlAnswer.Refused("interrupted");
-    }
-    try {
-      if (!nodes.allRunning()) {
-        return new ControlAnswer.Refused("job " + spec.name()
-            + " has no running node tree right now (it is restarting or ending)");
-      }
-      if (vacate) {
-        vacating = true;
-        suspending = suspend;
-      }
-      CheckpointOutcome outcome = suspend ? coordinator.checkpointAndSuspend("suspend")
-          : vacate ? coordinator.checkpointAndVacate("vacate") : coordinator.checkpoint("manual");
-      if (outcome instanceof CheckpointOutcome.Committed c) {
-        Manifest m = c.manifest();
-        return new ControlAnswer.Ok(String.format("job %s epoch %d committed: %s in %.2f s (frozen %.2f s)%s", spec.name(),
-            m.epoch(), Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0,
-            m.timings().frozenMillis() / 1000.0, suspend ? "; the job is suspended" : vacate ? "; the job is vacated"
-            : ""));
-      }
-      vacating = false; // not vacated: the job runs on
-      suspending = false;
-      if (outcome instanceof CheckpointOutcome.Aborted a) {
-        return new ControlAnswer.Refused("job " + spec.name() + " " + a.describe());
-      }
-      return new ControlAnswer.Refused("job " + spec.name() + ": " + ((CheckpointOutcome.Skipped) outcome).why());
-    } finally {
-      lifecycle.unlock();
-    }
-  }
-
   private void stopOnSignal() {
-    if (vacating) {
+    if (control != null && control.vacating()) {
       // A vacate is taking its checkpoint (Slurm sends SIGTERM with the preemption signal): let it finish.
       try {
         done.await(120, TimeUnit.SECONDS);
@@ -471,38 +410,5 @@ public final class LocalJob {
   private void saveState(String message) throws IOException {
     state = state.with(JobStatus.RUNNING, -1, message, clock.instant());
     dir.writeState(state);
-  }
-
-  /** The job's environment plus what Open MPI needs inside the node tree of a slot. */
-  private Map<String, String> jobEnvironment(String slot, int nodeCount) {
-    Map<String, String> env = new HashMap<>(spec.environment());
-    if (System.getenv().containsKey("SLURM_JOB_ID")) {
-      // A requeued job runs on a new allocation: its Slurm variables are this run's, not the first run's.
-      env.keySet().removeIf(k -> k.startsWith("SLURM"));
-      System.getenv().forEach((k, v) -> {
-        if (k.startsWith("SLURM")) {
-          env.put(k, v);
-        }
-      });
-    }
-    env.put("OMPI_MCA_orte_tmpdir_base", dir.runtime(slot).resolve("session").toString());
-    env.put("CRMPI_JOB", spec.name());
-    env.put("CRMPI_AGENT_SOCKET", dir.rankSocket(slot).toString());
-    if (nodeCount > 1) {
-      // mpirun starts its daemons on the other nodes inside their node trees, through crmpi-rsh,
-      // and every connection of the job runs over the job network.
-      Path home = Path.of(System.getProperty("crmpi.home", "."));
-      env.put("CRMPI_LAUNCH_SOCKET", dir.launchSocket(slot).toString());
-      env.put("OMPI_MCA_plm", "rsh");
-      env.put("OMPI_MCA_plm_rsh_agent", home.resolve("native/target/bin/crmpi-rsh").toAbsolutePath().toString());
-      env.put("OMPI_MCA_plm_rsh_no_tree_spawn", "1");
-      env.put("OMPI_MCA_oob_tcp_if_include", io.crmpi.engine.JobNetwork.INNER_INTERFACE);
-      env.put("OMPI_MCA_btl_tcp_if_include", io.crmpi.engine.JobNetwork.INNER_INTERFACE);
-    }
-    if (io.crmpi.nativeio.Posix.isRoot()) {
-      env.putIfAbsent("OMPI_ALLOW_RUN_AS_ROOT", "1");
-      env.putIfAbsent("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    }
-    return env;
   }
 }
