@@ -59,6 +59,8 @@ public final class NodeAgent implements NodeHandle {
   private final java.time.Duration quiesceTimeout;
   private volatile NodeTree tree;
   private PendingDump pending;
+  /** Starts of processes in the tree wait here while a checkpoint has it frozen (the agent's thread only). */
+  private final ExecGate execs = new ExecGate();
   private long quiescedEpoch;
   private long dumpedEpoch;
   private volatile Consumer<TreeExit> exitListener = e -> {};
@@ -211,6 +213,7 @@ public final class NodeAgent implements NodeHandle {
 
   private void attach(NodeTree t) {
     tree = t;
+    thread.execute(execs::thawed); // a new tree is not frozen; starts meant for the old one fail
     workdir.watch(t.initPid());
     OutputPump.start(t.stdout(), "stdout", sink, spec.job());
     OutputPump.start(t.stderr(), "stderr", sink, spec.job());
@@ -239,23 +242,16 @@ public final class NodeAgent implements NodeHandle {
     }
   }
 
-  /** Runs on the agent's thread, so never in the middle of a checkpoint of the tree. */
+  /** On the agent's thread, never inside a checkpoint: between its freeze and thaw it waits ({@link ExecGate}). */
   @Override
   public void exec(List<String> command) throws IOException {
-    try {
-      thread.submit(() -> {
-        engine.exec(liveTree(0), spec, command);
-        return null;
-      }).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while starting " + command.get(0));
-    } catch (java.util.concurrent.ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
+    NodeTree target = tree;
+    execs.start(thread, command.get(0), () -> {
+      if (tree != target) {
+        throw new IOException("node " + node() + ": the tree " + command.get(0) + " was to start in has ended");
       }
-      throw new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
-    }
+      engine.exec(liveTree(0), spec, command);
+    });
   }
 
   @Override
@@ -334,6 +330,7 @@ public final class NodeAgent implements NodeHandle {
     }
     faults.check(FaultPoint.FREEZE, p.epoch(), t::initPid);
     engine.freeze(t);
+    execs.frozen();
     return new AgentReply.Prepared(node(), p.epoch());
   }
 
@@ -445,7 +442,14 @@ public final class NodeAgent implements NodeHandle {
       String workdirRel, WorkdirSnapshot workdir, NodeTree tree) {}
 
   private AgentReply resume(AgentRequest.Resume r) throws IOException {
-    NodeTree t = tree;
+    try {
+      return resume(r, tree);
+    } finally {
+      execs.thawed(); // thawed, killed or gone: the starts that waited go ahead (or fail)
+    }
+  }
+
+  private AgentReply resume(AgentRequest.Resume r, NodeTree t) throws IOException {
     if (t == null) {
       return new AgentReply.Resumed(node(), r.epoch());
     }

@@ -7,10 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -30,13 +26,10 @@ final class FlushQueue implements AutoCloseable {
   private final StoragePlan storage;
   private final Deadlines deadlines;
   private final java.util.function.LongSupplier nanoTime;
-  private final ExecutorService thread;
-  private final AtomicLong wanted = new AtomicLong();
+  private final NewestEpochWorker worker;
   /** The last epoch flushed everywhere: its files are linked instead of copied where unchanged. */
   private volatile Path[] lastFlushed;
   private volatile FlushOutcome lastOutcome;
-  /** Set when the job ends: a background flush that fails from then on was stopped, not broken. */
-  private volatile boolean closed;
 
   FlushQueue(String job, List<AgentChannel> agents, StoragePlan storage, Deadlines deadlines,
       java.util.function.LongSupplier nanoTime) {
@@ -46,36 +39,26 @@ final class FlushQueue implements AutoCloseable {
     this.timeout = storage.flushTimeout();
     this.deadlines = deadlines;
     this.nanoTime = nanoTime;
-    this.thread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "crmpi-flush-" + job);
-      t.setDaemon(true);
-      return t;
-    });
+    this.worker = new NewestEpochWorker("crmpi-flush-" + job);
   }
 
   /** Flushes epoch in the background, unless a newer one is asked for first; done hears how it went. */
   void request(long epoch, Path local, Path shared, Consumer<FlushOutcome> done) {
-    wanted.accumulateAndGet(epoch, Math::max);
-    thread.execute(() -> {
-      if (wanted.get() != epoch) {
-        LOG.fine(() -> "job " + job + " epoch " + epoch + ": flush skipped, a newer epoch is to be flushed");
-        return;
-      }
+    worker.request(epoch, () -> {
       FlushOutcome outcome = flush(epoch, local, shared);
-      if (closed && !outcome.ok()) {
+      if (worker.closed() && !outcome.ok()) {
         LOG.fine(() -> "job " + job + " epoch " + epoch + ": flush stopped, the job is ending");
         return;
       }
       done.accept(outcome);
-    });
+    }, () -> LOG.fine(() -> "job " + job + " epoch " + epoch + ": flush skipped, a newer epoch is to be flushed"
+        + " (or the job is ending)"));
   }
 
   /** Flushes epoch once the flush running (if any) ended, and waits for it. */
   FlushOutcome flushNow(long epoch, Path local, Path shared) {
-    wanted.accumulateAndGet(epoch, Math::max);
-    Future<FlushOutcome> f = thread.submit(() -> flush(epoch, local, shared));
     try {
-      return f.get();
+      return worker.runNow(epoch, () -> flush(epoch, local, shared));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return FlushOutcome.failed(epoch, "interrupted");
@@ -123,7 +106,6 @@ final class FlushQueue implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    thread.shutdownNow();
+    worker.close();
   }
 }

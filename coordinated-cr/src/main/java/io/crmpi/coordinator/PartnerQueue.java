@@ -10,9 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
@@ -34,11 +31,9 @@ final class PartnerQueue implements AutoCloseable {
   private final Duration timeout;
   private final Deadlines deadlines;
   private final LongSupplier nanoTime;
-  private final ExecutorService thread;
-  private final AtomicLong wanted = new AtomicLong();
+  private final NewestEpochWorker worker;
   /** The epoch being copied (0: none): the nodes keep its node-local copy meanwhile. */
   private volatile long copying;
-  private volatile boolean closed;
   private boolean warnedNoPort;
 
   PartnerQueue(String job, List<AgentChannel> agents, CheckpointStore store, StoragePlan storage,
@@ -50,27 +45,19 @@ final class PartnerQueue implements AutoCloseable {
     this.timeout = storage.flushTimeout();
     this.deadlines = deadlines;
     this.nanoTime = nanoTime;
-    this.thread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "crmpi-partners-" + job);
-      t.setDaemon(true);
-      return t;
-    });
+    this.worker = new NewestEpochWorker("crmpi-partners-" + job);
   }
 
   /** Copies epoch to the partners in the background, unless a newer epoch is asked for first. */
   void request(long epoch) {
-    wanted.accumulateAndGet(epoch, Math::max);
-    thread.execute(() -> {
-      if (closed || wanted.get() != epoch) {
-        return;
-      }
+    worker.request(epoch, () -> {
       copying = epoch;
       try {
         copy(epoch);
       } finally {
         copying = 0;
       }
-    });
+    }, () -> { });
   }
 
   /** The epoch whose partner copies are being made, or 0. */
@@ -96,7 +83,7 @@ final class PartnerQueue implements AutoCloseable {
       String partner = EpochLevels.partnerOf(a.node(), byNode.keySet());
       return new AgentRequest.Replicate(epoch, localJobDir, partner, byNode.get(partner).partnerEndpoint());
     }, timeout, deadlines);
-    if (closed) {
+    if (worker.closed()) {
       return;
     }
     if (!phase.ok(AgentReply.Replicated.class)) {
@@ -120,7 +107,6 @@ final class PartnerQueue implements AutoCloseable {
   /** A copy that runs is left to end on its own (its answers are ignored); none starts after this. */
   @Override
   public void close() {
-    closed = true;
-    thread.shutdownNow();
+    worker.close();
   }
 }

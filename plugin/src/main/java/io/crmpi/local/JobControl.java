@@ -3,8 +3,11 @@ package io.crmpi.local;
 import io.crmpi.coordinator.CheckpointCoordinator;
 import io.crmpi.coordinator.CheckpointOutcome;
 import io.crmpi.store.Manifest;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
 
 /**
  * The requests that drive a running job from outside it (crmpi checkpoint,
@@ -14,6 +17,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * suspended, which decides how the end of its trees ends the run.
  */
 final class JobControl {
+  private static final Logger LOG = Logger.getLogger(JobControl.class.getName());
+  /** How often, and how far apart, the scheduler's vacate is tried when its checkpoint does not commit. */
+  static final int SIGNAL_ATTEMPTS = 6;
+  static final Duration SIGNAL_RETRY = Duration.ofSeconds(5);
+
+  /** Waits between two tries of a vacate (a test's need not). */
+  interface Sleeper {
+    void sleep(Duration d) throws InterruptedException;
+  }
+
   private final String job;
   private final ReentrantLock lifecycle;
   private final NodeSlots nodes;
@@ -38,6 +51,34 @@ final class JobControl {
 
   boolean suspending() {
     return suspending;
+  }
+
+  /**
+   * The scheduler's signal to leave (SIGUSR1, before a walltime limit or a
+   * preemption): a vacate whose checkpoint does not commit is tried again,
+   * up to {@value #SIGNAL_ATTEMPTS} times {@link #SIGNAL_RETRY} apart, while
+   * the job runs: a checkpoint can fail for a moment (while mpirun still
+   * starts its daemons, a restart, another checkpoint), and the signal
+   * comes only once. The last answer is returned.
+   */
+  ControlAnswer vacateOnSignal(BooleanSupplier jobRuns, Sleeper sleeper) {
+    ControlAnswer answer = handle(new ControlCommand.Vacate());
+    for (int attempt = 2; attempt <= SIGNAL_ATTEMPTS && answer instanceof ControlAnswer.Refused
+        && jobRuns.getAsBoolean(); attempt++) {
+      LOG.warning("job " + job + ": the vacate did not commit (" + answer.message() + "); trying again in "
+          + SIGNAL_RETRY.toSeconds() + " s (" + attempt + " of " + SIGNAL_ATTEMPTS + ")");
+      try {
+        sleeper.sleep(SIGNAL_RETRY);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return answer;
+      }
+      if (!jobRuns.getAsBoolean()) {
+        break;
+      }
+      answer = handle(new ControlCommand.Vacate());
+    }
+    return answer;
   }
 
   ControlAnswer handle(ControlCommand command) {

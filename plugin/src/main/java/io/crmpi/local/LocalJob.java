@@ -195,7 +195,9 @@ public final class LocalJob {
       Thread.currentThread().interrupt();
       return;
     }
-    LOG.warning("job " + spec.name() + ": SIGUSR1: " + control.handle(new ControlCommand.Vacate()).message());
+    ControlAnswer answer = control.vacateOnSignal(() -> done.getCount() > 0 && !stopping,
+        d -> Thread.sleep(d.toMillis()));
+    LOG.warning("job " + spec.name() + ": SIGUSR1: " + answer.message());
   }
 
   private int supervise(boolean restart, long atMostEpoch) throws IOException {

@@ -104,4 +104,38 @@ class JobControlTest {
       restore.join();
     }
   }
+
+  @Test
+  void theSchedulersVacateIsTriedAgainUntilItCommits() {
+    when(nodes.allRunning()).thenReturn(true);
+    CheckpointOutcome failed = new CheckpointOutcome.Aborted(1, AbortReason.DUMP_FAILED, "mpirun is starting");
+    CheckpointOutcome ok = committed(2);
+    when(coordinator.checkpointAndVacate("vacate")).thenReturn(failed, ok);
+    java.util.List<java.time.Duration> slept = new java.util.ArrayList<>();
+    JobControl control = new JobControl("ring", lifecycle, nodes, coordinator, true);
+    ControlAnswer a = control.vacateOnSignal(() -> true, slept::add);
+    assertInstanceOf(ControlAnswer.Ok.class, a);
+    assertTrue(a.message().contains("epoch 2 committed"), a.message());
+    org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(JobControl.SIGNAL_RETRY), slept);
+    assertTrue(control.vacating());
+  }
+
+  @Test
+  void theSchedulersVacateGivesUpAfterItsAttemptsOrWhenTheJobEnds() {
+    when(nodes.allRunning()).thenReturn(true);
+    when(coordinator.checkpointAndVacate("vacate"))
+        .thenReturn(new CheckpointOutcome.Aborted(1, AbortReason.DUMP_FAILED, "criu failed"));
+    java.util.List<java.time.Duration> slept = new java.util.ArrayList<>();
+    JobControl control = new JobControl("ring", lifecycle, nodes, coordinator, true);
+    ControlAnswer a = control.vacateOnSignal(() -> true, slept::add);
+    assertInstanceOf(ControlAnswer.Refused.class, a);
+    org.junit.jupiter.api.Assertions.assertEquals(JobControl.SIGNAL_ATTEMPTS - 1, slept.size());
+    verify(coordinator, org.mockito.Mockito.times(JobControl.SIGNAL_ATTEMPTS)).checkpointAndVacate("vacate");
+
+    boolean[] runs = {true};
+    JobControl ending = new JobControl("ring", lifecycle, nodes, coordinator, true);
+    ending.vacateOnSignal(() -> runs[0], d -> runs[0] = false); // the job ends while the vacate waits
+    verify(coordinator, org.mockito.Mockito.times(JobControl.SIGNAL_ATTEMPTS + 1)).checkpointAndVacate("vacate");
+    assertFalse(ending.vacating());
+  }
 }
