@@ -8,13 +8,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs one task per file on a few threads (each rank's image is a file of
  * its own, and one thread left the other cores idle while a restore or a
  * flush waited). The first failure is thrown as the task's IOException;
  * every task has ended when {@link #map} returns or throws, so nothing
- * writes after it.
+ * writes after it. After a failure the tasks not yet begun are skipped and
+ * those under way end on their own: they are not interrupted, because a
+ * task may be writing to a socket (a progress report to a client), and an
+ * interrupt closes the channel it lands on, with the answer the client
+ * still waits for.
  */
 public final class ParallelFiles {
   /** Files worked on at once at most. */
@@ -42,8 +47,19 @@ public final class ParallelFiles {
     });
     try {
       List<Future<R>> futures = new ArrayList<>();
+      AtomicBoolean failed = new AtomicBoolean();
       for (T item : items) {
-        futures.add(pool.submit(() -> task.apply(item)));
+        futures.add(pool.submit(() -> {
+          if (failed.get()) {
+            return null; // another file failed: the result is thrown away
+          }
+          try {
+            return task.apply(item);
+          } catch (IOException | RuntimeException e) {
+            failed.set(true);
+            throw e;
+          }
+        }));
       }
       List<R> results = new ArrayList<>();
       for (Future<R> f : futures) {
@@ -59,13 +75,17 @@ public final class ParallelFiles {
       return results;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      pool.shutdownNow(); // the caller gives up: its tasks are stopped
       throw new IOException(threadName + " interrupted");
     } finally {
-      pool.shutdownNow();
+      pool.shutdown();
       try {
-        pool.awaitTermination(1, TimeUnit.MINUTES);
+        if (!pool.awaitTermination(10, TimeUnit.MINUTES)) {
+          pool.shutdownNow();
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        pool.shutdownNow();
       }
     }
   }
