@@ -52,7 +52,7 @@ final class ExecGate {
   }
 
   /** Runs start now, or after the thaw when the tree is frozen (on the agent's thread). */
-  void run(Runnable start) {
+  private void run(Runnable start) {
     if (frozen) {
       waiting.add(start);
     } else {
@@ -71,9 +71,5 @@ final class ExecGate {
     List<Runnable> now = List.copyOf(waiting);
     waiting.clear();
     now.forEach(Runnable::run);
-  }
-
-  boolean isFrozen() {
-    return frozen;
   }
 }

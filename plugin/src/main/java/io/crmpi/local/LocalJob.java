@@ -148,7 +148,7 @@ public final class LocalJob {
             + " agents");
         remotes = RemoteSlots.start(spec.name(), allocation, slots::forSlot,
             engine.name(), quiesceTimeout, System.getenv().getOrDefault("CRMPI_FAULTS", ""), sink,
-            SlotSpecs.crmpiCommand(), err, partnerDir);
+            slots.crmpiCommand(), err, partnerDir);
         if (partnerDir != null) {
           slot0Handle = remotes.withPartnerPort(local, partnerDir);
         }

@@ -49,8 +49,8 @@ final class SlotSpecs {
   }
 
   /** The crmpi command of this installation (the same path on every node). */
-  static Path crmpiCommand() {
-    return Path.of(System.getProperty("crmpi.home", "."), "bin", "crmpi").toAbsolutePath();
+  Path crmpiCommand() {
+    return crmpiHome.resolve("bin").resolve("crmpi").toAbsolutePath();
   }
 
   /** The job's environment plus what Open MPI needs inside the node tree of a slot. */
