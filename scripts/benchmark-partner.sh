@@ -18,7 +18,7 @@ DIR=$(mktemp -d /var/tmp/crmpi-partner-bench.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 CP="$ROOT/coordinated-cr/target/test-classes:$ROOT/plugin/target/lib/*"
 echo "benchmark-partner: sizes $SIZES MiB, $RUNS runs each (after one to warm up), in $DIR" >&2
-ROWS=$(java -Xmx1g -cp "$CP" io.crmpi.remote.PartnerBenchmark "$DIR" "$SIZES" "$RUNS")
+ROWS=$(java -XX:+UseSerialGC -Xmx1g -cp "$CP" io.crmpi.remote.PartnerBenchmark "$DIR" "$SIZES" "$RUNS")
 DISK=$(df --output=source "$DIR" | tail -1)
 OUT="$ROOT/docs/benchmarks-partner.md"
 {

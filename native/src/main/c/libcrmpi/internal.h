@@ -7,6 +7,7 @@
 
 #include <mpi.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -113,6 +114,19 @@ static inline void crmpi_safe_point(void)
 {
 	if (atomic_load_explicit(&crmpi_S.pending, memory_order_relaxed))
 		crmpi_slow_path(0);
+}
+
+/*
+ * One unsuccessful turn of a blocking call's wait loop. While a quiesce is
+ * in progress this rank is only waiting, and on a node with more ranks than
+ * cores the ranks it waits for, and the agent, need the CPU: it yields.
+ */
+static inline void crmpi_wait_turn(void)
+{
+	if (atomic_load_explicit(&crmpi_S.pending, memory_order_relaxed)) {
+		crmpi_slow_path(0);
+		sched_yield();
+	}
 }
 
 #endif

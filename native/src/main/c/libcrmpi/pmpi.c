@@ -238,7 +238,7 @@ static int wait_loop(MPI_Request *req, MPI_Status *st)
 
 		if (rc != MPI_SUCCESS || flag)
 			return rc;
-		crmpi_safe_point();
+		crmpi_wait_turn();
 	}
 }
 
@@ -342,6 +342,8 @@ int MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_C
 				PMPI_Test_cancelled(st, &cancelled);
 				break;
 			}
+			if (atomic_load_explicit(&crmpi_S.pending, memory_order_relaxed))
+				sched_yield();
 		}
 		if (!cancelled) {
 			count_received(idx, st);
@@ -542,10 +544,12 @@ int MPI_Waitall(int n, MPI_Request reqs[], MPI_Status statuses[])
 
 	if (!P)
 		return PMPI_Waitall(n, reqs, statuses);
-	do {
+	for (;;) {
 		rc = MPI_Testall(n, reqs, &flag, statuses);
-	} while (rc == MPI_SUCCESS && !flag);
-	return rc;
+		if (rc != MPI_SUCCESS || flag)
+			return rc;
+		crmpi_wait_turn();
+	}
 }
 
 int MPI_Testany(int n, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
@@ -575,10 +579,12 @@ int MPI_Waitany(int n, MPI_Request reqs[], int *index, MPI_Status *status)
 
 	if (!P)
 		return PMPI_Waitany(n, reqs, index, status);
-	do {
+	for (;;) {
 		rc = MPI_Testany(n, reqs, index, &flag, status);
-	} while (rc == MPI_SUCCESS && !flag);
-	return rc;
+		if (rc != MPI_SUCCESS || flag)
+			return rc;
+		crmpi_wait_turn();
+	}
 }
 
 int MPI_Testsome(int n, MPI_Request reqs[], int *outcount, int indices[], MPI_Status statuses[])
@@ -605,10 +611,12 @@ int MPI_Waitsome(int n, MPI_Request reqs[], int *outcount, int indices[], MPI_St
 
 	if (!P)
 		return PMPI_Waitsome(n, reqs, outcount, indices, statuses);
-	do {
+	for (;;) {
 		rc = MPI_Testsome(n, reqs, outcount, indices, statuses);
-	} while (rc == MPI_SUCCESS && *outcount == 0);
-	return rc;
+		if (rc != MPI_SUCCESS || *outcount != 0)
+			return rc;
+		crmpi_wait_turn();
+	}
 }
 
 /* ---- collectives: counted, so that the cut never splits one ---- */

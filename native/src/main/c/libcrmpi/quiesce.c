@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +37,18 @@ struct crmpi_state crmpi_S = {
 	.cond = PTHREAD_COND_INITIALIZER,
 };
 
+/*
+ * One turn of a wait during a quiesce (for the agent's next message, for a
+ * peer, for the targets): keeps MPI progressing, then gives up the CPU. A
+ * stopped rank has nothing to compute, and on a node with more ranks than
+ * cores the ranks that have not reached the cut yet, and the agent, need it.
+ */
 void crmpi_progress(void)
 {
 	int flag;
 
 	PMPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, crmpi_S.progress_comm, &flag, MPI_STATUS_IGNORE);
+	sched_yield();
 }
 
 int crmpi_comm_register(MPI_Comm comm, const char *gid)

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The partner wire's binary frames (file data without base64 or JSON):
- * they arrive as {@link PartnerMessage.Data} between ordinary messages, and
- * a changed byte, a replay or a frame on the agent wire ends the
+ * they arrive as {@link PartnerMessage.Data} between ordinary messages; a
+ * changed header, a replay or a frame on the agent wire fails
+ * authentication, a changed data byte fails the CRC32C, and each ends the
  * connection.
  */
 class BinaryFrameTest {
@@ -84,7 +85,7 @@ class BinaryFrameTest {
   }
 
   @Test
-  void aChangedOrReplayedFrameFailsAuthentication() throws Exception {
+  void aChangedOrReplayedFrameEndsTheConnection() throws Exception {
     Ends ends = connect();
     ByteArrayOutputStream wire = tap(ends.client());
     ends.client().sendBlob(new byte[] {1, 2, 3, 4}, 0, 4);
@@ -93,7 +94,17 @@ class BinaryFrameTest {
     changed[changed.length - 1] ^= 1;
     feed(ends.server(), changed);
     IOException e = assertThrows(IOException.class, ends.server()::receive);
-    assertTrue(e.getMessage().contains("failed authentication"), e.getMessage());
+    assertTrue(e.getMessage().contains("arrived corrupt"), e.getMessage());
+
+    Ends other = connect();
+    ByteArrayOutputStream otherWire = tap(other.client());
+    other.client().sendBlob(new byte[] {1, 2, 3, 4}, 0, 4);
+    byte[] header = otherWire.toByteArray().clone();
+    int crcEnd = header.length - 4 - 2; // the header line's last digit: before its newline and the 4 data bytes
+    header[crcEnd] = (byte) (header[crcEnd] == '0' ? '1' : '0');
+    feed(other.server(), header);
+    IOException forged = assertThrows(IOException.class, other.server()::receive);
+    assertTrue(forged.getMessage().contains("failed authentication"), forged.getMessage());
 
     Ends fresh = connect();
     ByteArrayOutputStream again = tap(fresh.client());
@@ -110,8 +121,8 @@ class BinaryFrameTest {
   @Test
   void anOversizedFrameIsRefusedBeforeItsBytesAreRead() throws Exception {
     Ends ends = connect();
-    feed(ends.server(), ("ab".repeat(32) + " :" + (SecureChannel.MAX_BLOB + 1) + "\n").getBytes());
+    feed(ends.server(), ("ab".repeat(32) + " :" + (SecureChannel.MAX_BLOB + 1) + ":00000000\n").getBytes());
     IOException e = assertThrows(IOException.class, ends.server()::receive);
-    assertTrue(e.getMessage().contains("bad length"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad header"), e.getMessage());
   }
 }
