@@ -50,6 +50,9 @@ public final class Crmpid implements Closeable {
   static final int MAX_CONNECTIONS = 512;
   static final long FIRST_REQUEST_MS = 10_000;
   private static final long DRAIN_LIMIT = 8L << 20;
+  /** When the runtime directories of trees that ended are swept ({@link TreeDirSweep}), in minutes. */
+  private static final long SWEEP_FIRST_MINUTES = 1;
+  private static final long SWEEP_EVERY_MINUTES = 60;
 
   /**
    * @param socket where crmpid listens (its directory must be root's)
@@ -130,6 +133,9 @@ public final class Crmpid implements Closeable {
     LOG.info("crmpid: listening on " + config.socket() + " (state in " + config.stateDir() + ")");
     // A checkpoint's requests run while the job's ranks stand frozen: compile their codec before the first one.
     daemon.workers.execute(DaemonWire::warmUp);
+    TreeDirSweep sweep = TreeDirSweep.of(config.stateDir(), java.time.Clock.systemUTC());
+    daemon.timer.scheduleWithFixedDelay(() -> daemon.workers.execute(() -> daemon.service.sweepRuntimeDirs(sweep)),
+        SWEEP_FIRST_MINUTES, SWEEP_EVERY_MINUTES, TimeUnit.MINUTES);
     return daemon;
   }
 

@@ -36,11 +36,15 @@ final class TreePlacement {
    * as the tree's (the job's step, or the user's session).
    */
   LaunchSpec place(Caller caller, LaunchSpec spec) throws IOException {
-    String tag = hex(sha256(spec.runtimeDir().toString())).substring(0, 8);
-    Path runtime = stateDir.resolve("trees").resolve(Integer.toString(caller.uid()))
-        .resolve(spec.job() + "." + spec.node() + "." + tag);
     JobNetwork network = spec.network() == null ? null : network(caller, spec);
-    return spec.placed(runtime, network, caller.owner(), caller.pid());
+    return spec.placed(runtimeDir(caller, spec), network, caller.owner(), caller.pid());
+  }
+
+  /** The tree's runtime directory in root's state directory: {@code trees/UID/JOB.NODE.TAG}. */
+  Path runtimeDir(Caller caller, LaunchSpec spec) {
+    String tag = hex(sha256(spec.runtimeDir().toString())).substring(0, 8);
+    return stateDir.resolve("trees").resolve(Integer.toString(caller.uid()))
+        .resolve(spec.job() + "." + spec.node() + "." + tag);
   }
 
   /**

@@ -38,6 +38,7 @@ final class TreeService {
   private final NodeMetrics metrics;
   private final MetricsPublisher published;
   private final Map<String, HostedTree> trees = new ConcurrentHashMap<>();
+  private final RuntimeDirs runtimeDirs = new RuntimeDirs();
   /** When each frozen tree was frozen (System.nanoTime), by key. */
   private final Map<String, Long> frozenSince = new ConcurrentHashMap<>();
 
@@ -74,21 +75,13 @@ final class TreeService {
       throw e;
     }
     if (request instanceof DaemonRequest.Launch l) {
-      launch(caller, l, in, out);
-    } else if (request instanceof DaemonRequest.Restore r) {
-      long start = System.nanoTime();
-      Restored restored;
-      try {
-        restored = restore(caller, r, new ProgressReports(out, System::nanoTime));
-      } catch (IOException | RuntimeException e) {
-        metrics.restores.labelValues(String.valueOf(e.getMessage()).startsWith("refusing") ? "refused" : "failed")
-            .inc();
-        throw e;
+      try (RuntimeDirs.Use use = runtimeDirs.use(placement.runtimeDir(caller, l.spec()))) {
+        launch(caller, l, in, out);
       }
-      metrics.restores.labelValues("ok").inc();
-      metrics.restoreSeconds.observe(NodeMetrics.since(start));
-      published.changed();
-      host(caller, r.tree(), restored.placed(), restored.tree(), in, out);
+    } else if (request instanceof DaemonRequest.Restore r) {
+      try (RuntimeDirs.Use use = runtimeDirs.use(placement.runtimeDir(caller, r.spec()))) {
+        restoreAndHost(caller, r, in, out);
+      }
     } else if (request instanceof DaemonRequest.Freeze f) {
       engine.freeze(hosted(caller, f.tree()).tree);
       frozenSince.putIfAbsent(key(caller, f.tree()), System.nanoTime());
@@ -141,11 +134,38 @@ final class TreeService {
       if (h != null) {
         h.tree.kill();
       }
-      engine.fence(placement.place(caller, f.spec()));
+      try (RuntimeDirs.Use use = runtimeDirs.use(placement.runtimeDir(caller, f.spec()))) {
+        engine.fence(placement.place(caller, f.spec()));
+      }
       DaemonWire.write(out, new DaemonReply.Done());
     } else {
       throw new IllegalArgumentException("unknown request " + request.getClass().getSimpleName());
     }
+  }
+
+  /**
+   * Removes the runtime directories of trees that ended a while ago
+   * ({@link TreeDirSweep}); none that a tree uses or a request is placing.
+   */
+  int sweepRuntimeDirs(TreeDirSweep sweep) {
+    return runtimeDirs.sweep(sweep);
+  }
+
+  private void restoreAndHost(Caller caller, DaemonRequest.Restore r, InputStream in, OutputStream out)
+      throws IOException {
+    long start = System.nanoTime();
+    Restored restored;
+    try {
+      restored = restore(caller, r, new ProgressReports(out, System::nanoTime));
+    } catch (IOException | RuntimeException e) {
+      metrics.restores.labelValues(String.valueOf(e.getMessage()).startsWith("refusing") ? "refused" : "failed")
+          .inc();
+      throw e;
+    }
+    metrics.restores.labelValues("ok").inc();
+    metrics.restoreSeconds.observe(NodeMetrics.since(start));
+    published.changed();
+    host(caller, r.tree(), restored.placed(), restored.tree(), in, out);
   }
 
   private void launch(Caller caller, DaemonRequest.Launch l, InputStream in, OutputStream out) throws IOException {

@@ -36,6 +36,11 @@ public final class MountTable {
     return mounts;
   }
 
+  /** The mount points of a mountinfo file's lines, as they are written there (unescaped). */
+  public static List<Path> mountPoints(List<String> mountinfo) {
+    return parse(mountinfo).stream().map(m -> Path.of(m.mountPoint())).toList();
+  }
+
   /**
    * External mounts of the tree rooted at pid: key to mount point, the
    * working directory under {@link #WORKDIR_KEY}, every other one under
