@@ -43,7 +43,6 @@ struct crmpi_state {
 	int present;
 	int world_rank;
 	int world_size;
-	MPI_Comm progress_comm;
 
 	struct crmpi_comm *comms;
 	int ncomms;

@@ -29,7 +29,6 @@ static int setup(void)
 	PMPI_Comm_size(MPI_COMM_WORLD, &crmpi_S.world_size);
 	if (crmpi_agent_connect() < 0)
 		return 0;
-	PMPI_Comm_dup(MPI_COMM_WORLD, &crmpi_S.progress_comm);
 	PMPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, &crmpi_S.comm_keyval, NULL);
 	bookmarks_init(&crmpi_S.marks, crmpi_S.world_size);
 	msgbuf_init(&crmpi_S.buffered);
