@@ -1,14 +1,12 @@
 package io.crmpi.daemon;
 
 import io.crmpi.engine.MountTable;
+import io.crmpi.store.DurableFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
@@ -90,7 +88,7 @@ final class TreeDirSweep {
           continue;
         }
         try {
-          removeTree(dir);
+          DurableFiles.deleteTree(dir); // follows no link: a link is deleted, never its target
           removed++;
         } catch (IOException e) {
           LOG.warning("crmpid: cannot remove the unused runtime directory " + dir + ": " + e.getMessage());
@@ -141,25 +139,5 @@ final class TreeDirSweep {
   private static boolean changedAfter(Path p, Instant due) throws IOException {
     FileTime t = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
     return t.toInstant().isAfter(due);
-  }
-
-  /** Deletes dir and everything in it, depth first, following no symlink (a link itself is deleted). */
-  private static void removeTree(Path dir) throws IOException {
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        if (e != null) {
-          throw e;
-        }
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }
