@@ -12,13 +12,14 @@
  * the interposition's own cost, measured at the same moment on the same
  * cores; without libcrmpi it shows the measurement's noise floor.
  *
- * usage: pingpong ROUNDTRIPS SAMPLES [nonblocking]
+ * usage: pingpong ROUNDTRIPS SAMPLES [nonblocking|nonblocking-send|nonblocking-recv]
  *
  * With "nonblocking", the first path is not MPI_Send / MPI_Recv but what
  * libcrmpi turns them into, written here with PMPI_ calls: PMPI_Isend and
  * PMPI_Irecv, each completed by a PMPI_Test loop. Run without libcrmpi, it
  * tells how much of the interposition's cost is the MPI library's own
- * nonblocking path.
+ * nonblocking path. "nonblocking-send" and "nonblocking-recv" change only
+ * the send or only the receive, to tell the two halves apart.
  *
  * Rank 0 prints one line per size:
  *   "SIZE MEDIAN_NS MIN_NS DIRECT_MEDIAN_NS DIRECT_MIN_NS"
@@ -105,15 +106,17 @@ int main(int argc, char **argv)
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &n);
 	if (argc < 3 || (trips = atoi(argv[1])) <= 0 || (samples = atoi(argv[2])) <= 0 || n != 2 ||
-	    (argc > 3 && strcmp(argv[3], "nonblocking"))) {
+	    (argc > 3 && strcmp(argv[3], "nonblocking") && strcmp(argv[3], "nonblocking-send") &&
+	     strcmp(argv[3], "nonblocking-recv"))) {
 		if (rank == 0)
-			fprintf(stderr, "usage: pingpong ROUNDTRIPS SAMPLES [nonblocking] (on 2 ranks)\n");
+			fprintf(stderr, "usage: pingpong ROUNDTRIPS SAMPLES [nonblocking|nonblocking-send|nonblocking-recv]"
+					" (on 2 ranks)\n");
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
-	if (argc > 3) {
+	if (argc > 3 && strcmp(argv[3], "nonblocking-recv"))
 		send = nonblocking_send;
+	if (argc > 3 && strcmp(argv[3], "nonblocking-send"))
 		recv = nonblocking_recv;
-	}
 	buf = calloc(1, sizes[sizeof(sizes) / sizeof(sizes[0]) - 1]);
 	t = calloc((size_t)samples, sizeof(*t));
 	direct = calloc((size_t)samples, sizeof(*direct));

@@ -49,6 +49,7 @@ public final class PartnerBenchmark {
     List<Double> write = new ArrayList<>();
     List<Double> put = new ArrayList<>();
     List<Double> get = new ArrayList<>();
+    List<Double> plain = new ArrayList<>();
     try (PartnerPort port = PartnerPort.listen(InetAddress.getLoopbackAddress(), KEY, holder.jobDir(), "bench")) {
       for (int r = 0; r <= runs; r++) { // run 0 warms the JVM up
         dropCache(part);
@@ -63,13 +64,26 @@ public final class PartnerBenchmark {
         t = System.nanoTime();
         PartnerLink.put(port.endpoint(), KEY, "node0", r + 1, part);
         double putS = seconds(t);
+        // The copy just made holds pages the fetch would otherwise take fresh from the host (see below).
+        touchPages(mib, dir.resolve("touch-" + mib));
         dropCache(holder.partnerDir("node0", r + 1));
         Path target = dir.resolve("fetched-" + mib + "-" + r);
         t = System.nanoTime();
         PartnerLink.get(port.endpoint(), KEY, "node0", r + 1, target);
         double getS = seconds(t);
         deleteTree(target);
+        dropCache(holder.partnerDir("node0", r + 1));
+        Path plainTarget = dir.resolve("plain-" + mib + "-" + r);
+        t = System.nanoTime();
+        plainCopy(holder.partnerDir("node0", r + 1), plainTarget);
+        double plainS = seconds(t);
+        deleteTree(plainTarget);
+        // Every run frees what it wrote: on a VM whose memory the host backs at first touch, a write
+        // into pages never used before is several times slower than one into pages just freed, and
+        // a copy kept from each run would make every later write pay that.
+        deleteTree(holder.partnerDir("node0", r + 1));
         if (r > 0) {
+          plain.add(plainS);
           read.add(readS);
           write.add(writeS);
           put.add(putS);
@@ -78,8 +92,8 @@ public final class PartnerBenchmark {
       }
     }
     double readMin = read.stream().mapToDouble(d -> d).min().orElse(0);
-    System.out.printf(Locale.ROOT, "| %d MiB | %s | %s | %s | %s | %s |%n", mib, list(read), list(write), list(put),
-        list(get), list(get.stream().map(g -> g / (1.2 * readMin + 1)).toList()));
+    System.out.printf(Locale.ROOT, "| %d MiB | %s | %s | %s | %s | %s | %s |%n", mib, list(read), list(write),
+        list(plain), list(put), list(get), list(get.stream().map(g -> g / (1.2 * readMin + 1)).toList()));
     deleteTree(part);
     deleteTree(holderRoot);
   }
@@ -146,6 +160,74 @@ public final class PartnerBenchmark {
       out.force(true);
     }
     return to;
+  }
+
+  /**
+   * Writes mib MiB into a file and deletes it, so that the next write of that size lands in page-cache
+   * pages used before. On this VM (its memory backed by the host at first touch) a write into pages
+   * never used is 2-3 times slower than into pages just freed: without this, whichever of the fetch and
+   * the plain copy ran first after the partner's copy had taken its pages paid that, and the
+   * comparison measured the order.
+   */
+  private static void touchPages(int mib, Path scratch) throws IOException {
+    java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(1 << 20);
+    try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (int i = 0; i < mib; i++) {
+        block.clear();
+        while (block.hasRemaining()) {
+          out.write(block);
+        }
+      }
+    }
+    Files.delete(scratch);
+  }
+
+  /**
+   * The same files over a plain loopback socket into files of their own, with nothing of crmpi's wire
+   * (no handshake, framing or checks): the sender hands each file to the kernel ({@code sendfile}), the
+   * receiver writes what arrives from one direct buffer, unsynced like the fetch. The least a fetch can
+   * take on this machine.
+   */
+  private static void plainCopy(Path from, Path to) throws Exception {
+    List<Path> files = files(from);
+    try (java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open()) {
+      server.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      java.util.concurrent.FutureTask<Void> sender = new java.util.concurrent.FutureTask<>(() -> {
+        try (java.nio.channels.SocketChannel out = java.nio.channels.SocketChannel.open(server.getLocalAddress())) {
+          for (Path f : files) {
+            try (FileChannel in = FileChannel.open(f, StandardOpenOption.READ)) {
+              for (long pos = 0, size = in.size(); pos < size; ) {
+                pos += in.transferTo(pos, size - pos, out);
+              }
+            }
+          }
+        }
+        return null;
+      });
+      Thread thread = new Thread(sender, "plain-copy-sender");
+      thread.start();
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(1 << 20);
+      try (java.nio.channels.SocketChannel in = server.accept()) {
+        for (Path f : files) {
+          Path target = to.resolve(from.relativize(f).toString());
+          Files.createDirectories(target.getParent());
+          try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (long left = Files.size(f); left > 0; ) {
+              buffer.clear().limit((int) Math.min(buffer.capacity(), left));
+              if (in.read(buffer) < 0) {
+                throw new IOException("plain copy: the sender stopped early");
+              }
+              buffer.flip();
+              left -= buffer.remaining();
+              while (buffer.hasRemaining()) {
+                out.write(buffer);
+              }
+            }
+          }
+        }
+      }
+      sender.get();
+    }
   }
 
   private static void deleteTree(Path root) throws IOException {
