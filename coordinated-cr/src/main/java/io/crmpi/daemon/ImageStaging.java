@@ -2,6 +2,7 @@ package io.crmpi.daemon;
 
 import io.crmpi.nativeio.NativeCallException;
 import io.crmpi.nativeio.Posix;
+import io.crmpi.nativeio.ReadAhead;
 import io.crmpi.store.FileDigest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,7 +34,9 @@ import java.util.stream.Stream;
  * not copied: it is hard-linked in, made root's (0400, so the owner can no
  * longer open it for writing), and then a read lease proves that no
  * descriptor opened for writing earlier is left, before it is digested;
- * {@link #release} gives it back to the owner after the restore. Otherwise
+ * {@link #release} gives it back to the owner after the restore. The
+ * kernel reads each linked file ahead of its digest ({@link ReadAhead}), so
+ * the disk and the hash work at once. Otherwise
  * (another file system, a file system without leases) it is copied and
  * digested on the way.
  */
@@ -145,10 +148,12 @@ final class ImageStaging {
     }
     sha.reset();
     long size = 0;
-    try (InputStream in = Files.newInputStream(to, LinkOption.NOFOLLOW_LINKS)) {
+    try (InputStream in = Files.newInputStream(to, LinkOption.NOFOLLOW_LINKS);
+        ReadAhead ahead = ReadAhead.of(to, a.size())) {
       for (int n; (n = readSome(in, buf, expected)) > 0; ) {
-        sha.update(buf, 0, n);
         size += n;
+        ahead.reached(size);
+        sha.update(buf, 0, n);
         read.accept(n);
       }
     }

@@ -69,7 +69,10 @@ interface LibC extends Library {
 
   int geteuid();
 
+  int POSIX_FADV_WILLNEED = 3;
   int POSIX_FADV_DONTNEED = 4;
+  int O_CLOEXEC = 02000000;
+  int O_NONBLOCK = 04000;
 
   /** Returns an error number (not -1 and errno). */
   int posix_fadvise(int fd, long offset, long len, int advice);
