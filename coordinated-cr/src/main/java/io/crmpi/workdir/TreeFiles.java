@@ -76,8 +76,11 @@ final class TreeFiles {
       return;
     }
     for (String line : maps) {
+      if (!sharedWritable(line)) {
+        continue; // nearly every line of an MPI rank's maps: not split at all
+      }
       String[] f = line.split("\\s+", 6);
-      if (f.length < 6 || f[1].length() < 4 || f[1].charAt(1) != 'w' || f[1].charAt(3) != 's') {
+      if (f.length < 6) {
         continue;
       }
       Path target = inside(f[5], workdir, excluded);
@@ -89,6 +92,15 @@ final class TreeFiles {
         }
       }
     }
+  }
+
+  /**
+   * Whether a line of /proc/PID/maps ("start-end perms offset dev inode
+   * path") is a shared writable mapping: perms "rws-" or "-ws-".
+   */
+  static boolean sharedWritable(String line) {
+    int perms = line.indexOf(' ') + 1;
+    return perms > 0 && line.length() > perms + 3 && line.charAt(perms + 1) == 'w' && line.charAt(perms + 3) == 's';
   }
 
   /** The path a link or mapping names when it is a live file under workdir, else null. */
