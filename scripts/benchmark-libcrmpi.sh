@@ -77,12 +77,14 @@ done
 # the noise floor (nothing in between), nonblocking the MPI library's own PMPI_Isend/PMPI_Irecv + test
 # loop (libcrmpi's shape of a blocking call) without libcrmpi. Runs interleave round by round.
 PP_ROUNDS=${PP_ROUNDS:-5}
-PP_CONFIGS=(plain nonblocking preloaded crmpi)
+PP_CONFIGS=(plain nonblocking nb-send nb-recv preloaded crmpi)
 for round in $(seq 1 "$PP_ROUNDS"); do
   for config in "${PP_CONFIGS[@]}"; do
     log "ping-pong round $round of $PP_ROUNDS ($config)"
     case "$config" in
       nonblocking) run plain "pp-$config-$round" 2 "$BIN/pingpong" 20000 11 nonblocking ;;
+      nb-send) run plain "pp-$config-$round" 2 "$BIN/pingpong" 20000 11 nonblocking-send ;;
+      nb-recv) run plain "pp-$config-$round" 2 "$BIN/pingpong" 20000 11 nonblocking-recv ;;
       *) run "$config" "pp-$config-$round" 2 "$BIN/pingpong" 20000 11 ;;
     esac
   done
@@ -91,7 +93,7 @@ PP_TABLE=$(python3 - "$B" "$PP_ROUNDS" <<'PY2'
 import statistics, sys
 base, rounds = sys.argv[1], int(sys.argv[2])
 cost, direct = {}, {}
-for config in ("plain", "nonblocking", "preloaded", "crmpi"):
+for config in ("plain", "nonblocking", "nb-send", "nb-recv", "preloaded", "crmpi"):
     for r in range(1, rounds + 1):
         for line in open("%s/pp-%s-%d/stdout" % (base, config, r)):
             f = line.split()
@@ -101,7 +103,7 @@ for config in ("plain", "nonblocking", "preloaded", "crmpi"):
                 direct.setdefault((config, size), []).append(past)
 for size in sorted({k[1] for k in cost}):
     row = ["%d" % size, "%.0f" % statistics.median(direct[("plain", size)])]
-    for config in ("plain", "nonblocking", "preloaded", "crmpi"):
+    for config in ("plain", "nonblocking", "nb-send", "nb-recv", "preloaded", "crmpi"):
         c = cost[(config, size)]
         row.append("%+.1f%% (%+.1f to %+.1f)" % (statistics.median(c), min(c), max(c)))
     print("| " + " | ".join(row) + " |")
@@ -155,11 +157,12 @@ OUT="$ROOT/docs/benchmarks-libcrmpi.md"
   echo "$PP_ROUNDS runs (interleaved with the other configurations), with the lowest and the highest in"
   echo "parentheses. *plain*: no libcrmpi, so the two paths are the same code and the cell is the noise;"
   echo "*nonblocking*: no libcrmpi, the first path is what libcrmpi makes of a blocking call (\`PMPI_Isend\`"
-  echo "or \`PMPI_Irecv\` and a \`PMPI_Test\` loop) without anything else of libcrmpi; *crmpi*: under"
-  echo "\`crmpi run\` with libcrmpi active, the interposition's whole cost."
+  echo "or \`PMPI_Irecv\` and a \`PMPI_Test\` loop) without anything else of libcrmpi; *nb-send* and *nb-recv*:"
+  echo "the same for only the send or only the receive; *crmpi*: under \`crmpi run\` with libcrmpi active, the"
+  echo "interposition's whole cost."
   echo
-  echo "| bytes | one-way latency, plain, ns | plain (noise) | nonblocking | preloaded | crmpi |"
-  echo "|---|---|---|---|---|---|"
+  echo "| bytes | one-way latency, plain, ns | plain (noise) | nonblocking | nb-send | nb-recv | preloaded | crmpi |"
+  echo "|---|---|---|---|---|---|---|---|"
   echo "$PP_TABLE"
   echo
   echo "## MPI_Allreduce of 8 doubles (2 ranks, best of 5 rounds of 20000 calls)"
