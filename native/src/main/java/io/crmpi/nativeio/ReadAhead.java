@@ -69,7 +69,11 @@ public final class ReadAhead implements AutoCloseable {
   @Override
   public void close() {
     if (fd >= 0) {
-      Posix.close(fd);
+      try {
+        Posix.close(fd);
+      } catch (NativeCallException e) {
+        // a descriptor only read from: nothing is lost, and advice must never fail the reader
+      }
     }
   }
 }
