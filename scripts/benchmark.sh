@@ -48,9 +48,9 @@ restore_seconds() {
 }
 
 # Seconds to read the image files under $1 with their pages dropped from the cache first (the faster of two
-# reads, so the bound is the strict one), as many files at
-# a time as there are cores (as a restore reads them), in reads of 16 MiB (faster here than cat's 128 KiB: the
-# kernel reads further ahead): the bound a restore is held to (1.2 x this + 1 s).
+# reads, so the bound is the strict one), as many files at a time as there are cores (as a restore reads
+# them), in reads of 16 MiB (faster here than cat's 128 KiB: the kernel reads further ahead): the bound a
+# restore is held to (1.2 x this + 1 s).
 read_seconds() {
   local f t0 t1 best=""
   sync
@@ -215,8 +215,8 @@ OUT="$ROOT/docs/benchmarks.md"
   echo "  the hash) and CRIU's own restore, which puts every page back into the ranks' memory: on this VM that"
   echo "  memory is touched for the first time, as with the first checkpoint."
   echo "- *read the image*: the restored epoch's image files read with \`dd bs=16M\`, $(nproc) at a time, after their pages"
-  echo "  were dropped from the cache (the faster of two reads, after the job ended): the time to read the image. The issue's goal for a restore is at most"
-  echo "  1.2 × that + 1 s (the last column at most 1.00)."
+  echo "  were dropped from the cache (the faster of two reads, after the job ended): the time to read the image."
+  echo "  The issue's goal for a restore is at most 1.2 × that + 1 s (the last column at most 1.00)."
   echo "- *raw criu dump*: CRIU run by hand as root on the user's tree, which lives in crmpid's namespaces; it"
   echo "  spends about 2 s more than crmpid's own CRIU run on the same tree, whatever the image's size."
   echo

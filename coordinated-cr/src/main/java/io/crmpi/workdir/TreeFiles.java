@@ -96,7 +96,8 @@ final class TreeFiles {
 
   /**
    * Whether a line of /proc/PID/maps ("start-end perms offset dev inode
-   * path") is a shared writable mapping: perms "rws-" or "-ws-".
+   * path") is a shared writable mapping: perms such as "rw-s", "rwxs" or
+   * "-w-s" (read, write, execute, then s for shared or p for private).
    */
   static boolean sharedWritable(String line) {
     int perms = line.indexOf(' ') + 1;
