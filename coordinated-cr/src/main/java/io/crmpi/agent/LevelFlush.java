@@ -223,8 +223,11 @@ final class LevelFlush {
     java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(source,
         LinkOption.NOFOLLOW_LINKS);
     ChunkRecipe recipe;
-    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-      recipe = chunks.write(in, cancelled, progress);
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        io.crmpi.nativeio.ReadAhead ahead = io.crmpi.nativeio.ReadAhead.of(source, in.size())) {
+      // The node-local copy left the page cache when it was sealed: the disk reads ahead of the hashing
+      // and compressing.
+      recipe = chunks.write(readingAhead(in, ahead), cancelled, progress);
     }
     byte[] bytes = recipe.encode();
     // Written aside and renamed: the sweep reads every recipe, and must never meet half of one.
@@ -241,6 +244,33 @@ final class LevelFlush {
     }
     Files.move(aside, recipePath, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     return bytes.length;
+  }
+
+  /** in, telling ahead how far it has been read. */
+  private static java.nio.channels.ReadableByteChannel readingAhead(FileChannel in, io.crmpi.nativeio.ReadAhead ahead) {
+    return new java.nio.channels.ReadableByteChannel() {
+      private long position;
+
+      @Override
+      public int read(java.nio.ByteBuffer dst) throws IOException {
+        int n = in.read(dst);
+        if (n > 0) {
+          position += n;
+          ahead.reached(position);
+        }
+        return n;
+      }
+
+      @Override
+      public boolean isOpen() {
+        return in.isOpen();
+      }
+
+      @Override
+      public void close() throws IOException {
+        in.close();
+      }
+    };
   }
 
   private void copyFile(Path source, Path target, LongConsumer progress) throws IOException {

@@ -69,26 +69,82 @@ final class PendingImage implements Closeable {
     return total;
   }
 
-  /** Digests and fsyncs every file through its descriptor; sorted by name. */
+  /**
+   * Digests and fsyncs every file through its descriptor; sorted by name.
+   * The fsyncs start first, on threads of their own, so the disk writes
+   * the image while it is digested from the page cache: one after the
+   * other, the disk idled through every hash and the hash through every
+   * fsync (1 GiB: about 0.7 s of SHA-256 on one core, then the writes).
+   */
   List<FileDigest> digestAndSync() throws IOException {
-    List<FileDigest> out = new ArrayList<>();
-    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-    MessageDigest sha = sha256();
-    for (Map.Entry<String, FileChannel> e : files.entrySet()) {
-      FileChannel ch = e.getValue();
-      sha.reset();
-      long size = 0;
-      long pos = 0;
-      for (int n; (n = ch.read(buf.clear(), pos)) > 0; pos += n) {
-        buf.flip();
-        sha.update(buf);
-        size += n;
+    List<Map.Entry<String, FileChannel>> byName = new ArrayList<>(files.entrySet());
+    List<FileChannel> largestFirst = new ArrayList<>(files.values());
+    largestFirst.sort(Comparator.comparingLong(PendingImage::sizeOrZero).reversed());
+    java.util.concurrent.CompletableFuture<Void> synced = new java.util.concurrent.CompletableFuture<>();
+    Thread syncer = new Thread(() -> {
+      try {
+        io.crmpi.store.ParallelFiles.map(largestFirst, "crmpid-seal-fsync", ch -> {
+          ch.force(true);
+          return null;
+        });
+        synced.complete(null);
+      } catch (IOException | RuntimeException e) {
+        synced.completeExceptionally(e);
       }
-      ch.force(true);
-      out.add(new FileDigest(e.getKey(), size, HexFormat.of().formatHex(sha.digest())));
+    }, "crmpid-seal-fsync");
+    syncer.setDaemon(true);
+    syncer.start();
+    List<FileDigest> out;
+    try {
+      out = io.crmpi.store.ParallelFiles.map(byName, "crmpid-seal-digest", e -> digest(e.getKey(), e.getValue()));
+    } finally {
+      // Every fsync has ended before this returns or throws: the descriptors are closed after it.
+      awaitQuietly(syncer);
+    }
+    try {
+      synced.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof IOException io ? io
+          : new IOException("fsync of the image failed: " + e.getCause(), e.getCause());
     }
     Posix.fsync(dirFd);
     return out;
+  }
+
+  private static FileDigest digest(String name, FileChannel ch) throws IOException {
+    // Most of an image's files are a few KiB (CRIU's per-process records): a buffer to their size.
+    ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.max(4096, Math.min(1 << 20, ch.size())));
+    MessageDigest sha = sha256();
+    long size = 0;
+    long pos = 0;
+    for (int n; (n = ch.read(buf.clear(), pos)) > 0; pos += n) {
+      buf.flip();
+      sha.update(buf);
+      size += n;
+    }
+    return new FileDigest(name, size, HexFormat.of().formatHex(sha.digest()));
+  }
+
+  private static long sizeOrZero(FileChannel ch) {
+    try {
+      return ch.size();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private static void awaitQuietly(Thread t) {
+    boolean interrupted = false;
+    while (t.isAlive()) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Once sealed: the files become the owner's (0600), so they can read, copy and delete them. */

@@ -102,13 +102,15 @@ final class CopyTree {
         continue;
       }
       channel.send(new PartnerMessage.FileStart(e.path(), e.size()));
-      try (InputStream in = Files.newInputStream(e.file(), LinkOption.NOFOLLOW_LINKS)) {
+      try (InputStream in = Files.newInputStream(e.file(), LinkOption.NOFOLLOW_LINKS);
+          io.crmpi.nativeio.ReadAhead ahead = io.crmpi.nativeio.ReadAhead.of(e.file(), e.size())) {
         long left = e.size();
         while (left > 0) {
           int n = in.readNBytes(buffer, 0, (int) Math.min(buffer.length, left));
           if (n == 0) {
             throw new IOException(e.file() + " shrank while it was sent to the partner: copy abandoned");
           }
+          ahead.reached(e.size() - left + n);
           channel.sendBlob(buffer, 0, n);
           left -= n;
         }
