@@ -29,7 +29,10 @@ class SlurmPreemptionTest {
    * checkpoints every 2 s, so that a test that acts after the second commit finds the job running.
    */
   static final String RING_ITERS = "6000";
-  /** The walltime test's ring: over 30 s of work, longer than the first run's signal can be late. */
+  /**
+   * The long ring (the walltime test, the failed vacate): over 30 s of work, longer than the first run's
+   * signal can be late, and than a preemption and its grace time.
+   */
   private static final String WALLTIME_ITERS = "15000";
 
   /**
@@ -103,10 +106,11 @@ class SlurmPreemptionTest {
     // a failed dump would cost the job its frozen time every second), so the vacate at preemption aborts,
     // Slurm ends the job at the end of its grace time and requeues it, and it resumes from the newest of
     // them. (A dump of epoch 1 can also fail on its own: CRIU refuses a TCP connection Open MPI is still
-    // setting up. The test waits for an injected failure, not for any.)
+    // setting up. The test waits for an injected failure, not for any.) The ring is the long one: a job that
+    // ended within the grace time (its ring of RING_ITERS did once, at 20 s, in CI) is never requeued.
     String job = SLURM.user().submit(base, NODES, List.of("#SBATCH --signal=B:USR1@5",
         "export CRMPI_FAULTS=freeze@3-"),
-        "--interval 1s --keep 5", RING_ITERS);
+        "--interval 1s --keep 5", WALLTIME_ITERS);
     SlurmTestCluster.awaitHistory(base, job, "injected fault 'freeze'", 1);
     Path history = base.resolve("state/jobs/" + SlurmTestCluster.jobKey(job) + "/history.jsonl");
     long newest = SlurmTestCluster.newestCommitted(history);
@@ -118,7 +122,7 @@ class SlurmPreemptionTest {
         "not resumed from epoch " + newest + ":\n" + log);
     assertTrue(!log.contains("the job is vacated") && !log.contains("vacated after its checkpoint"),
         "a vacate succeeded although every dump fails:\n" + log);
-    assertArrayEquals(reference(RING_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
+    assertArrayEquals(reference(WALLTIME_ITERS), Files.readAllBytes(base.resolve("work/ring.out")),
         "ring.out differs from an uninterrupted run");
   }
 
