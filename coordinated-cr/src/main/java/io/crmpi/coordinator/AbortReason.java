@@ -12,6 +12,8 @@ public enum AbortReason {
   DUMP_TIMEOUT("a node's dump did not finish in time", false),
   PERSIST_FAILED("a node could not make its image durable", false),
   PERSIST_TIMEOUT("a node did not make its image durable in time", false),
+  SEAL_FAILED("a node's image could not be sealed (crmpid's digests of it): it could never be restored", false),
+  SEAL_TIMEOUT("a node's image was not sealed in time", false),
   FLUSH_FAILED("a node could not copy its image to the state directory (the epoch's required level)", false),
   COMMIT_FAILED("the manifest could not be written", false),
   SHUTDOWN("crmpi was shutting down", true),

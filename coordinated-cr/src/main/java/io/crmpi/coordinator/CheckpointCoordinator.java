@@ -252,6 +252,15 @@ public final class CheckpointCoordinator {
           persist.problem());
     }
     persist.replies().values().forEach(r -> p.addImage(((AgentReply.Persisted) r).image()));
+    // crmpid's images are sealed after the commit, which then waits for the disk only; before it when the commit
+    // waits for the state directory (the flush reads the files as their owner, who gets them at the seal).
+    boolean sealAfterCommit = !p.sealed() && !(storage.hasLocal() && storage.commitLevel() == StorageLevel.SHARED);
+    if (!p.sealed() && !sealAfterCommit) {
+      Phase seal = seal(p);
+      if (!seal.ok(AgentReply.Sealed.class)) {
+        return abort(p, seal.timedOut() ? AbortReason.SEAL_TIMEOUT : AbortReason.SEAL_FAILED, seal.problem());
+      }
+    }
 
     EpochLevels levels = storage.hasLocal() ? EpochLevels.local(dir) : EpochLevels.sharedOnly();
     if (storage.hasLocal() && storage.commitLevel() == StorageLevel.SHARED) {
@@ -276,6 +285,20 @@ public final class CheckpointCoordinator {
       } else {
         return abort(p, AbortReason.COMMIT_FAILED, e.toString());
       }
+    }
+    if (sealAfterCommit) {
+      Phase seal = seal(p);
+      if (!seal.ok(AgentReply.Sealed.class)) {
+        return withdraw(p, seal.timedOut() ? AbortReason.SEAL_TIMEOUT : AbortReason.SEAL_FAILED, seal.problem());
+      }
+      Manifest sealed = manifest.withNodes(p.complete(config.engine(), clock.instant(), nanoTime.getAsLong(), held)
+          .nodes());
+      try {
+        store.recordSeal(sealed);
+      } catch (IOException | RuntimeException e) {
+        return withdraw(p, AbortReason.SEAL_FAILED, "the sealed manifest could not be written: " + e);
+      }
+      manifest = sealed;
     }
     failures.success();
     LOG.fine(() -> "job " + config.job() + " epoch " + epoch + ": committed");
@@ -331,11 +354,38 @@ public final class CheckpointCoordinator {
     }
     // The failed dump's node-local copy goes now (a full node-local disk would otherwise fail every
     // dump after it); not after a timeout, when an agent may not answer at all.
-    if (!reason.beforeDump() && reason != AbortReason.DUMP_TIMEOUT && reason != AbortReason.PERSIST_TIMEOUT) {
+    if (!reason.beforeDump() && reason != AbortReason.DUMP_TIMEOUT && reason != AbortReason.PERSIST_TIMEOUT
+        && reason != AbortReason.SEAL_TIMEOUT) {
       local.prune(epoch, pins.epochs());
     }
     CheckpointOutcome.Aborted aborted = new CheckpointOutcome.Aborted(epoch, reason, detail);
     return reason.isFailure() ? failed(aborted) : aborted;
+  }
+
+  /**
+   * An epoch committed whose seal failed: it could never be restored, so
+   * its manifest and files go (the store's withdraw), and then the abort
+   * rolls it back as any other: the ranks go on, and the epoch before,
+   * which retention kept, is again the newest.
+   */
+  private CheckpointOutcome withdraw(PendingCheckpoint p, AbortReason reason, String detail) {
+    try {
+      store.withdraw(p.epoch());
+    } catch (IOException | RuntimeException e) {
+      LOG.warning("job " + config.job() + " epoch " + p.epoch() + ": could not withdraw the unsealed epoch (it is"
+          + " never restored; retention deletes it): " + e);
+    }
+    return abort(p, reason, detail);
+  }
+
+  /** The Seal round: every node's image gets its digests and crmpid's seal, which p then holds. */
+  private Phase seal(PendingCheckpoint p) {
+    long epoch = p.epoch();
+    Phase seal = broadcast(a -> new AgentRequest.Seal(epoch), config.persistTimeout());
+    if (seal.ok(AgentReply.Sealed.class)) {
+      p.sealImages(seal.replies().values().stream().map(r -> ((AgentReply.Sealed) r).image()).toList());
+    }
+    return seal;
   }
 
   private CheckpointOutcome failed(CheckpointOutcome.Aborted aborted) {

@@ -201,7 +201,7 @@ final class NodeLocalCopies implements AutoCloseable {
     try {
       List<Manifest> all = store.committed();
       for (int i = all.size() - 1, n = 0; i >= 0 && n < storage.localKeep(); i--) {
-        if (all.get(i).levels().holds(StorageLevel.LOCAL)) {
+        if (all.get(i).levels().holds(StorageLevel.LOCAL) && all.get(i).sealed()) {
           keep.add(all.get(i).epoch());
           n++;
         }

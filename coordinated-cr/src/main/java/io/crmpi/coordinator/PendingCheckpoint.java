@@ -54,6 +54,32 @@ final class PendingCheckpoint {
     images.add(image);
   }
 
+  /** Whether every node's image carries its digests (crmpid's images do only after their seal). */
+  boolean sealed() {
+    return images.stream().allMatch(NodeImage::sealed);
+  }
+
+  /** Replaces each node's image by its sealed one (the Seal round's answers). */
+  void sealImages(List<NodeImage> sealed) {
+    for (NodeImage s : sealed) {
+      int i = indexOf(s.node());
+      if (i < 0) {
+        throw new IllegalArgumentException("epoch " + epoch + ": a sealed image of node " + s.node()
+            + ", which persisted none");
+      }
+      images.set(i, s);
+    }
+  }
+
+  private int indexOf(String node) {
+    for (int i = 0; i < images.size(); i++) {
+      if (images.get(i).node().equals(node)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** The manifest of this epoch; frozen time ends at the commit for a vacate. */
   Manifest complete(String engine, Instant now, long nowNanos) {
     return complete(engine, now, nowNanos, null);

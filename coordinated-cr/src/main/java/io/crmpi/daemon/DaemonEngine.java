@@ -127,6 +127,19 @@ public final class DaemonEngine implements Engine, TreeStarter {
     return new PersistedImage(p.files(), p.attributes());
   }
 
+  /**
+   * crmpid digests the image it persisted for epoch, seals it, and gives
+   * its files to the owner. Without a tree (after a restart of crmpi), the
+   * image of spec's job and node.
+   */
+  @Override
+  public PersistedImage seal(NodeTree tree, LaunchSpec spec, Path imageDir, long epoch, PersistedImage persisted)
+      throws IOException {
+    TreeId id = tree == null ? new TreeId(spec.job(), spec.node()) : id(tree);
+    DaemonReply.Sealed s = client.call(new DaemonRequest.Seal(id, epoch), DaemonReply.Sealed.class);
+    return new PersistedImage(s.files(), s.attributes());
+  }
+
   @Override
   public void exec(NodeTree tree, LaunchSpec spec, List<String> command) throws IOException {
     client.call(new DaemonRequest.Exec(id(tree), command));

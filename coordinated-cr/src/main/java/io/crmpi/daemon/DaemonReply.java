@@ -21,11 +21,27 @@ public sealed interface DaemonReply {
     }
   }
 
-  /** The dump is durable and sealed; the files now belong to the owner. */
+  /** The dump is durable: its files, with their sizes and no digests yet (the seal brings them). */
   record Persisted(List<FileDigest> files, Map<String, String> attributes) implements DaemonReply {
     public Persisted {
       files = List.copyOf(files);
       attributes = Map.copyOf(attributes);
+    }
+  }
+
+  /** The image is sealed: every file's digest, the attributes with the seal; the files now belong to the owner. */
+  record Sealed(List<FileDigest> files, Map<String, String> attributes) implements DaemonReply {
+    public Sealed {
+      files = List.copyOf(files);
+      attributes = Map.copyOf(attributes);
+      for (FileDigest f : files) {
+        if (!f.digested()) {
+          throw new IllegalArgumentException("sealed file " + f.path() + " has no sha256");
+        }
+      }
+      if (!attributes.containsKey(ImageSeal.ATTRIBUTE)) {
+        throw new IllegalArgumentException("a sealed image without its " + ImageSeal.ATTRIBUTE);
+      }
     }
   }
 

@@ -84,9 +84,17 @@ public sealed interface DaemonRequest {
     }
   }
 
-  /** Make the last dump durable, seal it for epoch and hand its files to the owner. */
+  /** Make the last dump durable for epoch (fsync); its files stay root's until {@link Seal}. */
   record Persist(TreeId tree, long epoch) implements DaemonRequest {
     public Persist {
+      Objects.requireNonNull(tree, "tree");
+      requirePositive(epoch);
+    }
+  }
+
+  /** Digest and seal the image persisted for epoch, then hand its files to the owner (the tree may have ended). */
+  record Seal(TreeId tree, long epoch) implements DaemonRequest {
+    public Seal {
       Objects.requireNonNull(tree, "tree");
       requirePositive(epoch);
     }

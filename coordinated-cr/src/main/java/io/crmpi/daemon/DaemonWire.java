@@ -74,8 +74,11 @@ public final class DaemonWire {
     TreeId tree = new TreeId("warm-up", "node0");
     List<Record> messages = List.of(new DaemonRequest.Freeze(tree), new DaemonRequest.Thaw(tree),
         new DaemonRequest.Dump(tree, Path.of("/nonexistent/warm-up"), 60_000), new DaemonRequest.Persist(tree, 1),
+        new DaemonRequest.Seal(tree, 1),
         new DaemonReply.Done(), new DaemonReply.Dumped(Map.of("engine", "criu", "processes", "9")),
-        new DaemonReply.Persisted(List.of(new FileDigest("pages-1.img", 4096, "0".repeat(64))), Map.of()));
+        new DaemonReply.Persisted(List.of(FileDigest.unsealed("pages-1.img", 4096)), Map.of()),
+        new DaemonReply.Sealed(List.of(new FileDigest("pages-1.img", 4096, "0".repeat(64))),
+            Map.of(ImageSeal.ATTRIBUTE, "0".repeat(64))));
     try {
       for (int i = 0; i < WARM_UP_ROUNDS; i++) {
         for (Record m : messages) {

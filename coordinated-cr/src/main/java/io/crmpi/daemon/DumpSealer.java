@@ -20,19 +20,23 @@ import java.util.stream.Stream;
  * A dump and its seal, as root, into a place of the owner's: CRIU writes
  * into an image directory only root can enter; right after the dump's
  * reply crmpid opens every file and hands the directory (not the files) to
- * the owner; the persist digests and fsyncs the files through those
- * descriptors, seals them, and only then gives the files to the owner.
+ * the owner; the persist fsyncs the files through those descriptors (the
+ * epoch's commit waits for that); the seal, after the commit, digests them
+ * through the same descriptors, seals them, and only then gives the files
+ * to the owner.
  */
 final class DumpSealer {
   private static final Logger LOG = Logger.getLogger(DumpSealer.class.getName());
   private final Engine engine;
   private final ImageSeal seal;
   private final Executor background;
+  private final UnsealedImages unsealed;
 
-  DumpSealer(Engine engine, ImageSeal seal, Executor background) {
+  DumpSealer(Engine engine, ImageSeal seal, Executor background, UnsealedImages unsealed) {
     this.engine = engine;
     this.seal = seal;
     this.background = background;
+    this.unsealed = unsealed;
   }
 
   Map<String, String> dump(Caller caller, HostedTree h, java.nio.file.Path nodeDir, java.time.Duration timeout,
@@ -157,7 +161,12 @@ final class DumpSealer {
     }
   }
 
-  DaemonReply.Persisted persist(Caller caller, HostedTree h, long epoch) throws IOException {
+  /**
+   * Makes the tree's last dump durable (fsync only) and keeps its
+   * descriptors under key for {@link #seal}: the commit waits for the disk,
+   * not for SHA-256 over every byte. The files stay root's until sealed.
+   */
+  DaemonReply.Persisted persist(HostedTree h, long epoch, String key) throws IOException {
     HostedTree.PendingDump pending = h.takePending();
     if (pending == null) {
       throw new IOException(h.id + " has no dump to persist (epoch " + epoch + ")");
@@ -169,14 +178,36 @@ final class DumpSealer {
       throw new IOException("the dump of " + h.id + " could not be opened for its seal: "
           + e.getCause().getMessage(), e.getCause());
     }
-    try (PendingImage image = captured) {
-      List<FileDigest> files = image.digestAndSync();
-      Map<String, String> attributes = new LinkedHashMap<>(pending.attributes());
-      attributes.put(ImageSeal.ATTRIBUTE, seal.seal(caller.uid(), h.id, epoch, files, pending.attributes()));
+    try {
+      List<FileDigest> files = captured.sync();
+      unsealed.put(key, epoch, captured, pending.attributes());
+      return new DaemonReply.Persisted(files, pending.attributes());
+    } catch (IOException | RuntimeException e) {
+      captured.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Digests the image persisted for epoch under key, seals it (the MAC
+   * over owner, tree, epoch, every file's digest and the attributes), and
+   * only then gives its files to the owner. Works after the tree ended.
+   */
+  DaemonReply.Sealed seal(Caller caller, TreeId tree, long epoch, String key) throws IOException {
+    UnsealedImages.Entry e = unsealed.take(key, epoch);
+    try (PendingImage image = e.image()) {
+      List<FileDigest> files = image.digest();
+      Map<String, String> attributes = new LinkedHashMap<>(e.attributes());
+      attributes.put(ImageSeal.ATTRIBUTE, seal.seal(caller.uid(), tree, epoch, files, e.attributes()));
       // Sealed: from now on the owner's to keep, read and delete (a change breaks the seal).
       image.handFilesTo(caller.uid(), gid(caller));
-      return new DaemonReply.Persisted(files, attributes);
+      return new DaemonReply.Sealed(files, attributes);
     }
+  }
+
+  /** Closes the images that wait for their seal (crmpid is stopping). */
+  void close() {
+    unsealed.closeAll();
   }
 
   static int gid(Caller caller) {

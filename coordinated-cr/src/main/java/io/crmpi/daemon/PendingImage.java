@@ -70,45 +70,34 @@ final class PendingImage implements Closeable {
   }
 
   /**
-   * Digests and fsyncs every file through its descriptor; sorted by name.
-   * The fsyncs start first, on threads of their own, so the disk writes
-   * the image while it is digested from the page cache: one after the
-   * other, the disk idled through every hash and the hash through every
-   * fsync (1 GiB: about 0.7 s of SHA-256 on one core, then the writes).
+   * Fsyncs every file through its descriptor, several at a time, largest
+   * first, then the directory: the image is durable (the commit waits for
+   * this, and only this). Returns the files by name, with their sizes and
+   * no digests yet: {@link #digest} computes those for the seal.
    */
-  List<FileDigest> digestAndSync() throws IOException {
-    List<Map.Entry<String, FileChannel>> byName = new ArrayList<>(files.entrySet());
+  List<FileDigest> sync() throws IOException {
     List<FileChannel> largestFirst = new ArrayList<>(files.values());
     largestFirst.sort(Comparator.comparingLong(PendingImage::sizeOrZero).reversed());
-    java.util.concurrent.CompletableFuture<Void> synced = new java.util.concurrent.CompletableFuture<>();
-    Thread syncer = new Thread(() -> {
-      try {
-        io.crmpi.store.ParallelFiles.map(largestFirst, "crmpid-seal-fsync", ch -> {
-          ch.force(true);
-          return null;
-        });
-        synced.complete(null);
-      } catch (IOException | RuntimeException e) {
-        synced.completeExceptionally(e);
-      }
-    }, "crmpid-seal-fsync");
-    syncer.setDaemon(true);
-    syncer.start();
-    List<FileDigest> out;
-    try {
-      out = io.crmpi.store.ParallelFiles.map(byName, "crmpid-seal-digest", e -> digest(e.getKey(), e.getValue()));
-    } finally {
-      // Every fsync has ended before this returns or throws: the descriptors are closed after it.
-      awaitQuietly(syncer);
-    }
-    try {
-      synced.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      throw e.getCause() instanceof IOException io ? io
-          : new IOException("fsync of the image failed: " + e.getCause(), e.getCause());
-    }
+    io.crmpi.store.ParallelFiles.map(largestFirst, "crmpid-seal-fsync", ch -> {
+      ch.force(true);
+      return null;
+    });
     Posix.fsync(dirFd);
+    List<FileDigest> out = new ArrayList<>();
+    for (Map.Entry<String, FileChannel> e : files.entrySet()) {
+      out.add(FileDigest.unsealed(e.getKey(), e.getValue().size()));
+    }
     return out;
+  }
+
+  /**
+   * Every file's SHA-256 through its descriptor, several files at a time;
+   * sorted by name. After {@link #sync}, the files are read from the page
+   * cache (the agent drops them from it only after the seal).
+   */
+  List<FileDigest> digest() throws IOException {
+    return io.crmpi.store.ParallelFiles.map(new ArrayList<>(files.entrySet()), "crmpid-seal-digest",
+        e -> digest(e.getKey(), e.getValue()));
   }
 
   private static FileDigest digest(String name, FileChannel ch) throws IOException {
@@ -130,20 +119,6 @@ final class PendingImage implements Closeable {
       return ch.size();
     } catch (IOException e) {
       return 0;
-    }
-  }
-
-  private static void awaitQuietly(Thread t) {
-    boolean interrupted = false;
-    while (t.isAlive()) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
   }
 

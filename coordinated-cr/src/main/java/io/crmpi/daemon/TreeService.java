@@ -53,17 +53,18 @@ final class TreeService {
     this.stateDir = config.stateDir();
     this.admission = new Admission(new SlurmMembership(Path.of("/proc")), config.slurmOnly());
     this.placement = new TreePlacement(config.stateDir(), config.jobNetwork());
-    this.sealer = new DumpSealer(engine, seal, workers);
+    this.sealer = new DumpSealer(engine, seal, workers, new UnsealedImages(System::nanoTime));
     this.filter = filter;
     this.metrics = metrics;
     this.published = published;
   }
 
-  /** Kills every tree crmpid runs (crmpid is stopping). */
+  /** Kills every tree crmpid runs, and closes the images that wait for their seal (crmpid is stopping). */
   void killAll() {
     for (HostedTree h : trees.values()) {
       h.tree.kill();
     }
+    sealer.close();
   }
 
   /** Serves one request of the caller; a refusal is an IOException whose message says why. */
@@ -108,9 +109,12 @@ final class TreeService {
       published.changed();
       DaemonWire.write(out, new DaemonReply.Dumped(attributes));
     } else if (request instanceof DaemonRequest.Persist p) {
-      DaemonReply.Persisted persisted = sealer.persist(caller, hosted(caller, p.tree()), p.epoch());
-      metrics.sealedBytes.inc(persisted.files().stream().mapToLong(FileDigest::size).sum());
-      DaemonWire.write(out, persisted);
+      DaemonWire.write(out, sealer.persist(hosted(caller, p.tree()), p.epoch(), key(caller, p.tree())));
+    } else if (request instanceof DaemonRequest.Seal p) {
+      // Not hosted(): the tree may have ended since its persist; the key is the caller's own.
+      DaemonReply.Sealed sealed = sealer.seal(caller, p.tree(), p.epoch(), key(caller, p.tree()));
+      metrics.sealedBytes.inc(sealed.files().stream().mapToLong(FileDigest::size).sum());
+      DaemonWire.write(out, sealed);
     } else if (request instanceof DaemonRequest.JobEvent e) {
       hosted(caller, e.tree()); // only the job of a tree this caller runs here is counted
       metrics.record(e);

@@ -58,14 +58,28 @@ public interface Engine {
 
   /**
    * Makes the image of a dump durable and describes it for the manifest:
-   * every file's digest, and the attributes to record (the dump's, to which
-   * crmpid adds its seal). The tree may already run again.
+   * every file's digest, and the attributes to record. The tree may already
+   * run again. An engine may leave the digests to {@link #seal} (crmpid
+   * does: the commit then waits for the disk only).
    */
   default PersistedImage persist(NodeTree tree, LaunchSpec spec, Path imageDir, long epoch,
       Map<String, String> attributes) throws IOException {
     java.util.List<io.crmpi.store.FileDigest> files = io.crmpi.store.Digests.digestTree(imageDir);
     io.crmpi.store.Digests.fsyncTree(imageDir);
     return new PersistedImage(files, attributes);
+  }
+
+  /**
+   * Digests and seals an image that {@link #persist} made durable without
+   * its digests (crmpid's: see {@link PersistedImage#sealed()}); returns
+   * the sealed files and attributes. The tree may have ended meanwhile,
+   * and is null (imageDir too) when a restarted crmpi seals an epoch the
+   * one before it committed.
+   * Engines that digest at the persist return persisted as it is.
+   */
+  default PersistedImage seal(NodeTree tree, LaunchSpec spec, Path imageDir, long epoch, PersistedImage persisted)
+      throws IOException {
+    return persisted;
   }
 
   /** Lets a frozen tree run again; harmless on a running or dead tree. */

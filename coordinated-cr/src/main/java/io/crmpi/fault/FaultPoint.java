@@ -25,6 +25,8 @@ public enum FaultPoint {
   COMMIT("commit"),
   /** The coordinator fails right after the manifest's rename: the epoch is committed. */
   COMMITTED("committed"),
+  /** The agent fails to seal its image after the commit (the epoch is withdrawn). */
+  SEAL("seal"),
   /** The agent fails to thaw its tree and resume its ranks after a dump (or an abort). */
   RESUME("resume"),
   /** Retention fails before it removes old epochs. */

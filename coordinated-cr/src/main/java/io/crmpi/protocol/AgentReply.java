@@ -26,13 +26,25 @@ public sealed interface AgentReply {
     }
   }
 
-  /** Every file of the node's image is durable and digested. */
+  /**
+   * Every file of the node's image is durable. Its files carry their
+   * digests, or (crmpid's images) not yet: {@link Sealed} brings them.
+   */
   record Persisted(String node, long epoch, NodeImage image, long persistMillis) implements AgentReply {
     public Persisted {
-      Objects.requireNonNull(node, "node");
-      Objects.requireNonNull(image, "image");
-      if (!image.node().equals(node)) {
-        throw new IllegalArgumentException("image of node " + image.node() + " sent by " + node);
+      requireOwnImage(node, image);
+    }
+  }
+
+  /** The node's image with every file's digest and crmpid's seal: from now on it can be restored. */
+  record Sealed(String node, long epoch, NodeImage image, long sealMillis) implements AgentReply {
+    public Sealed {
+      requireOwnImage(node, image);
+      if (!image.sealed()) {
+        throw new IllegalArgumentException("node " + node + " epoch " + epoch + ": a sealed image without digests");
+      }
+      if (sealMillis < 0) {
+        throw new IllegalArgumentException("sealMillis < 0: " + sealMillis);
       }
     }
   }
@@ -87,6 +99,15 @@ public sealed interface AgentReply {
   record Resumed(String node, long epoch) implements AgentReply {
     public Resumed {
       Objects.requireNonNull(node, "node");
+    }
+  }
+
+  /** A node answers with its own image only. */
+  private static void requireOwnImage(String node, NodeImage image) {
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(image, "image");
+    if (!image.node().equals(node)) {
+      throw new IllegalArgumentException("image of node " + image.node() + " sent by " + node);
     }
   }
 }

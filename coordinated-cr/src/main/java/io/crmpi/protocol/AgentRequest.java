@@ -1,5 +1,7 @@
 package io.crmpi.protocol;
 
+import io.crmpi.store.NodeImage;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -54,12 +56,41 @@ public sealed interface AgentRequest {
   }
 
   /**
-   * Make the node's part of the epoch durable: fsync every file and digest
-   * it. The tree may already run again: its image is complete.
+   * Make the node's part of the epoch durable: fsync every file (and digest
+   * it, unless the node's engine digests at {@link Seal}). The tree may
+   * already run again: its image is complete.
    */
   record Persist(long epoch) implements AgentRequest {
     public Persist {
       requirePositive(epoch);
+    }
+  }
+
+  /**
+   * Digest and seal the node's persisted image (crmpid's SHA-256 of every
+   * file and its MAC over them), which makes it restorable and hands its
+   * files to the job's owner. Sent after the commit, off the commit's path,
+   * or before it when the commit waits for the state directory.
+   */
+  record Seal(long epoch) implements AgentRequest {
+    public Seal {
+      requirePositive(epoch);
+    }
+  }
+
+  /**
+   * After crmpi restarted: seal the node's image of an epoch the crmpi
+   * before committed and died before sealing. crmpid keeps a persisted
+   * image's descriptors for a while after its tree ended; it seals what it
+   * holds for this job, node and epoch (never the files named here: they
+   * only say which node's image the answer completes).
+   *
+   * @param image the node's unsealed image, as the manifest records it
+   */
+  record Reseal(long epoch, NodeImage image) implements AgentRequest {
+    public Reseal {
+      requirePositive(epoch);
+      Objects.requireNonNull(image, "image");
     }
   }
 

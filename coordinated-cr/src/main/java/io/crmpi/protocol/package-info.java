@@ -12,11 +12,24 @@
  *   (every node dumped: the cut is complete)
  *   Resume(epoch) [not for a vacate] ─►  thaw: the ranks run while the image syncs
  *                             ◄───────  Resumed
- *   Persist(epoch)            ───────►  fsync and digest every file of the node's part
+ *   Persist(epoch)            ───────►  fsync every file of the node's part
  *                             ◄───────  Persisted(image) | Failed
  *   (every node persisted: write the manifest, atomic rename = COMMIT)
+ *   Seal(epoch)               ───────►  crmpid digests (SHA-256) and seals the image
+ *                             ◄───────  Sealed(image) | Failed
+ *   (every node sealed: the manifest is replaced by the sealed one; now restorable)
  *   Resume(epoch, vacate)     ───────►  for a vacate only: end the tree
  * </pre>
+ *
+ * <p>The seal comes after the commit so that the commit waits for the
+ * disk only, not for SHA-256 over every byte (about 1 s of a core per GiB,
+ * on cores the ranks use again). An epoch whose seal fails is withdrawn
+ * (its manifest, then its files, deleted): the epoch before stays the
+ * newest restorable one, and retention keeps it until a newer one is
+ * sealed. Engines that digest at the persist (root's CRIU, app) send
+ * sealed images with Persisted, and the Seal round is skipped. When the
+ * commit waits for the state directory, the seal comes before that flush
+ * (the flush reads the files as the owner, who gets them at the seal).
  *
  * <p>The ranks are thawed as soon as every node's image is written, not
  * after the commit: the images form a consistent cut once all are written,

@@ -56,13 +56,28 @@ public interface CheckpointStore {
     return dirs;
   }
 
+  /**
+   * Replaces the manifest of a committed epoch whose images were not yet
+   * sealed by sealed, the same epoch with every image's digests and seal
+   * (atomically, keeping the levels recorded). False when the epoch is no
+   * longer committed.
+   */
+  boolean recordSeal(Manifest sealed) throws IOException;
+
+  /**
+   * Deletes a committed epoch whose seal never came (it can never be
+   * restored), manifest first; no-op when it does not exist. A sealed epoch
+   * is never withdrawn.
+   */
+  void withdraw(long epoch) throws IOException;
+
   /** Deletes a begun, uncommitted epoch; no-op when it does not exist. */
   void abort(long epoch) throws IOException;
 
   /** Every committed epoch, oldest first. Unreadable manifests are skipped. */
   List<Manifest> committed() throws IOException;
 
-  /** The newest committed epoch, if any. */
+  /** The newest committed epoch, if any (sealed or not: see {@link Manifest#sealed()}). */
   Optional<Manifest> latest() throws IOException;
 
   /** The bytes a new epoch may still take where the store lives (Long.MAX_VALUE when it cannot tell). */

@@ -108,7 +108,8 @@ public final class EpochVerifier {
     }
     String prefix = dirName.isEmpty() || dirName.equals(".") ? "" : dirName.replaceAll("/+$", "") + "/";
     for (FileDigest expected : files) {
-      String problem = check(base, base.resolve(expected.path()), expected);
+      String problem = !expected.digested() ? "never sealed (no digest recorded)"
+          : check(base, base.resolve(expected.path()), expected);
       if (problem != null) {
         problems.add(prefix + expected.path() + ": " + problem);
       }

@@ -254,6 +254,34 @@ public final class FileCheckpointStore implements CheckpointStore {
     return true;
   }
 
+  @Override
+  public synchronized boolean recordSeal(Manifest sealed) throws IOException {
+    if (!sealed.sealed()) {
+      throw new IllegalArgumentException("epoch " + sealed.epoch() + ": the manifest to record is not sealed");
+    }
+    Optional<Manifest> m = load(sealed.epoch());
+    if (m.isEmpty()) {
+      return false;
+    }
+    // Only the node images change: the levels recorded meanwhile stay (none is, today: the flush waits for the seal).
+    Manifest next = m.get().withNodes(sealed.nodes());
+    DurableFiles.writeAtomically(epochDir(sealed.epoch()).resolve(MANIFEST), ManifestCodec.toJson(next));
+    return true;
+  }
+
+  @Override
+  public synchronized void withdraw(long epoch) throws IOException {
+    Optional<Manifest> m = load(epoch);
+    if (m.isPresent() && m.get().sealed()) {
+      throw new IllegalStateException("epoch " + epoch + " is sealed; only an epoch whose seal never came is"
+          + " withdrawn");
+    }
+    if (Files.exists(epochDir(epoch), LinkOption.NOFOLLOW_LINKS)) {
+      delete(epoch);
+      Digests.fsyncDirectory(epochs);
+    }
+  }
+
   /**
    * {@inheritDoc}
    *
@@ -276,7 +304,9 @@ public final class FileCheckpointStore implements CheckpointStore {
         pending.add(epoch);
       } else {
         Optional<Manifest> m = load(epoch);
-        if (m.isPresent()) {
+        if (m.isPresent() && !m.get().sealed()) {
+          pending.add(epoch); // committed, but its seal never came: never restored, debris once a newer one is
+        } else if (m.isPresent()) {
           committed.add(epoch);
           if (m.get().levels().holds(StorageLevel.SHARED)) {
             newestShared = epoch;

@@ -5,6 +5,9 @@ import java.util.Objects;
 /**
  * One file of a checkpoint, as recorded in the manifest: its path relative
  * to the directory it belongs to, its size and its SHA-256 (lower-case hex).
+ * An image file crmpid has made durable but not yet sealed has no SHA-256
+ * yet ({@link #unsealed}): its epoch is committed, and restorable only once
+ * the seal brings every digest (see {@link Manifest#sealed()}).
  */
 public record FileDigest(String path, long size, String sha256) {
   public FileDigest {
@@ -15,9 +18,18 @@ public record FileDigest(String path, long size, String sha256) {
     if (size < 0) {
       throw new IllegalArgumentException("size < 0: " + size);
     }
-    Objects.requireNonNull(sha256, "sha256");
-    if (!sha256.matches("[0-9a-f]{64}")) {
+    if (sha256 != null && !sha256.matches("[0-9a-f]{64}")) {
       throw new IllegalArgumentException("sha256 is not 64 lower-case hex digits: " + sha256);
     }
+  }
+
+  /** A durable file whose digest its seal brings later. */
+  public static FileDigest unsealed(String path, long size) {
+    return new FileDigest(path, size, null);
+  }
+
+  /** Whether the file's SHA-256 is known (false only between an epoch's commit and its seal). */
+  public boolean digested() {
+    return sha256 != null;
   }
 }

@@ -65,6 +65,26 @@ public record Manifest(
     return new Manifest(formatVersion, job, epoch, createdAt, engine, trigger, timings, nodes, levels.with(level));
   }
 
+  /**
+   * Whether every node's image is sealed: an epoch committed before its
+   * seal (see {@link NodeImage#sealed()}) is not restored, and retention
+   * does not count it.
+   */
+  public boolean sealed() {
+    return nodes.stream().allMatch(NodeImage::sealed);
+  }
+
+  /** The same manifest with these node images (the sealed ones, in the same order of nodes). */
+  public Manifest withNodes(List<NodeImage> sealedNodes) {
+    List<String> before = nodes.stream().map(NodeImage::node).toList();
+    List<String> after = sealedNodes.stream().map(NodeImage::node).toList();
+    if (!before.equals(after)) {
+      throw new IllegalArgumentException("epoch " + epoch + ": the nodes " + after + " are not the manifest's "
+          + before);
+    }
+    return new Manifest(formatVersion, job, epoch, createdAt, engine, trigger, timings, sealedNodes, levels);
+  }
+
   public long totalBytes() {
     return nodes.stream().mapToLong(NodeImage::totalBytes).sum();
   }

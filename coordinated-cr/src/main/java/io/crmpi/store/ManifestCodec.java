@@ -34,6 +34,8 @@ public final class ManifestCodec {
       {"prepareMillis", "dumpMillis", "frozenMillis", "totalMillis"};
   private static final String[] NODE_FIELDS = {"node", "imageDir", "files"};
   private static final String[] FILE_FIELDS = {"path", "size", "sha256"};
+  /** An image file of an epoch committed before its seal: no SHA-256 yet. */
+  private static final String[] IMAGE_FILE_FIELDS = {"path", "size"};
 
   private static final ObjectMapper MAPPER = JsonMapper.builder()
       .addModule(new JavaTimeModule())
@@ -121,8 +123,8 @@ public final class ManifestCodec {
       String at = "nodes[" + i + "]";
       JsonNode node = requireObject(nodes.get(i), at, source);
       require(node, at + ".", NODE_FIELDS, source);
-      requireFiles(node.get("files"), at + ".files", source);
-      requireFiles(node.get("workdirFiles"), at + ".workdirFiles", source);
+      requireFiles(node.get("files"), at + ".files", IMAGE_FILE_FIELDS, source);
+      requireFiles(node.get("workdirFiles"), at + ".workdirFiles", FILE_FIELDS, source);
       JsonNode attributes = node.get("attributes");
       if (attributes != null && attributes.isObject()) {
         for (Iterator<Map.Entry<String, JsonNode>> it = attributes.fields(); it.hasNext(); ) {
@@ -135,10 +137,11 @@ public final class ManifestCodec {
     }
   }
 
-  private static void requireFiles(JsonNode files, String at, String source) throws ManifestException {
+  private static void requireFiles(JsonNode files, String at, String[] fields, String source)
+      throws ManifestException {
     for (int i = 0; files != null && files.isArray() && i < files.size(); i++) {
       String fileAt = at + "[" + i + "]";
-      require(requireObject(files.get(i), fileAt, source), fileAt + ".", FILE_FIELDS, source);
+      require(requireObject(files.get(i), fileAt, source), fileAt + ".", fields, source);
     }
   }
 

@@ -41,6 +41,11 @@ public record NodeImage(
     Objects.requireNonNull(imageDir, "imageDir");
     files = List.copyOf(files);
     workdirFiles = workdirFiles == null ? List.of() : List.copyOf(workdirFiles);
+    for (FileDigest f : workdirFiles) {
+      if (!f.digested()) {
+        throw new IllegalArgumentException("working-directory file " + f.path() + " has no sha256");
+      }
+    }
     attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
     if ((workdirDir == null) != (workdir == null)) {
       throw new IllegalArgumentException("workdirDir and workdir go together: " + workdirDir + ", " + workdir);
@@ -86,6 +91,20 @@ public record NodeImage(
       return OptionalInt.empty();
     }
     return OptionalInt.of(Integer.parseInt(n));
+  }
+
+  /**
+   * Whether every image file's SHA-256 is known: false between the commit
+   * of an epoch and its seal (crmpid digests the image after the commit),
+   * and for good when the seal never came. Only a sealed image is restored.
+   */
+  public boolean sealed() {
+    return files.stream().allMatch(FileDigest::digested);
+  }
+
+  /** The same image with its sealed files and attributes (the seal's answer). */
+  public NodeImage sealedAs(List<FileDigest> sealedFiles, Map<String, String> sealedAttributes) {
+    return new NodeImage(node, imageDir, sealedFiles, workdirDir, workdir, workdirFiles, sealedAttributes, written);
   }
 
   /** Total bytes of the image files and the working-directory snapshot. */

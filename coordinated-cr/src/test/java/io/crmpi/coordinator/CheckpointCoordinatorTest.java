@@ -480,4 +480,67 @@ class CheckpointCoordinatorTest {
             List.of(), Faults.none(), Clock.systemUTC(), System::nanoTime, outcome -> { }));
     assertContains(e.getMessage(), "at least one node agent");
   }
+
+  // ---- the seal after the commit (crmpid's images) ----
+
+  @Test
+  void imagesSealedAfterTheCommitAreCommittedFirstThenRecordedSealed() throws IOException {
+    a.sealsLater = true;
+    b.sealsLater = true;
+    Manifest m = committed(coordinator.checkpoint("periodic"));
+    assertTrue(m.sealed(), "the outcome's manifest is the sealed one");
+    assertEquals(List.of("Prepare", "Dump", "Resume", "Persist", "Seal"), at(a, 1).stream()
+        .map(r -> r.getClass().getSimpleName()).toList());
+    assertEquals(List.of(true), a.manifestPresentAtSeal(), "the seal must come after the commit");
+    Manifest stored = store.latest().orElseThrow();
+    assertTrue(stored.sealed(), "the store's manifest was not replaced by the sealed one");
+    assertEquals("ab".repeat(32), stored.nodes().get(0).attributes().get("crmpidSeal"));
+    assertEquals(List.of(), store.verify(stored), "the sealed epoch verifies");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"FAIL", "THROW", "HANG"})
+  void anEpochWhoseSealFailsIsWithdrawnAndThePreviousStaysTheNewest(String answer) throws IOException {
+    a.sealsLater = true;
+    b.sealsLater = true;
+    committed(coordinator.checkpoint("periodic"));
+    a.answer(AgentRequest.Seal.class, Answer.valueOf(answer));
+    aborted(coordinator.checkpoint("periodic"), 2,
+        answer.equals("HANG") ? AbortReason.SEAL_TIMEOUT : AbortReason.SEAL_FAILED);
+    assertEquals(List.of(1L), committedEpochs(), "the unsealed epoch 2 must be withdrawn, epoch 1 kept");
+    assertFalse(Files.exists(store.epochDir(2)), "the withdrawn epoch's files must go");
+    assertTrue(at(a, 2).stream().anyMatch(r -> r instanceof Resume res && !res.vacate()),
+        "the abort after a failed seal must let the ranks go on");
+    a.answer(AgentRequest.Seal.class, Answer.SUCCEED);
+    assertEquals(3, committed(coordinator.checkpoint("periodic")).epoch());
+    assertEquals(List.of(1L, 3L), committedEpochs());
+  }
+
+  @Test
+  void aVacateWhoseSealFailsDoesNotEndTheJob() throws IOException {
+    a.sealsLater = true;
+    b.sealsLater = true;
+    a.answer(AgentRequest.Seal.class, Answer.FAIL);
+    aborted(coordinator.checkpointAndVacate("vacate"), 1, AbortReason.SEAL_FAILED);
+    assertTrue(a.requestsOf(Resume.class).stream().noneMatch(Resume::vacate),
+        "a vacate without a sealed checkpoint must not end the tree");
+    assertEquals(List.of(), committedEpochs());
+  }
+
+  @Test
+  void retentionCountsOnlySealedEpochsAndTakesAnUnsealedOneAsDebris() throws IOException {
+    a.sealsLater = true;
+    b.sealsLater = true;
+    coordinator = coordinator(Faults.none(), 1, SHORT);
+    committed(coordinator.checkpoint("periodic"));
+    // As if crmpi had died between the commit of epoch 2 and its seal: committed, never sealed.
+    Manifest one = store.latest().orElseThrow();
+    long two = store.beginEpoch();
+    store.commit(new Manifest(Manifest.FORMAT_VERSION, JOB, two, NOW, "criu", "periodic", one.timings(),
+        one.nodes().stream().map(n -> n.sealedAs(n.files().stream()
+            .map(f -> io.crmpi.store.FileDigest.unsealed(f.path(), f.size())).toList(), n.attributes())).toList()));
+    assertFalse(store.latest().orElseThrow().sealed());
+    assertEquals(3, committed(coordinator.checkpoint("periodic")).epoch());
+    assertEquals(List.of(3L), committedEpochs(), "keep 1: the unsealed epoch 2 is debris, epoch 1 the one before");
+  }
 }

@@ -41,6 +41,9 @@ final class FakeAgent implements AgentChannel {
   private final BlockingQueue<Held> held = new LinkedBlockingQueue<>();
   private final List<Boolean> manifestPresentAtVacate = new CopyOnWriteArrayList<>();
   private volatile Path epochDir;
+  /** Like crmpid: the persist answers files without digests, and the Seal brings them. */
+  volatile boolean sealsLater;
+  private final List<Boolean> manifestPresentAtSeal = new CopyOnWriteArrayList<>();
   /** Where this fake's partner port would listen (partner copies); null: it has none. */
   volatile String partnerEndpoint;
 
@@ -73,6 +76,11 @@ final class FakeAgent implements AgentChannel {
   /** For each vacating Resume received: whether the epoch's manifest existed at that moment. */
   List<Boolean> manifestPresentAtVacate() {
     return List.copyOf(manifestPresentAtVacate);
+  }
+
+  /** For each Seal received: whether the epoch's manifest existed at that moment. */
+  List<Boolean> manifestPresentAtSeal() {
+    return List.copyOf(manifestPresentAtSeal);
   }
 
   /** Waits for a request answered with {@link Answer#HOLD}; fails the test after a few seconds. */
@@ -133,6 +141,14 @@ final class FakeAgent implements AgentChannel {
       if (request instanceof AgentRequest.Persist p) {
         return persist(p);
       }
+      if (request instanceof AgentRequest.Seal x) {
+        return seal(x);
+      }
+      if (request instanceof AgentRequest.Reseal x) {
+        return new AgentReply.Sealed(node, x.epoch(), x.image().sealedAs(
+            Digests.digestTree(imageDir()),
+            Map.of("stdout", "pipe:[1]", "crmpidSeal", "cd".repeat(32))), 2);
+      }
       if (request instanceof AgentRequest.Flush f) {
         return flush(f);
       }
@@ -169,9 +185,19 @@ final class FakeAgent implements AgentChannel {
       return new AgentReply.Failed(node, p.epoch(), "no dump to persist");
     }
     List<FileDigest> files = Digests.digestTree(imageDir());
+    if (sealsLater) {
+      files = files.stream().map(f -> FileDigest.unsealed(f.path(), f.size())).toList();
+    }
     NodeImage image = new NodeImage(node, "nodes/" + node + "/image", files, null, null, List.of(),
         Map.of("stdout", "pipe:[1]"));
     return new AgentReply.Persisted(node, p.epoch(), image, 3);
+  }
+
+  private AgentReply seal(AgentRequest.Seal x) throws IOException {
+    manifestPresentAtSeal.add(epochDir != null && Files.exists(epochDir.resolve("manifest.json")));
+    NodeImage image = new NodeImage(node, "nodes/" + node + "/image", Digests.digestTree(imageDir()), null, null,
+        List.of(), Map.of("stdout", "pipe:[1]", "crmpidSeal", "ab".repeat(32)));
+    return new AgentReply.Sealed(node, x.epoch(), image, 2);
   }
 
   /** Copies this node's part of the epoch from the node-local level to the state directory. */

@@ -82,7 +82,7 @@ class DaemonWireStrictnessTest {
     for (Class<?> c : DaemonRequest.class.getPermittedSubclasses()) {
       names.add(c.getSimpleName());
     }
-    assertEquals(Set.of("Launch", "Restore", "Freeze", "Thaw", "Dump", "Persist", "Exec", "Processes", "Kill",
+    assertEquals(Set.of("Launch", "Restore", "Freeze", "Thaw", "Dump", "Persist", "Seal", "Exec", "Processes", "Kill",
         "Fence", "JobEvent"), names);
   }
 }

@@ -108,7 +108,7 @@ class FaultsTest {
     assertTrue(e.getMessage().contains("'" + item + "'"), e.getMessage());
     assertTrue(e.getMessage().contains("NAME@EPOCH"), e.getMessage());
     assertTrue(e.getMessage().contains(
-        "launch, prepare, freeze, dump, persist, commit, committed, resume, retention, verify, restore"),
+        "launch, prepare, freeze, dump, persist, commit, committed, seal, resume, retention, verify, restore"),
         e.getMessage());
   }
 

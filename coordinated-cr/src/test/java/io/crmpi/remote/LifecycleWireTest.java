@@ -39,6 +39,12 @@ class LifecycleWireTest {
     return codec.decode(codec.encode(m));
   }
 
+  /** The image as crmpid's persist answers it: every file without its digest (the seal brings them). */
+  static io.crmpi.store.NodeImage unsealed(io.crmpi.store.NodeImage image) {
+    return image.sealedAs(image.files().stream()
+        .map(f -> io.crmpi.store.FileDigest.unsealed(f.path(), f.size())).toList(), image.attributes());
+  }
+
   @Test
   void everyCoordinatorMessageRoundTrips() {
     List<ToAgent> all = List.of(new ToAgent.Assign(SPEC, "criu", 30_000, "dump:1"), new ToAgent.Ping(),
@@ -51,7 +57,9 @@ class LifecycleWireTest {
         new ToAgent.Restore(10, List.of(Path.of("/local/e4")), 4, IMAGE, new io.crmpi.protocol.PartnerSource(
             List.of("10.0.0.2:40001", "10.0.0.3:40002"), Path.of("/local/e4"))),
         new ToAgent.Send(11, new AgentRequest.Replicate(4, Path.of("/dev/shm/crmpi-1000/job"), "node2",
-            "10.0.0.2:40001")));
+            "10.0.0.2:40001")),
+        new ToAgent.Send(12, new AgentRequest.Seal(4)),
+        new ToAgent.Send(13, new AgentRequest.Reseal(4, unsealed(IMAGE))));
     for (ToAgent m : all) {
       assertEquals(m, roundTrip(Wire.TO_AGENT, m));
     }
@@ -61,6 +69,8 @@ class LifecycleWireTest {
   void everyAgentMessageRoundTrips() {
     List<FromAgent> all = List.of(new FromAgent.Done(1),
         new FromAgent.Replied(2, new AgentReply.Persisted("node1", 4, IMAGE, 12)),
+        new FromAgent.Replied(2, new AgentReply.Persisted("node1", 4, unsealed(IMAGE), 12)),
+        new FromAgent.Replied(7, new AgentReply.Sealed("node1", 4, IMAGE, 9)),
         new FromAgent.Replied(3, new AgentReply.Failed("node1", 4, "criu dump failed")),
         new FromAgent.Replied(3, new AgentReply.TreeEnded("node1", 5)),
         new FromAgent.Replied(6, new AgentReply.Replicated("node1", 4, 1 << 20, 15)),

@@ -281,6 +281,59 @@ abstract class CheckpointStoreContractTest {
   }
 
   /** Begins an epoch, fills it with a small image and commits it. */
+  /** Commits a new epoch as crmpid's images are committed: before their seal, without digests. */
+  long commitUnsealedEpoch() throws IOException {
+    long epoch = store.beginEpoch();
+    store.commit(unsealed(fillAndDescribe(epoch)));
+    return epoch;
+  }
+
+  static Manifest unsealed(Manifest m) {
+    return m.withNodes(m.nodes().stream().map(n -> n.sealedAs(n.files().stream()
+        .map(f -> FileDigest.unsealed(f.path(), f.size())).toList(), n.attributes())).toList());
+  }
+
+  @Test
+  void anUnsealedEpochIsCommittedThenRecordedSealedKeepingItsLevels() throws IOException {
+    long epoch = store.beginEpoch();
+    Manifest filled = fillAndDescribe(epoch);
+    Manifest sealed = new Manifest(filled.formatVersion(), filled.job(), epoch, filled.createdAt(), filled.engine(),
+        filled.trigger(), filled.timings(), filled.nodes(), EpochLevels.local(store.epochDir(epoch)));
+    store.commit(unsealed(sealed));
+    assertFalse(store.latest().orElseThrow().sealed());
+    assertTrue(store.addLevel(epoch, StorageLevel.SHARED));
+    assertTrue(store.recordSeal(sealed));
+    Manifest stored = store.latest().orElseThrow();
+    assertTrue(stored.sealed());
+    assertEquals(sealed.nodes(), stored.nodes());
+    assertTrue(stored.levels().holds(StorageLevel.SHARED), "the seal must keep the levels recorded before it");
+    assertEquals(List.of(), store.verify(stored));
+    assertThrows(IllegalArgumentException.class, () -> store.recordSeal(unsealed(sealed)));
+    assertFalse(store.recordSeal(fillAndDescribe(store.beginEpoch())), "an epoch not committed is not sealed");
+  }
+
+  @Test
+  void anUnsealedEpochIsWithdrawnAndASealedOneNever() throws IOException {
+    long sealed = commitNewEpoch();
+    long unsealed = commitUnsealedEpoch();
+    assertThrows(IllegalStateException.class, () -> store.withdraw(sealed));
+    store.withdraw(unsealed);
+    assertEquals(List.of(sealed), epochs(store.committed()));
+    assertFalse(Files.exists(store.epochDir(unsealed)));
+    store.withdraw(unsealed); // gone already: nothing to do
+  }
+
+  @Test
+  void retentionCountsOnlySealedEpochsAndDeletesAnUnsealedOneOnceANewerIsSealed() throws IOException {
+    long one = commitNewEpoch();
+    long two = commitUnsealedEpoch();
+    assertEquals(List.of(), store.retain(1), "the newest sealed epoch and the unsealed one after it stay");
+    assertEquals(List.of(one, two), epochs(store.committed()));
+    long three = commitNewEpoch();
+    assertEquals(List.of(one, two), store.retain(1));
+    assertEquals(List.of(three), epochs(store.committed()));
+  }
+
   long commitNewEpoch() throws IOException {
     long epoch = store.beginEpoch();
     store.commit(fillAndDescribe(epoch));

@@ -128,9 +128,19 @@ class ManifestCodecTest {
 
   @Test
   void aMissingNestedFieldIsNamedWithItsPath() {
-    String json = json().replaceFirst("\"sha256\" : \"" + SHA_ABC + "\"", "\"sha\" : \"x\"");
-    assertEquals("manifest /x/manifest.json is malformed: missing field 'nodes[0].files[0].sha256'",
+    String json = json().replaceFirst("\"size\" : ", "\"bytes\" : ");
+    assertEquals("manifest /x/manifest.json is malformed: missing field 'nodes[0].files[0].size'",
         malformed(json).getMessage());
+  }
+
+  @Test
+  void anImageFileWithoutItsDigestIsReadAsNotYetSealedAndAWorkdirFileWithoutOneIsMalformed() throws Exception {
+    String json = json().replaceFirst(",\\s*\"sha256\" : \"" + SHA_ABC + "\"", "");
+    Manifest m = ManifestCodec.parse(json, "/x/manifest.json");
+    assertFalse(m.sealed(), "an image file without its sha256: committed before its seal");
+    assertFalse(m.nodes().get(0).files().get(0).digested());
+    Manifest again = ManifestCodec.parse(new String(ManifestCodec.toJson(m), StandardCharsets.UTF_8), "again");
+    assertEquals(m, again, "an unsealed manifest round-trips");
   }
 
   @Test

@@ -91,7 +91,8 @@ final class ManifestCommand implements Callable<Integer> {
       n.attributes().forEach((k, v) -> System.out.println("  " + k + ": "
           + v.strip().replace("\n", "\n    ").replace("\t", " -> ")));
       Table t = new Table("FILE", "SIZE", "SHA-256").alignRight(1);
-      n.files().forEach(f -> t.add(f.path(), Units.bytes(f.size()), f.sha256().substring(0, 16) + "..."));
+      n.files().forEach(f -> t.add(f.path(), Units.bytes(f.size()),
+          f.digested() ? f.sha256().substring(0, 16) + "..." : "(not sealed)"));
       System.out.print(t.render());
       if (n.written() != null) {
         System.out.println("working directory " + n.workdir() + ": " + n.written().files().size()

@@ -70,6 +70,11 @@ final class RestartPlanner {
   Optional<Manifest> next() throws IOException {
     while (!queue.isEmpty()) {
       Manifest m = queue.remove(0);
+      if (!m.sealed()) {
+        log.accept("epoch " + m.epoch() + " was committed but never sealed (crmpi or crmpid stopped before crmpid"
+            + " had digested its images), so it cannot be trusted and is skipped");
+        continue;
+      }
       progress.accept("epoch " + m.epoch() + ": verifying " + Units.bytes(m.totalBytes()) + " of checkpoint files"
           + (scope == CheckpointStore.Scope.WORKDIR_ONLY ? " (crmpid checks the images as it restores them)" : ""));
       List<String> problems;

@@ -23,6 +23,8 @@ import java.util.logging.Logger;
  */
 final class RestoreSequence {
   private static final Logger LOG = Logger.getLogger(RestoreSequence.class.getName());
+  /** How long crmpid may take to digest an epoch's images it still holds (a few seconds per GiB). */
+  private static final java.time.Duration RESEAL_TIMEOUT = java.time.Duration.ofMinutes(10);
 
   private final String job;
   private final CheckpointStore store;
@@ -86,6 +88,9 @@ final class RestoreSequence {
           + nodes.size() + ": restart it inside a Slurm allocation of " + newest.get().nodes().size()
           + " node(s) (sbatch -N" + newest.get().nodes().size() + ")", ExitCodes.USAGE);
     }
+    // crmpi may have stopped between the newest epoch's commit and its seal: crmpid may still hold its images.
+    io.crmpi.coordinator.UnsealedEpoch.sealNewest(job, store, nodes.all(), RESEAL_TIMEOUT,
+        io.crmpi.coordinator.Deadlines.system());
     RestartPlanner planner = RestartPlanner.newestFirst(store, atMost, verifyScope,
         msg -> LOG.info("job " + job + " " + msg),
         msg -> LOG.warning("job " + job + ": " + msg)).withMeters(ProgressMeter::standardError).withFaults(faults);
