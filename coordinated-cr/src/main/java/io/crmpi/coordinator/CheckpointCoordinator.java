@@ -287,12 +287,13 @@ public final class CheckpointCoordinator {
       }
     }
     if (sealAfterCommit) {
+      long committedAt = nanoTime.getAsLong();
       Phase seal = seal(p);
       if (!seal.ok(AgentReply.Sealed.class)) {
         return withdraw(p, seal.timedOut() ? AbortReason.SEAL_TIMEOUT : AbortReason.SEAL_FAILED, seal.problem());
       }
       Manifest sealed = manifest.withNodes(p.complete(config.engine(), clock.instant(), nanoTime.getAsLong(), held)
-          .nodes());
+          .nodes()).withTimings(manifest.timings().sealedAfter((nanoTime.getAsLong() - committedAt) / 1_000_000));
       try {
         store.recordSeal(sealed);
       } catch (IOException | RuntimeException e) {

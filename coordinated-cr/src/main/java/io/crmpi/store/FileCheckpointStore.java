@@ -264,7 +264,7 @@ public final class FileCheckpointStore implements CheckpointStore {
       return false;
     }
     // Only the node images change: the levels recorded meanwhile stay (none is, today: the flush waits for the seal).
-    Manifest next = m.get().withNodes(sealed.nodes());
+    Manifest next = m.get().withNodes(sealed.nodes()).withTimings(sealed.timings());
     DurableFiles.writeAtomically(epochDir(sealed.epoch()).resolve(MANIFEST), ManifestCodec.toJson(next));
     return true;
   }

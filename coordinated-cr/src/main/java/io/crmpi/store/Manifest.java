@@ -74,6 +74,11 @@ public record Manifest(
     return nodes.stream().allMatch(NodeImage::sealed);
   }
 
+  /** The same manifest with these timings. */
+  public Manifest withTimings(Timings t) {
+    return new Manifest(formatVersion, job, epoch, createdAt, engine, trigger, t, nodes, levels);
+  }
+
   /** The same manifest with these node images (the sealed ones, in the same order of nodes). */
   public Manifest withNodes(List<NodeImage> sealedNodes) {
     List<String> before = nodes.stream().map(NodeImage::node).toList();

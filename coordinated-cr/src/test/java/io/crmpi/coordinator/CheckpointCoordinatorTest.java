@@ -489,12 +489,19 @@ class CheckpointCoordinatorTest {
     b.sealsLater = true;
     Manifest m = committed(coordinator.checkpoint("periodic"));
     assertTrue(m.sealed(), "the outcome's manifest is the sealed one");
+    assertTrue(m.timings().sealMillis() != null && m.timings().sealMillis() >= 0, m.timings()::toString);
     assertEquals(List.of("Prepare", "Dump", "Resume", "Persist", "Seal"), at(a, 1).stream()
         .map(r -> r.getClass().getSimpleName()).toList());
     assertEquals(List.of(true), a.manifestPresentAtSeal(), "the seal must come after the commit");
     Manifest stored = store.latest().orElseThrow();
     assertTrue(stored.sealed(), "the store's manifest was not replaced by the sealed one");
     assertEquals("ab".repeat(32), stored.nodes().get(0).attributes().get("crmpidSeal"));
+    assertEquals(m.timings(), stored.timings(), "the stored manifest records the seal's time");
+    a.sealsLater = false;
+    b.sealsLater = false;
+    Manifest sealedAtPersist = committed(coordinator.checkpoint("periodic"));
+    assertEquals(null, sealedAtPersist.timings().sealMillis(), "no seal round for images sealed at the persist");
+    assertEquals(List.of(), at(a, 2).stream().filter(r -> r instanceof AgentRequest.Seal).toList());
     assertEquals(List.of(), store.verify(stored), "the sealed epoch verifies");
   }
 

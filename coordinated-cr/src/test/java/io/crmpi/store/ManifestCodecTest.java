@@ -141,6 +141,10 @@ class ManifestCodecTest {
     assertFalse(m.nodes().get(0).files().get(0).digested());
     Manifest again = ManifestCodec.parse(new String(ManifestCodec.toJson(m), StandardCharsets.UTF_8), "again");
     assertEquals(m, again, "an unsealed manifest round-trips");
+    Manifest timed = m.withTimings(m.timings().sealedAfter(612));
+    assertEquals(timed, ManifestCodec.parse(new String(ManifestCodec.toJson(timed), StandardCharsets.UTF_8), "t"));
+    assertTrue(new String(ManifestCodec.toJson(m), StandardCharsets.UTF_8).indexOf("sealMillis") < 0,
+        "no sealMillis field when there was no seal after the commit");
   }
 
   @Test

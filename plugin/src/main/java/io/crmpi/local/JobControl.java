@@ -112,10 +112,11 @@ final class JobControl {
           : vacate ? coordinator.checkpointAndVacate("vacate") : coordinator.checkpoint("manual");
       if (outcome instanceof CheckpointOutcome.Committed c) {
         Manifest m = c.manifest();
-        return new ControlAnswer.Ok(String.format("job %s epoch %d committed: %s in %.2f s (frozen %.2f s)%s", job,
+        Long seal = m.timings().sealMillis();
+        return new ControlAnswer.Ok(String.format("job %s epoch %d committed: %s in %.2f s (frozen %.2f s)%s%s", job,
             m.epoch(), Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0,
-            m.timings().frozenMillis() / 1000.0, suspend ? "; the job is suspended" : vacate ? "; the job is vacated"
-            : ""));
+            m.timings().frozenMillis() / 1000.0, seal == null ? "" : String.format(", sealed %.2f s later", seal / 1000.0),
+            suspend ? "; the job is suspended" : vacate ? "; the job is vacated" : ""));
       }
       vacating = false; // not vacated: the job runs on
       suspending = false;

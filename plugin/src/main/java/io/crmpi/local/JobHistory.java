@@ -43,8 +43,10 @@ public final class JobHistory implements CheckpointListener {
       append(new HistoryEntry(m.createdAt(), "committed", m.epoch(), m.trigger(), null, null,
           m.totalBytes(), m.timings().dumpMillis(), m.timings().frozenMillis(), m.timings().totalMillis(),
           m.nodes().size()));
-      LOG.info(String.format("job %s epoch %d: committed, %s in %.2f s (frozen %.2f s)", job, m.epoch(),
-          Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0, m.timings().frozenMillis() / 1000.0));
+      Long seal = m.timings().sealMillis();
+      LOG.info(String.format("job %s epoch %d: committed, %s in %.2f s (frozen %.2f s)%s", job, m.epoch(),
+          Units.bytes(m.totalBytes()), m.timings().totalMillis() / 1000.0, m.timings().frozenMillis() / 1000.0,
+          seal == null ? "" : String.format(", sealed %.2f s later", seal / 1000.0)));
     } else if (outcome instanceof CheckpointOutcome.Aborted a) {
       append(new HistoryEntry(clock.instant(), "aborted", a.epoch(), null, a.reason().name(), a.detail(),
           0, 0, 0, 0, 0));

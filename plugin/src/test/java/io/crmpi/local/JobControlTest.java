@@ -28,6 +28,7 @@ class JobControlTest {
     when(m.totalBytes()).thenReturn(4L << 20);
     when(m.timings().totalMillis()).thenReturn(1500L);
     when(m.timings().frozenMillis()).thenReturn(500L);
+    when(m.timings().sealMillis()).thenReturn(null); // sealed at its persist: nothing to say of a seal
     return new CheckpointOutcome.Committed(m);
   }
 
