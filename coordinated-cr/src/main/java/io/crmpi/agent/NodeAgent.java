@@ -59,8 +59,8 @@ public final class NodeAgent implements NodeHandle {
   private final java.time.Duration quiesceTimeout;
   private volatile NodeTree tree;
   private PendingDump pending;
-  /** The newest persisted image, for its Seal round (crmpid's images are sealed there), or null. */
-  private Unsealed unsealed;
+  /** The newest persisted image, for its Seal round (crmpid's images are sealed there). */
+  private final ImageSealing sealing;
   /** Starts of processes in the tree wait here while a checkpoint has it frozen (the agent's thread only). */
   private final ExecGate execs = new ExecGate();
   private long quiescedEpoch;
@@ -84,6 +84,7 @@ public final class NodeAgent implements NodeHandle {
     this.faults = faults;
     this.workdir = workdir;
     this.nanoTime = nanoTime;
+    this.sealing = new ImageSealing(spec, engine, faults, nanoTime);
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "crmpi-agent-" + spec.node());
       t.setDaemon(true);
@@ -271,9 +272,9 @@ public final class NodeAgent implements NodeHandle {
       } else if (request instanceof AgentRequest.Persist p) {
         return persist(p);
       } else if (request instanceof AgentRequest.Seal p) {
-        return seal(p);
+        return sealing.seal(p);
       } else if (request instanceof AgentRequest.Reseal r) {
-        return reseal(r);
+        return sealing.reseal(r);
       } else if (request instanceof AgentRequest.Resume r) {
         return resume(r);
       } else if (request instanceof AgentRequest.Flush f) {
@@ -403,56 +404,9 @@ public final class NodeAgent implements NodeHandle {
     Digests.fsyncDirectory(nodeDir.getParent());
     NodeImage image = new NodeImage(node(), dump.nodeRel() + "/image", files, dump.workdirRel(),
         spec.workdir().toString(), dump.workdir().copies(), persisted.attributes(), dump.workdir().record());
-    if (persisted.sealed()) {
-      dropFromPageCache(nodeDir.resolve("image"), files);
-    } // else the seal reads the files once more: they stay in the page cache until then
-    unsealed = new Unsealed(p.epoch(), dump.tree(), nodeDir.resolve("image"), persisted, image);
+    sealing.persisted(p.epoch(), dump.tree(), nodeDir.resolve("image"), persisted, image);
     return new AgentReply.Persisted(node(), p.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
   }
-
-  /** The persisted image sealed: by the engine (crmpid), or as it is when the persist digested it. */
-  private AgentReply seal(AgentRequest.Seal s) throws IOException {
-    long start = nanoTime.getAsLong();
-    Unsealed u = unsealed;
-    if (u == null || u.epoch() != s.epoch()) {
-      throw new IOException("node " + node() + " has no persisted image of epoch " + s.epoch() + " to seal");
-    }
-    unsealed = null;
-    faults.check(FaultPoint.SEAL, s.epoch(), u.tree()::initPid);
-    io.crmpi.engine.PersistedImage sealed = engine.seal(u.tree(), spec, u.imageDir(), s.epoch(), u.persisted());
-    if (!sealed.sealed()) {
-      throw new IOException("node " + node() + ": the " + engine.name() + " engine sealed epoch " + s.epoch()
-          + " without every file's digest");
-    }
-    dropFromPageCache(u.imageDir(), sealed.files());
-    NodeImage image = u.image().sealedAs(sealed.files(), sealed.attributes());
-    return new AgentReply.Sealed(node(), s.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
-  }
-
-  /** An epoch the crmpi before this one committed and did not seal: crmpid seals it if it still holds it. */
-  private AgentReply reseal(AgentRequest.Reseal r) throws IOException {
-    long start = nanoTime.getAsLong();
-    if (!r.image().node().equals(node())) {
-      throw new IOException("node " + node() + " was sent the image of node " + r.image().node() + " to seal");
-    }
-    io.crmpi.engine.PersistedImage sealed = engine.seal(null, spec, null, r.epoch(),
-        new io.crmpi.engine.PersistedImage(r.image().files(), r.image().attributes()));
-    if (!sealed.sealed()) {
-      throw new IOException("the " + engine.name() + " engine cannot seal epoch " + r.epoch() + " after a restart");
-    }
-    NodeImage image = r.image().sealedAs(sealed.files(), sealed.attributes());
-    return new AgentReply.Sealed(node(), r.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
-  }
-
-  /** The flush and the partner copy read the files from the disk (with read-ahead) when their turn comes. */
-  private static void dropFromPageCache(Path imageDir, List<FileDigest> files) {
-    for (FileDigest f : files) {
-      io.crmpi.nativeio.Posix.dropFromPageCache(imageDir.resolve(f.path()));
-    }
-  }
-
-  private record Unsealed(long epoch, NodeTree tree, Path imageDir, io.crmpi.engine.PersistedImage persisted,
-      NodeImage image) {}
 
   private AgentReply flush(AgentRequest.Flush f) throws IOException {
     long start = nanoTime.getAsLong();
