@@ -16,7 +16,12 @@ import org.junit.jupiter.api.Test;
  */
 class ManualCheckpointTest extends UserJobTest {
   private static final int RANKS = 4;
-  private static final String ITERS = "2500";
+  /**
+   * Long enough that the job still runs after two checkpoints on request
+   * and its status: at 2500, with the cheaper checkpoints of late, the job
+   * sometimes ended before the status (CI of a8bb053: SUCCEEDED).
+   */
+  private static final String ITERS = "6000";
   /**
    * Long enough that the resumed job still runs when its restore's
    * probation (5 s, during which a vacate waits) is over: at 2500 the job
