@@ -1,8 +1,8 @@
 #!/bin/bash
 # Measures libcrmpi: the cost of its interposition on point-to-point latency
 # and bandwidth (NetPIPE, Debian's netpipe-openmpi) and on an MPI_Allreduce
-# loop, with and without the library, in the same run; and the time a
-# quiesce takes at 4 and 16 ranks. Writes docs/benchmarks-libcrmpi.md.
+# loop, with and without the library, in the same run. Writes
+# docs/benchmarks-libcrmpi.md (the quiesce: scripts/benchmark-quiesce.sh).
 #
 # Four configurations of the same binaries:
 #   plain      mpirun, no libcrmpi
@@ -110,21 +110,6 @@ for size in sorted({k[1] for k in cost}):
 PY2
 )
 
-Q_ROWS=()
-for ranks in 4 16; do
-  name="quiesce$ranks"
-  log "quiesce time at $ranks ranks"
-  mkdir -p "$B/$name"; chown "$BENCH_USER:" "$B/$name"
-  (cd "$B/$name" && exec "${AS[@]}" "$CRMPI" run --name "$name" --interval none --prepare-timeout 60s -- \
-    mpirun -np "$ranks" --oversubscribe -x LD_PRELOAD="$LIB" "$BIN/inflight" 100000 > stdout 2> stderr) &
-  JOB=$!
-  for _ in $(seq 1 600); do grep -q "25/100000" "$B/$name/stdout" 2>/dev/null && break; sleep 0.1; done
-  for _ in 1 2 3 4 5; do "${AS[@]}" "$CRMPI" checkpoint "$name" >/dev/null; done
-  kill "$JOB"; wait "$JOB" 2>/dev/null || true
-  TIMES=$(sed -n "s/.*quiesced $ranks ranks in \([0-9]*\) ms/\1/p" "$CRMPI_STATE_DIR/jobs/$name/crmpi.log" | tr '\n' ' ')
-  Q_ROWS+=("| $ranks | $TIMES |")
-done
-
 OUT="$ROOT/docs/benchmarks-libcrmpi.md"
 {
   echo "# libcrmpi benchmarks"
@@ -171,13 +156,6 @@ OUT="$ROOT/docs/benchmarks-libcrmpi.md"
   echo "|---|---|"
   printf '%s\n' "${AR_ROWS[@]}"
   echo
-  echo "## Quiesce time (\`inflight\`, messages always in flight; 5 checkpoints each)"
-  echo
-  echo "From PREPARE to every rank drained and disconnected, as the agent logs it (\"quiesced N ranks in X ms\")."
-  echo "The machine has 2 cores: 16 ranks are heavily oversubscribed."
-  echo
-  echo "| ranks | quiesce, ms |"
-  echo "|---|---|"
-  printf '%s\n' "${Q_ROWS[@]}"
+  echo "The quiesce's time: [benchmarks-quiesce.md](benchmarks-quiesce.md) (\`scripts/benchmark-quiesce.sh\`)."
 } > "$OUT"
 cat "$OUT"

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -223,18 +224,48 @@ static void handle(char *line)
 	} else if (!strcmp(line, "EXPECT") && epoch == atomic_load(&crmpi_S.epoch)) {
 		handle_expect(args);
 		atomic_store(&crmpi_S.phase, PHASE_EXPECT);
-	} else if (!strcmp(line, "GO") && epoch == atomic_load(&crmpi_S.epoch)) {
-		pthread_mutex_lock(&crmpi_S.lock);
-		crmpi_S.go = 1;
-		pthread_mutex_unlock(&crmpi_S.lock);
 	} else if (!strcmp(line, "ABORT") && epoch == atomic_load(&crmpi_S.epoch)) {
 		atomic_store(&crmpi_S.aborted, 1);
 	}
 }
 
+/*
+ * Asks the scheduler for a short slice (0.1 ms) for the calling thread, so
+ * that it runs as soon as it wakes, ahead of busy ranks (EEVDF, Linux 6.12
+ * and later: a shorter slice may preempt on wakeup). The helper thread
+ * sleeps but for the few microseconds it takes to answer the agent, and
+ * every round of a quiesce waits for the slowest rank's answer: on a node
+ * with more ranks than cores, each wake-up used to wait for the running
+ * rank's slice to end. Same policy and nice value (no privilege needed);
+ * older kernels ignore the slice or refuse the call, and nothing changes.
+ */
+static void ask_for_short_slice(void)
+{
+#ifdef SYS_sched_setattr
+	struct {
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t runtime, deadline, period;
+	} attr;
+
+	memset(&attr, 0, sizeof(attr));
+	if (syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) != 0)
+		return;
+	if (attr.policy != SCHED_OTHER && attr.policy != SCHED_BATCH)
+		return;
+	attr.size = sizeof(attr);
+	attr.flags = 0;
+	attr.runtime = 100000;
+	(void)syscall(SYS_sched_setattr, 0, &attr, 0);
+#endif
+}
+
 static void *helper_main(void *arg)
 {
 	(void)arg;
+	ask_for_short_slice();
 	for (;;) {
 		char *line;
 		int fd;
@@ -302,7 +333,7 @@ static void sleep_ms(long ms)
 }
 
 /*
- * After READY and GO: closes the socket, reconnects (the agent listens again
+ * After READY: closes the socket, reconnects (the agent listens again
  * once the tree is dumped and thawed, or a new agent after a restore), says
  * which epoch it resumes from and reads CONTINUE, RESTART or ABORT.
  */
@@ -347,7 +378,6 @@ int crmpi_agent_reconnect_and_resume(long epoch, int *outcome)
 		*outcome = CRMPI_ABORTED;
 	free(reply);
 	pthread_mutex_lock(&crmpi_S.lock);
-	crmpi_S.go = 0;
 	crmpi_S.helper_parked = 0;
 	pthread_cond_broadcast(&crmpi_S.cond);
 	pthread_mutex_unlock(&crmpi_S.lock);

@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 /* Raised on every incompatible change of this header or of the agent protocol. */
-#define CRMPI_ABI_VERSION 1
+#define CRMPI_ABI_VERSION 2
 
 #define CRMPI_ENOTPRESENT (-ENODEV)
 

@@ -82,7 +82,6 @@ struct crmpi_state {
 	pthread_t helper;
 	int helper_parked;          /* the main thread owns the socket */
 	int helper_idle;            /* the helper thread has stopped reading it */
-	int go;                     /* GO received: close and reconnect */
 };
 
 extern struct crmpi_state crmpi_S;

@@ -14,9 +14,9 @@
  *   EXPECT   the agent tells each rank how many messages every peer has
  *            sent it; the rank receives until its counts match, keeping
  *            what it receives in the library buffer (drain).
- *   READY    after the callbacks' pre-checkpoint halves; GO closes the
- *            socket for the dump; the reconnect answers CONTINUE, RESTART
- *            or ABORT.
+ *   READY    after the callbacks' pre-checkpoint halves; the rank then
+ *            closes its socket for the dump (the agent no longer listens)
+ *            and reconnects after it, to hear CONTINUE, RESTART or ABORT.
  *
  * ABORT (a timeout, a declined checkpoint, a failed node) can arrive at any
  * phase: the rank goes on where it stopped; drained messages stay buffered
@@ -295,7 +295,7 @@ static void wait_phase(int phase)
 		crmpi_progress();
 }
 
-/* The innermost step of the callback chain: READY, GO, reconnect, outcome. */
+/* The innermost step of the callback chain: READY, reconnect, outcome. */
 static int take_checkpoint(int declined)
 {
 	long epoch = atomic_load(&crmpi_S.epoch);
@@ -314,18 +314,12 @@ static int take_checkpoint(int declined)
 		return CRMPI_ABORTED;
 	}
 	crmpi_agent_send("READY %ld", epoch);
-	for (;;) {
-		int go;
-
-		pthread_mutex_lock(&crmpi_S.lock);
-		go = crmpi_S.go;
-		pthread_mutex_unlock(&crmpi_S.lock);
-		if (go)
-			break;
-		if (aborted())
-			return CRMPI_ABORTED;
-		crmpi_progress();
-	}
+	/*
+	 * Closes the connection at once, without waiting for GO (ABI 1 waited):
+	 * the agent stopped listening before EXPECT, so the reconnection waits
+	 * until the dump is over, and an ABORT is heard then. One round less
+	 * in which every rank must be scheduled before the tree can be frozen.
+	 */
 	if (crmpi_agent_reconnect_and_resume(epoch, &outcome) < 0)
 		return CRMPI_ABORTED;
 	return outcome;

@@ -328,12 +328,12 @@ public final class NodeAgent implements NodeHandle {
       throw new IOException("the " + engine.name() + " engine needs ranks that carry libcrmpi, and none has"
           + " connected to the agent (link with -lcrmpi or LD_PRELOAD libcrmpi.so)");
     }
+    workdir.pauseScans(); // until the resume; the capture scans the frozen tree
     if (ranks != null && ranks.hasRanks()) {
-      long start = nanoTime.getAsLong();
-      int n = ranks.quiesce(p.epoch(), engine.statePath(spec, p.epoch()), quiesceTimeout);
+      Quiesced q = ranks.quiesce(p.epoch(), engine.statePath(spec, p.epoch()), quiesceTimeout);
       quiescedEpoch = p.epoch();
-      long ms = (nanoTime.getAsLong() - start) / 1_000_000;
-      LOG.info(() -> "job " + spec.job() + " epoch " + p.epoch() + ": quiesced " + n + " ranks in " + ms + " ms");
+      LOG.info(() -> "job " + spec.job() + " epoch " + p.epoch() + ": quiesced " + q.ranks() + " ranks "
+          + q.describe());
     }
     faults.check(FaultPoint.FREEZE, p.epoch(), t::initPid);
     engine.freeze(t);
@@ -459,6 +459,7 @@ public final class NodeAgent implements NodeHandle {
     try {
       return resume(r, tree);
     } finally {
+      workdir.resumeScans();
       execs.thawed(); // thawed, killed or gone: the starts that waited go ahead (or fail)
     }
   }

@@ -10,15 +10,18 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import io.crmpi.nativeio.Scheduling;
 import io.crmpi.security.PrivateSockets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -39,8 +42,14 @@ import java.util.logging.Logger;
 public final class RankChannel implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(RankChannel.class.getName());
 
-  /** The libcrmpi ABI this agent speaks (CRMPI_ABI_VERSION in crmpi.h). */
-  public static final int ABI_VERSION = 1;
+  /** The newest libcrmpi ABI this agent speaks (CRMPI_ABI_VERSION in crmpi.h). */
+  public static final int ABI_VERSION = 2;
+  /**
+   * The oldest libcrmpi ABI this agent speaks: ranks of ABI 1 (a checkpoint
+   * taken by an earlier crmpi, restored by this one) wait for GO after READY
+   * before they close their connection; ranks of ABI 2 close it at once.
+   */
+  public static final int OLDEST_ABI_VERSION = 1;
 
   /** What a rank that reconnects after an epoch is told. */
   public enum Outcome { CONTINUE, RESTART, ABORT }
@@ -119,6 +128,7 @@ public final class RankChannel implements AutoCloseable {
   }
 
   private void serve(SocketChannel ch) {
+    Scheduling.askForShortSlice(); // a quiesce round waits for the slowest answer
     Rank rank = null;
     try (ch) {
       String refusal = PrivateSockets.refusal(ch);
@@ -141,11 +151,12 @@ public final class RankChannel implements AutoCloseable {
           continue;
         }
         if (m instanceof RankMessage.ForeignHello h) {
-          abiMismatch = "rank " + h.rank() + " runs libcrmpi ABI " + h.abi() + ", this crmpi speaks " + ABI_VERSION;
+          abiMismatch = "rank " + h.rank() + " runs libcrmpi ABI " + h.abi() + ", this crmpi speaks "
+              + OLDEST_ABI_VERSION + " to " + ABI_VERSION;
           LOG.warning("job " + job + ": " + abiMismatch + ": its checkpoints will fail until libcrmpi and crmpi match");
           return;
         } else if (m instanceof RankMessage.Hello h) {
-          rank = new Rank(h.rank(), ch);
+          rank = new Rank(h.rank(), h.abi(), ch);
           worldSize = h.size();
           ranks.put(rank.world, rank);
           if (h.resumeEpoch() > 0) {
@@ -176,9 +187,9 @@ public final class RankChannel implements AutoCloseable {
    * Quiesces every rank of the node for epoch; on success every rank has
    * closed its connection and the tree can be frozen and dumped. On failure
    * (timeout, a declined checkpoint, a rank gone) the ranks are told to go
-   * on and an IOException says why. Returns the number of ranks quiesced.
+   * on and an IOException says why. Returns how many ranks, and how long each round took.
    */
-  public int quiesce(long epoch, String statePath, Duration timeout) throws IOException {
+  public Quiesced quiesce(long epoch, String statePath, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<Rank> members = new ArrayList<>(ranks.values());
     if (abiMismatch != null) {
@@ -189,19 +200,27 @@ public final class RankChannel implements AutoCloseable {
           + " ranks are connected to the agent (still starting, or some do not carry libcrmpi)");
     }
     if (members.isEmpty()) {
-      return 0;
+      return Quiesced.NONE;
     }
     events.clear();
+    Scheduling.askForShortSlice();
     try {
+      long t0 = System.nanoTime();
       broadcast(members, new ToRank.Prepare(epoch, statePath));
       Map<String, Long> targets = new LinkedHashMap<>();
       for (RankMessage m : collect(members, RankMessage.State.class, epoch, deadline).values()) {
         ((RankMessage.State) m).entered().forEach((gid, n) -> targets.merge(gid, n, Math::max));
       }
+      long t1 = System.nanoTime();
       Map<Rank, RankMessage.Sent> sentReports = collectSent(members, epoch, deadline, targets);
       Map<Flow, Long> sent = new HashMap<>();
       sentReports.forEach((rank, report) -> report.counts().forEach(c ->
           sent.put(new Flow(c.gid(), rank.world, c.peer()), c.messages())));
+      long t2 = System.nanoTime();
+      // From here a rank may close its connection (after its READY) and try to reconnect: nobody may answer
+      // it before the dump is over, and if the epoch fails, it hears ABORT.
+      outcomes.put(epoch, Outcome.ABORT);
+      stopListening();
       for (Rank r : members) {
         List<RankMessage.Count> expect = new ArrayList<>();
         sent.forEach((flow, n) -> {
@@ -211,12 +230,20 @@ public final class RankChannel implements AutoCloseable {
         });
         r.send(new ToRank.Expect(epoch, expect));
       }
-      collect(members, RankMessage.Ready.class, epoch, deadline);
-      outcomes.put(epoch, Outcome.ABORT);
-      stopListening();
-      broadcast(members, new ToRank.Go(epoch));
-      awaitDisconnected(members, deadline);
-      return members.size();
+      Set<Rank> closed = collectReady(members, epoch, deadline);
+      long t3 = System.nanoTime();
+      List<Rank> waiting = new ArrayList<>();
+      for (Rank r : members) {
+        if (closed.contains(r)) {
+          continue;
+        }
+        if (r.abi == 1) {
+          r.send(new ToRank.Go(epoch)); // only GO makes it close
+        }
+        waiting.add(r); // ABI 2: closing already
+      }
+      awaitDisconnected(waiting, deadline);
+      return new Quiesced(members.size(), t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
     } catch (IOException e) {
       abort(epoch);
       throw e;
@@ -315,12 +342,31 @@ public final class RankChannel implements AutoCloseable {
     return got;
   }
 
+  /**
+   * Waits for every member's READY. Returns the members that closed their
+   * connection after it already (ABI 2 ranks do so at once); a rank that
+   * closes before its READY fails the quiesce.
+   */
+  private Set<Rank> collectReady(List<Rank> members, long epoch, long deadline) throws IOException {
+    Set<Rank> ready = new HashSet<>();
+    Set<Rank> closed = new HashSet<>();
+    while (ready.size() < members.size()) {
+      Event e = next(members, epoch, deadline, "READY", members.size() - ready.size(), ready);
+      if (e.message() == null) {
+        closed.add(e.rank());
+      } else if (e.message() instanceof RankMessage.Ready) {
+        ready.add(e.rank());
+      }
+    }
+    return closed;
+  }
+
   private void awaitDisconnected(List<Rank> members, long deadline) throws IOException {
-    int open = members.size();
-    while (open > 0) {
-      Event e = poll(deadline, "disconnect", open);
+    Set<Rank> open = new HashSet<>(members);
+    while (!open.isEmpty()) {
+      Event e = poll(deadline, "disconnect", open.size());
       if (e.message() == null && e.malformed() == null) {
-        open--;
+        open.remove(e.rank());
       }
     }
   }
@@ -331,11 +377,20 @@ public final class RankChannel implements AutoCloseable {
    * are skipped.
    */
   private Event next(List<Rank> members, long epoch, long deadline, String what, int missing) throws IOException {
+    return next(members, epoch, deadline, what, missing, Set.of());
+  }
+
+  /** As above; the disconnect of a rank in mayClose is returned (a message-less event), not an error. */
+  private Event next(List<Rank> members, long epoch, long deadline, String what, int missing, Set<Rank> mayClose)
+      throws IOException {
     for (;;) {
       Event e = poll(deadline, what, missing);
       if (e.malformed() != null) {
         throw new IOException("rank " + e.rank().world + " sent a malformed report during the quiesce of epoch "
             + epoch + ": " + e.malformed());
+      }
+      if (e.message() == null && mayClose.contains(e.rank())) {
+        return e;
       }
       if (e.message() == null) {
         throw new IOException("rank " + e.rank().world + " disconnected during the quiesce (" + what + ")");
@@ -378,10 +433,12 @@ public final class RankChannel implements AutoCloseable {
 
   private static final class Rank {
     final int world;
+    final int abi;
     final SocketChannel ch;
 
-    Rank(int world, SocketChannel ch) {
+    Rank(int world, int abi, SocketChannel ch) {
       this.world = world;
+      this.abi = abi;
       this.ch = ch;
     }
 

@@ -16,10 +16,15 @@ sealed interface RankMessage {
 
   /**
    * "HELLO abi pid rank size NEW" or "... RESUME epoch": a rank connects,
-   * at MPI_Init or after a dump or restore of resumeEpoch (0 when new).
+   * at MPI_Init or after a dump or restore of resumeEpoch (0 when new). abi
+   * is one this agent speaks ({@link RankChannel#OLDEST_ABI_VERSION} to
+   * {@link RankChannel#ABI_VERSION}).
    */
-  record Hello(int pid, int rank, int size, long resumeEpoch) implements RankMessage {
+  record Hello(int abi, int pid, int rank, int size, long resumeEpoch) implements RankMessage {
     public Hello {
+      if (abi < RankChannel.OLDEST_ABI_VERSION || abi > RankChannel.ABI_VERSION) {
+        throw new IllegalArgumentException("HELLO of libcrmpi ABI " + abi + ", which this agent does not speak");
+      }
       if (pid <= 0 || size <= 0 || rank < 0 || rank >= size || resumeEpoch < 0) {
         throw new IllegalArgumentException("HELLO out of range: pid " + pid + ", rank " + rank + " of " + size
             + ", epoch " + resumeEpoch);

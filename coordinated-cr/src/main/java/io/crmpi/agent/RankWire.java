@@ -118,7 +118,7 @@ final class RankWire {
   private static RankMessage hello(String[] f) {
     arity(f, 2, Integer.MAX_VALUE);
     int abi = (int) number(f[1], Integer.MAX_VALUE);
-    if (abi != RankChannel.ABI_VERSION) {
+    if (abi < RankChannel.OLDEST_ABI_VERSION || abi > RankChannel.ABI_VERSION) {
       return new RankMessage.ForeignHello(abi, f.length > 3 ? BadMessage.quote(f[3]) : "?");
     }
     arity(f, 6, 7);
@@ -130,7 +130,7 @@ final class RankWire {
     } else {
       throw new BadMessage("HELLO must end in NEW or RESUME EPOCH");
     }
-    return valid(() -> new RankMessage.Hello((int) number(f[2], Integer.MAX_VALUE), rank(f[3]),
+    return valid(() -> new RankMessage.Hello(abi, (int) number(f[2], Integer.MAX_VALUE), rank(f[3]),
         (int) number(f[4], Integer.MAX_VALUE), resume));
   }
 

@@ -38,6 +38,9 @@ public final class WorkdirWatch implements AutoCloseable {
   private final WorkdirCapture capture = new WorkdirCapture();
   private final ScheduledExecutorService scanner;
   private volatile long rootPid;
+  private volatile java.time.Instant pausedUntil = java.time.Instant.MIN;
+  /** The longest a pause lasts when nothing resumes it (an agent that lost its coordinator). */
+  static final Duration MAX_PAUSE = Duration.ofMinutes(2);
 
   /**
    * @param excluded directories under workdir that are crmpi's own (its
@@ -58,14 +61,29 @@ public final class WorkdirWatch implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    scanner.scheduleWithFixedDelay(this::scanQuietly, interval.toMillis(), interval.toMillis(),
+    scanner.scheduleWithFixedDelay(this::scanBetweenCheckpoints, interval.toMillis(), interval.toMillis(),
         TimeUnit.MILLISECONDS);
   }
 
   /** Watches the tree whose init is pid (after a launch or a restore); 0 for none. */
   public void watch(long pid) {
     rootPid = pid;
+    resumeScans();
     scanQuietly();
+  }
+
+  /**
+   * Stops the scans between checkpoints until {@link #resumeScans} (or
+   * {@link #MAX_PAUSE}): from the quiesce to the thaw, a scan would only
+   * take CPU from the ranks the quiesce waits for, and the capture scans the
+   * frozen tree anyway.
+   */
+  public void pauseScans() {
+    pausedUntil = clock.instant().plus(MAX_PAUSE);
+  }
+
+  public void resumeScans() {
+    pausedUntil = java.time.Instant.MIN;
   }
 
   /** Looks at the tree's open files now. */
@@ -74,6 +92,13 @@ public final class WorkdirWatch implements AutoCloseable {
     if (pid > 0) {
       written.observe(treeFiles.scan(pid, workdir, excluded), workdir);
     }
+  }
+
+  private void scanBetweenCheckpoints() {
+    if (clock.instant().isBefore(pausedUntil)) {
+      return;
+    }
+    scanQuietly();
   }
 
   private void scanQuietly() {

@@ -39,12 +39,16 @@ class RankChannelTest {
     final List<String> received = new ArrayList<>();
 
     FakeRank(Path socket, int world, int size, String how) throws IOException {
+      this(socket, world, size, how, RankChannel.ABI_VERSION);
+    }
+
+    FakeRank(Path socket, int world, int size, String how, int abi) throws IOException {
       this.world = world;
       ch = SocketChannel.open(StandardProtocolFamily.UNIX);
       ch.connect(UnixDomainSocketAddress.of(socket));
       in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
       out = Channels.newOutputStream(ch);
-      send("HELLO 1 " + (1000 + world) + " " + world + " " + size + " " + how);
+      send("HELLO " + abi + " " + (1000 + world) + " " + world + " " + size + " " + how);
     }
 
     void send(String line) throws IOException {
@@ -68,7 +72,7 @@ class RankChannelTest {
   private static CompletableFuture<Integer> quiesceAsync(RankChannel channel, long epoch) {
     return CompletableFuture.supplyAsync(() -> {
       try {
-        return channel.quiesce(epoch, null, Duration.ofSeconds(10));
+        return channel.quiesce(epoch, null, Duration.ofSeconds(10)).ranks();
       } catch (IOException e) {
         throw new RuntimeException(e);
       }
@@ -121,6 +125,69 @@ class RankChannelTest {
       r1.send("SENT 7 1 w:0=4");
       assertEquals("EXPECT 7 w:1=4", r0.expect("EXPECT 7"));
       assertEquals("EXPECT 7 w.1:0=3 w:0=10", sorted(r1.expect("EXPECT 7")));
+      // Nobody listens from EXPECT on: a rank that closes after its READY cannot reconnect before the dump.
+      assertThrows(IOException.class, () -> new FakeRank(socket, 0, 2, "RESUME 7").close());
+      r0.send("READY 7");
+      r0.close(); // ABI 2: closes right after READY, no GO
+      r1.send("READY 7");
+      r1.close();
+      assertEquals(2, q.get(10, TimeUnit.SECONDS));
+      channel.resume(7, RankChannel.Outcome.CONTINUE);
+      try (FakeRank again = new FakeRank(socket, 0, 2, "RESUME 7")) {
+        again.expect("CONTINUE 7");
+      }
+    }
+  }
+
+  @Test
+  void aRankThatClosesAfterReadyHearsTheAbortWhenItReconnects() throws Exception {
+    Path socket = tmp.resolve("ranks.sock");
+    try (RankChannel channel = RankChannel.listen(socket, "job");
+        FakeRank r0 = new FakeRank(socket, 0, 2, "NEW");
+        FakeRank r1 = new FakeRank(socket, 1, 2, "NEW")) {
+      awaitConnected(channel, 2);
+      CompletableFuture<Integer> q = quiesceAsync(channel, 4);
+      r0.expect("PREPARE 4");
+      r1.expect("PREPARE 4");
+      r0.send("STATE 4 w=1");
+      r1.send("STATE 4 w=1");
+      r0.expect("TARGET 4");
+      r1.expect("TARGET 4");
+      r0.send("SENT 4 1");
+      r1.send("SENT 4 1");
+      r0.expect("EXPECT 4");
+      r1.expect("EXPECT 4");
+      r0.send("READY 4");
+      r0.close();
+      r1.close(); // gone before its READY: the quiesce fails
+      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> q.get(10, TimeUnit.SECONDS));
+      assertTrue(String.valueOf(e.getCause()).contains("rank 1 disconnected during the quiesce (READY)"),
+          String.valueOf(e.getCause()));
+      try (FakeRank again = new FakeRank(socket, 0, 2, "RESUME 4")) {
+        again.expect("ABORT 4");
+      }
+    }
+  }
+
+  @Test
+  void ranksOfAbiOneCloseOnlyAfterGo() throws Exception {
+    Path socket = tmp.resolve("ranks.sock");
+    try (RankChannel channel = RankChannel.listen(socket, "job");
+        FakeRank r0 = new FakeRank(socket, 0, 2, "NEW", 1);
+        FakeRank r1 = new FakeRank(socket, 1, 2, "NEW", 1)) {
+      awaitConnected(channel, 2);
+      CompletableFuture<Integer> q = quiesceAsync(channel, 7);
+      r0.expect("PREPARE 7");
+      r1.expect("PREPARE 7");
+      r0.send("STATE 7 w=5 w.1=2");
+      r1.send("STATE 7 w=6 w.1=2");
+      assertEquals("TARGET 7 w.1=2 w=6", sorted(r0.expect("TARGET 7")));
+      assertEquals("TARGET 7 w.1=2 w=6", sorted(r1.expect("TARGET 7")));
+      r0.send("SENT 7 1 w:1=10 w.1:1=3");
+      r1.send("SENT 7 1 w:0=4");
+      assertEquals("EXPECT 7 w:1=4", r0.expect("EXPECT 7"));
+      assertEquals("EXPECT 7 w.1:0=3 w:0=10", sorted(r1.expect("EXPECT 7")));
       r0.send("READY 7");
       r1.send("READY 7");
       r0.expect("GO 7");
@@ -135,8 +202,8 @@ class RankChannelTest {
   void aRaisedTargetStartsANewRoundOfReports() throws Exception {
     Path socket = tmp.resolve("ranks.sock");
     try (RankChannel channel = RankChannel.listen(socket, "job");
-        FakeRank r0 = new FakeRank(socket, 0, 2, "NEW");
-        FakeRank r1 = new FakeRank(socket, 1, 2, "NEW")) {
+        FakeRank r0 = new FakeRank(socket, 0, 2, "NEW", 1);
+        FakeRank r1 = new FakeRank(socket, 1, 2, "NEW", 2)) {
       awaitConnected(channel, 2);
       CompletableFuture<Integer> q = quiesceAsync(channel, 3);
       r0.expect("PREPARE");
@@ -155,10 +222,9 @@ class RankChannelTest {
       r0.expect("EXPECT");
       r0.send("READY 3");
       r1.send("READY 3");
-      r0.expect("GO");
-      r1.expect("GO");
+      r1.close(); // ABI 2
+      r0.expect("GO"); // ABI 1
       r0.close();
-      r1.close();
       assertEquals(2, q.get(10, TimeUnit.SECONDS));
     }
   }
@@ -213,7 +279,7 @@ class RankChannelTest {
   void withoutLibcrmpiRanksThereIsNothingToQuiesce() throws Exception {
     try (RankChannel channel = RankChannel.listen(tmp.resolve("ranks.sock"), "job")) {
       assertFalse(channel.hasRanks());
-      assertEquals(0, channel.quiesce(1, null, Duration.ofSeconds(1)));
+      assertEquals(0, channel.quiesce(1, null, Duration.ofSeconds(1)).ranks());
     }
   }
 

@@ -14,9 +14,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RankWireTest {
   @Test
   void everyMessageOfLibcrmpiParses() {
-    assertEquals(new RankMessage.Hello(4242, 1, 4, 0), RankWire.parse("HELLO 1 4242 1 4 NEW"));
-    assertEquals(new RankMessage.Hello(4242, 3, 4, 9), RankWire.parse("HELLO 1 4242 3 4 RESUME 9"));
-    assertEquals(new RankMessage.ForeignHello(2, "3"), RankWire.parse("HELLO 2 4242 3 4 SOMETHING NEW"));
+    assertEquals(new RankMessage.Hello(2, 4242, 1, 4, 0), RankWire.parse("HELLO 2 4242 1 4 NEW"));
+    assertEquals(new RankMessage.Hello(1, 4242, 3, 4, 9), RankWire.parse("HELLO 1 4242 3 4 RESUME 9"));
+    assertEquals(new RankMessage.ForeignHello(3, "3"), RankWire.parse("HELLO 3 4242 3 4 SOMETHING NEW"));
+    assertEquals(new RankMessage.ForeignHello(0, "3"), RankWire.parse("HELLO 0 4242 3 4 NEW"));
     assertEquals(new RankMessage.Bye(), RankWire.parse("BYE"));
     assertEquals(new RankMessage.State(7, Map.of("w", 5L, "w.1.12", 2L)), RankWire.parse("STATE 7 w=5 w.1.12=2"));
     assertEquals(new RankMessage.State(7, Map.of()), RankWire.parse("STATE 7"));

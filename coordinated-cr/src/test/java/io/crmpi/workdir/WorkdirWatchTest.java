@@ -23,6 +23,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -74,6 +76,32 @@ class WorkdirWatchTest {
 
   private static void append(Path file, String text) throws IOException {
     Files.writeString(file, text, StandardOpenOption.APPEND);
+  }
+
+  /**
+   * A file the tree writes and closes between two checkpoints is recorded
+   * when a scan between them saw it open; none runs while scans are paused
+   * (from a quiesce to the thaw).
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void noScanRunsWhileScansArePaused(boolean paused) throws Exception {
+    watch.close();
+    watch = new WorkdirWatch("t", workdir, Set.of(), Clock.systemUTC(), Duration.ofMillis(20));
+    job = new ProcessBuilder("sh", "-c", "echo ready; read go; exec 3>brief.txt; echo x >&3; sleep 0.4; exec 3>&-;"
+        + " echo closed; exec sleep 600").directory(workdir.toFile()).redirectErrorStream(true).start();
+    assertEquals("ready\n", new String(job.getInputStream().readNBytes(6), StandardCharsets.US_ASCII));
+    watch.watch(job.pid());
+    if (paused) {
+      watch.pauseScans();
+    }
+    job.getOutputStream().write('\n');
+    job.getOutputStream().flush();
+    assertEquals("closed\n", new String(job.getInputStream().readNBytes(7), StandardCharsets.US_ASCII));
+
+    Set<String> recorded = byPath(capture(1, null)).keySet();
+
+    assertEquals(paused ? Set.of() : Set.of("brief.txt"), recorded);
   }
 
   @Test

@@ -79,6 +79,9 @@ interface LibC extends Library {
 
   String strerror(int errnum);
 
+  /** syscall(2), for calls glibc does not wrap (sched_getattr, sched_setattr); varargs as in C. */
+  long syscall(long number, Object... args) throws LastErrorException;
+
   int AT_FDCWD = -100;
   int AT_SYMLINK_NOFOLLOW = 0x100;
   int STATX_BTIME = 0x800;
