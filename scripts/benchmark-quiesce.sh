@@ -6,6 +6,7 @@
 # a run. Writes docs/benchmarks-quiesce.md.
 #
 #   scripts/benchmark-quiesce.sh [CHECKPOINTS]   (default 30 per size)
+#   RANKS="16" scripts/benchmark-quiesce.sh      (only some sizes; docs/ then has only those)
 #
 # The checkpoints are periodic (every 3 s), as in production; the ranks start
 # 8 s after the job, once crmpi's JVM has finished starting (on 2 cores its
@@ -59,7 +60,7 @@ PY
 
 ROWS=()
 ROUNDS=()
-for ranks in 4 8 16; do
+for ranks in ${RANKS:-4 8 16}; do
   name="quiesce$ranks"
   log "$ranks ranks: $N checkpoints"
   mkdir -p "$B/$name"; chown "$BENCH_USER:" "$B/$name"

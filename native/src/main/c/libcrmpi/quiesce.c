@@ -242,6 +242,7 @@ static int drain(void)
 {
 	struct crmpi_bookmarks *b = &crmpi_S.marks;
 	long spins = 0;
+	int got;
 
 	debug_missing();
 	while (!bookmarks_complete(b)) {
@@ -253,6 +254,7 @@ static int drain(void)
 		if (aborted())
 			return -ECANCELED;
 		poll_posted_receives();
+		got = 0;
 		for (c = 0; c < crmpi_S.ncomms; c++) {
 			struct crmpi_comm *cm = &crmpi_S.comms[c];
 
@@ -283,8 +285,17 @@ static int drain(void)
 				}
 				free(data);
 				bookmarks_count_received(b, c, p);
+				got = 1;
 			}
 		}
+		/*
+		 * Nothing arrived in this sweep: the sender is still on its way (or
+		 * waits for its turn on a core). Yield, as every other wait of the
+		 * quiesce does: spinning through a whole slice here kept the very
+		 * rank it waits for off the core.
+		 */
+		if (!got)
+			sched_yield();
 	}
 	return 0;
 }

@@ -49,12 +49,8 @@ public final class NodeAgent implements NodeHandle {
   private final WorkdirWatch workdir;
   private final LongSupplier nanoTime;
   private final ExecutorService thread;
-  /** Flushes run here, beside the checkpoints: a long flush never holds up the next prepare. */
-  private final ExecutorService flusher;
-  /** The epoch being flushed (0: none): its node-local copy is not pruned meanwhile. */
-  private volatile long flushing;
-  /** A flush of this epoch stops at its next piece: its node-local copy is to be removed. */
-  private volatile long cancelFlushOf;
+  /** Flushes (on a thread of their own) and prunes of this node's node-local copies. */
+  private final LocalLevelKeeper localLevel;
   private final RankChannel ranks;
   private final java.time.Duration quiesceTimeout;
   private volatile NodeTree tree;
@@ -90,11 +86,7 @@ public final class NodeAgent implements NodeHandle {
       t.setDaemon(true);
       return t;
     });
-    this.flusher = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "crmpi-flush-" + spec.node());
-      t.setDaemon(true);
-      return t;
-    });
+    this.localLevel = new LocalLevelKeeper(spec.job(), spec.node(), faults, nanoTime, () -> progress);
   }
 
   /** Shows the progress of this node's dumps and restores there (by default nowhere). */
@@ -260,7 +252,7 @@ public final class NodeAgent implements NodeHandle {
   @Override
   public CompletableFuture<AgentReply> send(AgentRequest request) {
     return CompletableFuture.supplyAsync(() -> handle(request),
-        request instanceof AgentRequest.Flush ? flusher : thread);
+        request instanceof AgentRequest.Flush ? localLevel.flusher() : thread);
   }
 
   AgentReply handle(AgentRequest request) {
@@ -278,9 +270,9 @@ public final class NodeAgent implements NodeHandle {
       } else if (request instanceof AgentRequest.Resume r) {
         return resume(r);
       } else if (request instanceof AgentRequest.Flush f) {
-        return flush(f);
+        return localLevel.flush(f);
       } else if (request instanceof AgentRequest.Prune p) {
-        return prune(p);
+        return localLevel.prune(p);
       }
       throw new IllegalArgumentException("unknown request " + request);
     } catch (IOException | RuntimeException e) {
@@ -408,49 +400,6 @@ public final class NodeAgent implements NodeHandle {
     return new AgentReply.Persisted(node(), p.epoch(), image, (nanoTime.getAsLong() - start) / 1_000_000);
   }
 
-  private AgentReply flush(AgentRequest.Flush f) throws IOException {
-    long start = nanoTime.getAsLong();
-    flushing = f.epoch();
-    try (ProgressDisplay.Meter meter = progress.open("job " + spec.job() + " epoch " + f.epoch() + ": node "
-        + node() + " flushing to the state directory")) {
-      long[] done = {0};
-      LevelFlush.Result r = LevelFlush.flush(f.localEpochDir(), f.sharedEpochDir(), f.previousLocal(),
-          f.previousShared(), "nodes/" + node(), n -> meter.at(done[0] += n, 0), () -> cancelFlushOf == f.epoch(),
-          new LevelFlush.Format(f.chunks(), f.zstdLevel()), f.epoch());
-      faults.check(FaultPoint.FLUSH, f.epoch()); // written, not yet counted: the worst moment to fail
-      long ms = (nanoTime.getAsLong() - start) / 1_000_000;
-      LOG.fine(() -> "job " + spec.job() + " epoch " + f.epoch() + ": node " + node() + " flushed "
-          + r.copiedBytes() + " bytes (" + r.linkedBytes() + " linked) in " + ms + " ms");
-      return new AgentReply.Flushed(node(), f.epoch(), r.copiedBytes(), r.linkedBytes(), ms);
-    } finally {
-      flushing = 0;
-    }
-  }
-
-  private AgentReply prune(AgentRequest.Prune p) throws IOException {
-    java.util.Set<Long> keep = new java.util.HashSet<>(p.keep());
-    long busy = flushing;
-    if (busy > 0 && !keep.contains(busy)) {
-      // A flush of a copy that goes (the job is over, or retention passed it) stops; the copy goes after it.
-      cancelFlushOf = busy;
-      try {
-        flusher.submit(() -> { }).get(60, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        keep.add(busy);
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-          | java.util.concurrent.RejectedExecutionException e) {
-        keep.add(busy); // still flushing: kept, for the next prune
-      }
-    }
-    List<Long> removed = io.crmpi.store.NodeLocalLevel.at(p.localJobDir()).prune(keep);
-    if (!removed.isEmpty()) {
-      LOG.fine(() -> "job " + spec.job() + " epoch " + p.epoch() + ": node " + node()
-          + " removed its node-local copies of epochs " + removed);
-    }
-    return new AgentReply.Pruned(node(), p.epoch(), removed);
-  }
-
   /** What a dump leaves for the persist step of the same epoch. */
   private record PendingDump(long epoch, Path epochDir, String nodeRel, Map<String, String> attributes,
       String workdirRel, WorkdirSnapshot workdir, NodeTree tree) {}
@@ -501,7 +450,7 @@ public final class NodeAgent implements NodeHandle {
   @Override
   public void close() {
     thread.shutdownNow();
-    flusher.shutdownNow();
+    localLevel.close();
     workdir.close();
     if (ranks != null) {
       try {
